@@ -1,0 +1,105 @@
+//! The one place that decides who may do what inside a roundtable.
+//!
+//! Every handler asks [`allowed`] with the caller's role and side; nothing else
+//! in the code base encodes a permission rule. Non-participants have no role
+//! and are refused before this table is consulted (they get a 404, so they do
+//! not learn that the roundtable exists).
+
+use crate::roundtable::{Role, Side};
+use serde::Serialize;
+
+/// Something a participant can try to do in a roundtable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// See the roundtable, its participants and its documents.
+    View,
+    /// Create invitation links.
+    Invite,
+    /// Change another participant's role or remove them.
+    ManageParticipants,
+    /// Create documents and edit their text.
+    EditDocuments,
+    /// Comment on documents.
+    Comment,
+    /// Create, open and close polls; run a live audience session.
+    ManagePolls,
+    /// Cast a ballot in a participants' poll.
+    Vote,
+    /// Endorse or object to a document version on behalf of one's side.
+    Endorse,
+}
+
+impl Action {
+    /// Every action, in declaration order.
+    pub const ALL: &'static [Action] = &[
+        Action::View,
+        Action::Invite,
+        Action::ManageParticipants,
+        Action::EditDocuments,
+        Action::Comment,
+        Action::ManagePolls,
+        Action::Vote,
+        Action::Endorse,
+    ];
+}
+
+/// Whether a participant with `role` on `side` may perform `action`.
+pub fn allowed(action: Action, role: Role, side: Side) -> bool {
+    use Action::*;
+    use Role::*;
+    match action {
+        View | Comment => true,
+        Invite | ManageParticipants | ManagePolls => role == Facilitator,
+        EditDocuments | Vote => matches!(role, Facilitator | Member),
+        // Agreement is between the two sides of social dialogue: a neutral
+        // participant (typically the facilitator) never endorses for a side.
+        Endorse => matches!(role, Facilitator | Member) && side != Side::Neutral,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The expected matrix written out in full, independently of `allowed`.
+    /// Columns: facilitator, member, observer; each as (employer, union, neutral).
+    fn expected(action: Action) -> [[bool; 3]; 3] {
+        const ALL: [bool; 3] = [true, true, true];
+        const NONE: [bool; 3] = [false, false, false];
+        const SIDES: [bool; 3] = [true, true, false];
+        match action {
+            Action::View => [ALL, ALL, ALL],
+            Action::Invite => [ALL, NONE, NONE],
+            Action::ManageParticipants => [ALL, NONE, NONE],
+            Action::EditDocuments => [ALL, ALL, NONE],
+            Action::Comment => [ALL, ALL, ALL],
+            Action::ManagePolls => [ALL, NONE, NONE],
+            Action::Vote => [ALL, ALL, NONE],
+            Action::Endorse => [SIDES, SIDES, NONE],
+        }
+    }
+
+    #[test]
+    fn every_action_role_side_combination() {
+        let roles = [Role::Facilitator, Role::Member, Role::Observer];
+        let sides = [Side::Employer, Side::Union, Side::Neutral];
+        assert_eq!(Role::ALL, roles);
+        assert_eq!(Side::ALL, sides);
+        let mut checked = 0;
+        for &action in Action::ALL {
+            let table = expected(action);
+            for (ri, &role) in roles.iter().enumerate() {
+                for (si, &side) in sides.iter().enumerate() {
+                    assert_eq!(
+                        allowed(action, role, side),
+                        table[ri][si],
+                        "{action:?} by {role:?} on {side:?}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, Action::ALL.len() * 9);
+    }
+}

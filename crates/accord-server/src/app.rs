@@ -1,0 +1,178 @@
+//! Start-up: builds the state and router, binds the listener, serves until stopped.
+
+use crate::config::{PublicUrl, ServeArgs};
+use crate::passwords::Passwords;
+use crate::rate_limit::RateLimits;
+use crate::{assets, demo, error, origin, routes};
+use accord_store::Store;
+use anyhow::Context;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::Router;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::TraceLayer;
+
+/// Largest JSON body accepted by any REST route.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub passwords: Passwords,
+    pub limits: Arc<RateLimits>,
+    /// Configured public URL; `None` means "the host the request was sent to".
+    pub public_url: Option<PublicUrl>,
+}
+
+impl AppState {
+    /// Base URL for links: the configured one, else derived from the `Host` header.
+    pub fn base_url(&self, headers: &axum::http::HeaderMap) -> String {
+        if let Some(p) = &self.public_url {
+            return p.base.clone();
+        }
+        let host = headers
+            .get(axum::http::header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        format!("http://{host}")
+    }
+
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.as_ref().is_some_and(PublicUrl::is_https)
+    }
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = routes::api().split_for_parts();
+    let openapi = Arc::new(openapi);
+    Router::new()
+        .merge(api)
+        .route(
+            "/api/openapi.json",
+            axum::routing::get(move || {
+                let doc = Arc::clone(&openapi);
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
+        .fallback(assets::serve)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            origin::refuse_foreign_origin,
+        ))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(error::log_internal_errors))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let route = req
+                .extensions()
+                .get::<MatchedPath>()
+                .map_or("fallback", MatchedPath::as_str);
+            tracing::info_span!("request", method = %req.method(), route, user_id = tracing::field::Empty)
+        }))
+        .with_state(state)
+}
+
+impl Application {
+    pub async fn build(args: ServeArgs) -> anyhow::Result<Self> {
+        let public_url = args
+            .public_url
+            .as_deref()
+            .map(PublicUrl::parse)
+            .transpose()
+            .map_err(anyhow::Error::msg)?;
+        if args.redis_url.is_some() {
+            tracing::warn!("REDIS_URL is set, but this version has no cross-node traffic yet; ignoring it");
+        }
+        let store = Store::connect(&args.db.database_url)
+            .await
+            .with_context(|| "cannot open the database")?;
+        if args.demo {
+            let summary = demo::load(&store).await?;
+            tracing::info!("{summary}");
+        }
+        let state = AppState {
+            store,
+            passwords: Passwords::new()?,
+            limits: RateLimits::new(),
+            public_url,
+        };
+        let listener = TcpListener::bind(args.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.bind))?;
+        Ok(Application {
+            router: router(state.clone()),
+            listener,
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let addr = self.local_addr()?;
+        let shown = match &self.state.public_url {
+            Some(p) => p.base.clone(),
+            None => format!("http://{addr}"),
+        };
+        // Tests read this line from stdout to learn the port.
+        println!("Accord is running at {shown} (listening on http://{addr})");
+        tracing::info!(%addr, "listening");
+        let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        let store = self.state.store.clone();
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+        housekeeping.abort();
+        store.close().await;
+        Ok(())
+    }
+}
+
+/// Periodic clean-up: expired sessions, idle rate-limit keys.
+async fn housekeeping(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(300));
+    loop {
+        tick.tick().await;
+        state.limits.prune();
+        match state.store.delete_expired_sessions(crate::sessions::now()).await {
+            Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "session clean-up failed"),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,99 @@
+//! Command line and environment configuration.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+
+/// Accord: a real-time workspace for social dialogue.
+#[derive(Debug, Parser)]
+#[command(name = "accord", version, about, long_about = None)]
+pub struct Cli {
+    /// Log as JSON lines instead of human-readable text.
+    #[arg(long, global = true, env = "ACCORD_JSON_LOGS")]
+    pub json_logs: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (REST API, WebSockets and the web UI). Migrations run on start.
+    Serve(ServeArgs),
+    /// Load the demo data (a gender-diversity roundtable with both sides) and exit.
+    Demo(DatabaseArgs),
+    /// Apply database migrations and exit.
+    Migrate(DatabaseArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// Database URL: `sqlite://path` (default, WAL) or `postgres://user@host/db`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://data/accord.db")]
+    pub database_url: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on. Port 0 picks a free port (printed on start).
+    #[arg(long, env = "ACCORD_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Redis URL for the bus between nodes; absent means the in-process bus.
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
+    /// The URL users reach this server at, used in invitation links and to
+    /// check the Origin of state-changing requests. Default: http://<bind>.
+    #[arg(long, env = "ACCORD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Load the demo data before serving.
+    #[arg(long, env = "ACCORD_DEMO")]
+    pub demo: bool,
+}
+
+/// The public URL without a trailing slash, and its origin (scheme://host[:port]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl {
+    pub base: String,
+    pub origin: String,
+}
+
+impl PublicUrl {
+    /// Parses `http(s)://host[:port][/path]`.
+    pub fn parse(raw: &str) -> Result<PublicUrl, String> {
+        let base = raw.trim().trim_end_matches('/').to_owned();
+        let rest = base
+            .strip_prefix("https://")
+            .or_else(|| base.strip_prefix("http://"))
+            .ok_or_else(|| format!("ACCORD_PUBLIC_URL must start with http:// or https://: {raw}"))?;
+        let host = rest.split('/').next().unwrap_or_default();
+        if host.is_empty() {
+            return Err(format!("ACCORD_PUBLIC_URL has no host: {raw}"));
+        }
+        let scheme_len = base.len() - rest.len();
+        let origin = format!("{}{}", &base[..scheme_len], host).to_lowercase();
+        Ok(PublicUrl { base, origin })
+    }
+
+    /// Whether cookies must carry `Secure`.
+    pub fn is_https(&self) -> bool {
+        self.origin.starts_with("https://")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_url_origin() {
+        let u = PublicUrl::parse("https://Accord.Example.org/app/").unwrap();
+        assert_eq!(u.base, "https://Accord.Example.org/app");
+        assert_eq!(u.origin, "https://accord.example.org");
+        assert!(u.is_https());
+        let u = PublicUrl::parse("http://127.0.0.1:8080").unwrap();
+        assert_eq!(u.origin, "http://127.0.0.1:8080");
+        assert!(!u.is_https());
+        assert!(PublicUrl::parse("ftp://x").is_err());
+        assert!(PublicUrl::parse("http://").is_err());
+    }
+}

@@ -1,0 +1,40 @@
+//! The `accord` binary: parses the command line and starts the server.
+
+mod app;
+mod assets;
+mod config;
+mod demo;
+mod error;
+mod extract;
+mod origin;
+mod passwords;
+mod rate_limit;
+mod routes;
+mod sessions;
+mod telemetry;
+
+use clap::Parser;
+use config::{Cli, Command};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    telemetry::init(cli.json_logs);
+    match cli.command {
+        Command::Serve(serve) => {
+            let app = app::Application::build(serve).await?;
+            app.run_until_stopped().await
+        }
+        Command::Demo(db) => {
+            let store = accord_store::Store::connect(&db.database_url).await?;
+            let summary = demo::load(&store).await?;
+            println!("{summary}");
+            Ok(())
+        }
+        Command::Migrate(db) => {
+            accord_store::Store::connect(&db.database_url).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! Rate limits for sign-in and registration, per account and per IP address.
+
+use crate::error::ApiError;
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::hash::Hash;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub struct RateLimits {
+    /// Sign-in attempts per account (normalised email): slows password guessing.
+    pub login_account: DefaultKeyedRateLimiter<String>,
+    /// Sign-in attempts per IP address: slows credential stuffing.
+    pub login_ip: DefaultKeyedRateLimiter<IpAddr>,
+    /// Registrations per IP address.
+    pub register_ip: DefaultKeyedRateLimiter<IpAddr>,
+}
+
+fn quota(burst: u32, one_every: Duration) -> Quota {
+    let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
+    Quota::with_period(one_every)
+        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+        .allow_burst(burst)
+}
+
+impl RateLimits {
+    pub fn new() -> Arc<Self> {
+        Arc::new(RateLimits {
+            login_account: RateLimiter::keyed(quota(10, Duration::from_secs(30))),
+            login_ip: RateLimiter::keyed(quota(50, Duration::from_secs(2))),
+            register_ip: RateLimiter::keyed(quota(20, Duration::from_secs(10))),
+        })
+    }
+
+    /// Forgets keys that are back to a full bucket, so memory stays bounded.
+    pub fn prune(&self) {
+        self.login_account.retain_recent();
+        self.login_ip.retain_recent();
+        self.register_ip.retain_recent();
+    }
+}
+
+/// Takes one cell for `key`, or a 429 with the seconds until the next is free.
+pub fn check<K: Hash + Eq + Clone>(
+    limiter: &DefaultKeyedRateLimiter<K>,
+    key: &K,
+) -> Result<(), ApiError> {
+    limiter.check_key(key).map_err(|not_until| {
+        let wait = not_until.wait_time_from(DefaultClock::default().now());
+        ApiError::too_many_requests(wait.as_secs_f64().ceil() as u64)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn burst_then_refuse_with_retry_after() {
+        let l: DefaultKeyedRateLimiter<u8> = RateLimiter::keyed(quota(3, Duration::from_secs(60)));
+        for _ in 0..3 {
+            assert!(check(&l, &1).is_ok());
+        }
+        let e = check(&l, &1).unwrap_err();
+        assert_eq!(e.status(), axum::http::StatusCode::TOO_MANY_REQUESTS);
+        assert!(check(&l, &2).is_ok(), "other keys unaffected");
+    }
+}

@@ -1,0 +1,57 @@
+//! REST routes under `/api/v1`, each documented in the OpenAPI document.
+
+pub mod auth;
+pub mod health;
+pub mod invitations;
+pub mod roundtables;
+
+use crate::app::AppState;
+use crate::error::{FieldError, Problem};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Accord API",
+        description = "Real-time workspace for social dialogue. Errors are RFC 9457 \
+                       application/problem+json with a stable `type` URN \
+                       (urn:accord:problem:<slug>). Sign-in sets the HttpOnly \
+                       `accord_session` cookie."
+    ),
+    components(schemas(Problem, FieldError)),
+    tags(
+        (name = "auth", description = "Accounts and sessions"),
+        (name = "roundtables", description = "Roundtables and participants"),
+        (name = "invitations", description = "Invitation links"),
+        (name = "health", description = "Liveness and readiness")
+    )
+)]
+struct ApiDoc;
+
+/// Every API route, with its OpenAPI description collected as it is added.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(auth::register))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(roundtables::create, roundtables::list))
+        .routes(routes!(roundtables::get))
+        .routes(routes!(roundtables::participants))
+        .routes(routes!(roundtables::update_participant, roundtables::remove_participant))
+        .routes(routes!(invitations::create))
+        .routes(routes!(invitations::preview))
+        .routes(routes!(invitations::accept))
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+}
+
+/// RFC 3339 text for a stored Unix time.
+pub fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}

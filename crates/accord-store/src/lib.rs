@@ -1,0 +1,18 @@
+//! Accord's persistence layer: one [`Store`] API over SQLite and PostgreSQL.
+//!
+//! The backend is chosen once, from the URL scheme, in [`Store::connect`].
+//! Everything above this crate sees the store API and plain record types,
+//! never a pool. SQL is written once with `$n` placeholders, which both
+//! drivers accept, and bound at run time.
+
+mod error;
+mod pool;
+pub mod records;
+mod roundtables;
+#[cfg(feature = "testing")]
+pub mod testing;
+mod users;
+
+pub use error::StoreError;
+pub use pool::{BackendKind, Store};
+pub use records::*;

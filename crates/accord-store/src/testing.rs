@@ -1,0 +1,62 @@
+//! Throw-away databases for tests: a fresh SQLite file or PostgreSQL database each time.
+
+use crate::{Store, StoreError};
+
+/// Where tests find PostgreSQL; overridable with `ACCORD_TEST_POSTGRES_URL`.
+pub fn postgres_base_url() -> String {
+    std::env::var("ACCORD_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// Whether a missing service must fail the run (`CI=true`) rather than be skipped.
+pub fn services_required() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Creates an empty PostgreSQL database with a unique name and returns its URL,
+/// or `None` when PostgreSQL is unreachable and not required.
+///
+/// # Panics
+/// When PostgreSQL is unreachable under `CI=true`: a skipped backend must not pass CI.
+pub async fn fresh_postgres_url() -> Option<String> {
+    use sqlx::Connection;
+    let base = postgres_base_url();
+    let mut conn = match sqlx::PgConnection::connect(&base).await {
+        Ok(c) => c,
+        Err(e) if services_required() => {
+            panic!("PostgreSQL is required under CI=true but unreachable at {base}: {e}")
+        }
+        Err(e) => {
+            eprintln!("SKIPPED: PostgreSQL unreachable at {base} ({e}); PostgreSQL tests skipped");
+            return None;
+        }
+    };
+    let name = format!("accord_test_{}", uuid::Uuid::new_v4().simple());
+    if let Err(e) = sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+    {
+        panic!("cannot create test database {name}: {e}");
+    }
+    let _ = conn.close().await;
+    let (prefix, _) = base.rsplit_once('/').unwrap_or((base.as_str(), ""));
+    Some(format!("{prefix}/{name}"))
+}
+
+/// A fresh SQLite database file URL in the system temp directory.
+pub fn fresh_sqlite_url() -> String {
+    let path = std::env::temp_dir().join(format!("accord-test-{}.db", uuid::Uuid::new_v4().simple()));
+    format!("sqlite://{}", path.display())
+}
+
+/// Connects a store to a fresh database of the given backend.
+pub async fn fresh_store(postgres: bool) -> Result<Option<Store>, StoreError> {
+    if postgres {
+        match fresh_postgres_url().await {
+            Some(url) => Store::connect(&url).await.map(Some),
+            None => Ok(None),
+        }
+    } else {
+        Store::connect(&fresh_sqlite_url()).await.map(Some)
+    }
+}
