@@ -97,7 +97,6 @@ const COMMON_PASSWORDS: &[&str] = &[
     "manchester",
     "basketball",
     "basketball1",
-    "football1",
     "chocolate1",
     "butterfly1",
     "sunflower1",

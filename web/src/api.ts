@@ -1,0 +1,69 @@
+import type { Problem } from './types';
+import type { TFunction } from './i18n';
+
+export class ApiError extends Error {
+  constructor(
+    public status: number,
+    public problem: Problem | null,
+    public retryAfter: string | null = null,
+  ) {
+    super(problem?.detail ?? problem?.title ?? `HTTP ${status}`);
+  }
+  /** Field errors keyed by field name. */
+  fieldErrors(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const e of this.problem?.errors ?? []) {
+      if (e && typeof e.field === 'string' && !(e.field in out)) out[e.field] = e.message;
+    }
+    return out;
+  }
+}
+
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json, application/problem+json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let res: Response;
+  try {
+    res = await fetch(`/api/v1${path}`, {
+      method,
+      credentials: 'same-origin',
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, null);
+  }
+  const text = res.status === 204 ? '' : await res.text();
+  let data: unknown = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (!res.ok) {
+    const problem = data && typeof data === 'object' ? (data as Problem) : null;
+    throw new ApiError(res.status, problem, res.headers.get('Retry-After'));
+  }
+  return data as T;
+}
+
+/** A human readable, translated message for any error thrown by `api`. */
+export function errorMessage(err: unknown, t: TFunction): string {
+  if (err instanceof ApiError) {
+    if (err.status === 0) return t('common.network');
+    if (err.status === 429) {
+      const secs = err.retryAfter && /^\d+$/.test(err.retryAfter) ? err.retryAfter : null;
+      return secs ? t('common.rateLimited', { seconds: secs }) : t('common.rateLimitedNoTime');
+    }
+    return err.problem?.detail || err.problem?.title || t('common.error');
+  }
+  return t('common.error');
+}
+
+/** Only allow same-site relative paths as redirect targets. */
+export function safeNext(next: string | null | undefined, fallback = '/'): string {
+  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return fallback;
+  return next;
+}

@@ -1,0 +1,83 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import en from './en.json';
+import da from './da.json';
+import { translate } from './index';
+import { ROLES, SIDES, THEMES } from '../types';
+
+const SRC = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+function sourceFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...sourceFiles(p));
+    else if (/\.(tsx?|jsx?)$/.test(name) && !/\.test\.tsx?$/.test(name)) out.push(p);
+  }
+  return out;
+}
+
+describe('translations', () => {
+  const enKeys = Object.keys(en).sort();
+  const daKeys = Object.keys(da).sort();
+
+  it('en and da have exactly the same keys', () => {
+    expect(enKeys.filter((k) => !(k in da))).toEqual([]);
+    expect(daKeys.filter((k) => !(k in en))).toEqual([]);
+    expect(daKeys).toEqual(enKeys);
+  });
+
+  it('has no empty values', () => {
+    for (const [lang, dict] of Object.entries({ en, da } as Record<string, Record<string, string>>)) {
+      const empty = Object.entries(dict).filter(([, v]) => typeof v !== 'string' || v.trim() === '');
+      expect(empty.map(([k]) => `${lang}:${k}`)).toEqual([]);
+    }
+  });
+
+  it('uses the same {placeholders} in both languages', () => {
+    const ph = (s: string) => (s.match(/\{\w+\}/g) ?? []).sort().join(',');
+    const bad = enKeys.filter((k) => ph((en as Record<string, string>)[k]) !== ph((da as Record<string, string>)[k]));
+    expect(bad).toEqual([]);
+  });
+
+  it('every t("…") key literal used in web/src exists in en', () => {
+    const files = sourceFiles(SRC);
+    expect(files.length).toBeGreaterThan(5);
+    const re = /\bt\(\s*(['"`])([^'"`$]+)\1/g;
+    const missing: string[] = [];
+    let count = 0;
+    for (const f of files) {
+      const text = readFileSync(f, 'utf8');
+      for (const m of text.matchAll(re)) {
+        count++;
+        if (!(m[2] in en)) missing.push(`${relative(SRC, f)}: ${m[2]}`);
+      }
+    }
+    expect(count).toBeGreaterThan(50);
+    expect(missing).toEqual([]);
+  });
+
+  it('has labels for every side, role and theme used by dynamic keys', () => {
+    const needed = [...SIDES.map((s) => `side.${s}`), ...ROLES.map((r) => `role.${r}`), ...THEMES.map((th) => `theme.${th}`)];
+    expect(needed.filter((k) => !(k in en))).toEqual([]);
+  });
+
+  it('has real Danish for core terms', () => {
+    expect(da['signup.title']).toBe('Opret konto');
+    expect(da['signin.title']).toBe('Log ind');
+    expect(da['home.title']).toBe('Mine rundborde');
+    expect(da['side.employer']).toBe('Arbejdsgiver');
+    expect(da['side.union']).toBe('Fagforening');
+    expect(da['role.observer']).toBe('Observatør');
+    expect(da['invite.copied']).toBe('Kopieret');
+    expect(da['theme.ageing_workforce']).toBe('Aldrende arbejdsstyrke');
+  });
+
+  it('interpolates placeholders', () => {
+    expect(translate('en', 'header.signedInAs', { name: 'Ana' })).toBe('Signed in as Ana');
+    expect(translate('da', 'rt.removed', { name: 'Ole' })).toBe('Ole er fjernet.');
+    expect(translate('da', 'no.such.key')).toBe('no.such.key');
+  });
+});
