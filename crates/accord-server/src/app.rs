@@ -1,12 +1,14 @@
 //! Start-up: builds the state and router, binds the listener, serves until stopped.
 
 use crate::config::{PublicUrl, ServeArgs};
+use crate::error::ApiError;
 use crate::passwords::Passwords;
 use crate::rate_limit::RateLimits;
 use crate::{assets, demo, error, origin, routes};
 use accord_store::Store;
 use anyhow::Context;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::StatusCode;
 use axum::Router;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -65,6 +67,9 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .fallback(assets::serve)
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed")
+        })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             origin::refuse_foreign_origin,
@@ -91,7 +96,9 @@ impl Application {
             .transpose()
             .map_err(anyhow::Error::msg)?;
         if args.redis_url.is_some() {
-            tracing::warn!("REDIS_URL is set, but this version has no cross-node traffic yet; ignoring it");
+            tracing::warn!(
+                "REDIS_URL is set, but this version has no cross-node traffic yet; ignoring it"
+            );
         }
         let store = Store::connect(&args.db.database_url)
             .await
@@ -150,7 +157,11 @@ async fn housekeeping(state: AppState) {
     loop {
         tick.tick().await;
         state.limits.prune();
-        match state.store.delete_expired_sessions(crate::sessions::now()).await {
+        match state
+            .store
+            .delete_expired_sessions(crate::sessions::now())
+            .await
+        {
             Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "session clean-up failed"),

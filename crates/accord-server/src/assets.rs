@@ -44,8 +44,12 @@ pub async fn serve(method: Method, uri: Uri) -> Response {
         return ApiError::not_found().into_response();
     }
     if method != Method::GET && method != Method::HEAD {
-        return ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed")
-            .into_response();
+        return ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method-not-allowed",
+            "Method not allowed",
+        )
+        .into_response();
     }
     if !path.is_empty() {
         if let Some(res) = file(path) {

@@ -64,7 +64,9 @@ impl PublicUrl {
         let rest = base
             .strip_prefix("https://")
             .or_else(|| base.strip_prefix("http://"))
-            .ok_or_else(|| format!("ACCORD_PUBLIC_URL must start with http:// or https://: {raw}"))?;
+            .ok_or_else(|| {
+                format!("ACCORD_PUBLIC_URL must start with http:// or https://: {raw}")
+            })?;
         let host = rest.split('/').next().unwrap_or_default();
         if host.is_empty() {
             return Err(format!("ACCORD_PUBLIC_URL has no host: {raw}"));

@@ -8,9 +8,27 @@ use accord_store::{NewInvitation, NewRoundtable, NewUser, Store, StoreError};
 pub const DEMO_PASSWORD: &str = "dialogue-2026";
 
 const PEOPLE: &[(&str, &str, Side, Role, &str)] = &[
-    ("facilitator@demo.accord", "Freja Facilitator", Side::Neutral, Role::Facilitator, "DUFA steering group"),
-    ("employer@demo.accord", "Erik Employer", Side::Employer, Role::Member, "ETNO"),
-    ("union@demo.accord", "Ulla Union", Side::Union, Role::Member, "UNI Europa"),
+    (
+        "facilitator@demo.accord",
+        "Freja Facilitator",
+        Side::Neutral,
+        Role::Facilitator,
+        "DUFA steering group",
+    ),
+    (
+        "employer@demo.accord",
+        "Erik Employer",
+        Side::Employer,
+        Role::Member,
+        "ETNO",
+    ),
+    (
+        "union@demo.accord",
+        "Ulla Union",
+        Side::Union,
+        Role::Member,
+        "UNI Europa",
+    ),
 ];
 
 const DESCRIPTION: &str = "Design a digital upskilling programme that reaches women. \
@@ -71,7 +89,10 @@ pub async fn load(store: &Store) -> anyhow::Result<String> {
             .await?
             .map_err(|r| StoreError::Corrupt(format!("demo invitation refused: {r:?}")))?;
     }
-    let who: Vec<String> = PEOPLE.iter().map(|p| format!("  {} ({})", p.0, p.4)).collect();
+    let who: Vec<String> = PEOPLE
+        .iter()
+        .map(|p| format!("  {} ({})", p.0, p.4))
+        .collect();
     Ok(format!(
         "Demo loaded: \"{}\". Sign in as any of these with password {DEMO_PASSWORD}:\n{}",
         roundtable.title,

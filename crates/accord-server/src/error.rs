@@ -75,7 +75,11 @@ impl ApiError {
     }
 
     pub fn unauthorized() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", "Sign in required")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "Sign in required",
+        )
     }
 
     pub fn forbidden(detail: &str) -> Self {
@@ -92,17 +96,26 @@ impl ApiError {
 
     /// A 422 naming the invalid field.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        let message = message.into();
+        Self::invalid_fields(vec![FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        }])
+    }
+
+    /// A 422 naming every invalid field at once.
+    pub fn invalid_fields(errors: Vec<FieldError>) -> Self {
+        let detail = errors
+            .iter()
+            .map(|e| format!("{} {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ");
         let mut e = Self::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation",
             "Invalid request",
         )
-        .detail(format!("{field} {message}"));
-        e.errors.push(FieldError {
-            field: field.to_owned(),
-            message,
-        });
+        .detail(detail);
+        e.errors = errors;
         e
     }
 

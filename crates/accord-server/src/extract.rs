@@ -27,12 +27,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 
 fn json_rejection(r: JsonRejection) -> ApiError {
     match r {
-        JsonRejection::JsonDataError(e) => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation",
-            "Invalid request",
-        )
-        .detail(e.body_text()),
+        JsonRejection::JsonDataError(e) => {
+            // serde_path_to_error renders "<path>: <message>"; name the field.
+            let text = e.body_text();
+            let text = text
+                .strip_prefix("Failed to deserialize the JSON body into the target type: ")
+                .unwrap_or(&text);
+            match text.split_once(": ") {
+                Some((path, message)) if !path.contains(' ') => ApiError::invalid(path, message),
+                _ => ApiError::invalid("body", text),
+            }
+        }
         JsonRejection::JsonSyntaxError(e) => ApiError::bad_request("malformed-json", e.body_text()),
         JsonRejection::MissingJsonContentType(_) => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -79,7 +84,8 @@ impl FromRequestParts<AppState> for CurrentUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let token = sessions::token_from_headers(&parts.headers).ok_or_else(ApiError::unauthorized)?;
+        let token =
+            sessions::token_from_headers(&parts.headers).ok_or_else(ApiError::unauthorized)?;
         let user = state
             .store
             .session_user(&sessions::hash_token(&token), sessions::now())

@@ -31,7 +31,9 @@ pub fn check(headers: &HeaderMap, public_origin: Option<&str>) -> Result<(), Api
                 .get(header::HOST)
                 .and_then(|h| h.to_str().ok())
                 .map(str::to_ascii_lowercase);
-            host.is_some_and(|h| origin == format!("http://{h}") || origin == format!("https://{h}"))
+            host.is_some_and(|h| {
+                origin == format!("http://{h}") || origin == format!("https://{h}")
+            })
         }
     };
     if allowed {
@@ -76,9 +78,15 @@ mod tests {
         assert!(check(&headers(&[("origin", "https://accord.example.org")]), p).is_ok());
         assert!(check(&headers(&[("origin", "https://evil.example")]), p).is_err());
         assert!(check(&headers(&[("sec-fetch-site", "cross-site")]), p).is_err());
-        let h = headers(&[("origin", "http://127.0.0.1:9000"), ("host", "127.0.0.1:9000")]);
+        let h = headers(&[
+            ("origin", "http://127.0.0.1:9000"),
+            ("host", "127.0.0.1:9000"),
+        ]);
         assert!(check(&h, None).is_ok());
-        let h = headers(&[("origin", "http://evil.example"), ("host", "127.0.0.1:9000")]);
+        let h = headers(&[
+            ("origin", "http://evil.example"),
+            ("host", "127.0.0.1:9000"),
+        ]);
         assert!(check(&h, None).is_err());
         assert!(check(&headers(&[("origin", "null")]), None).is_err());
     }

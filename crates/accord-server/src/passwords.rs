@@ -84,7 +84,11 @@ impl Passwords {
 
     /// Checks a password against a stored hash, or against a dummy hash when
     /// there is no account, so both cases cost the same.
-    pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, PasswordError> {
+    pub async fn verify(
+        &self,
+        password: String,
+        hash: Option<String>,
+    ) -> Result<bool, PasswordError> {
         let exists = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.to_string());
         let ok = self.run(move || verify_now(&password, &hash)).await?;
@@ -101,8 +105,17 @@ mod tests {
         let p = Passwords::new().unwrap();
         let h = p.hash("correct horse battery".into()).await.unwrap();
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
-        assert!(p.verify("correct horse battery".into(), Some(h.clone())).await.unwrap());
-        assert!(!p.verify("wrong horse battery".into(), Some(h)).await.unwrap());
-        assert!(!p.verify("not a real password; equalises timing".into(), None).await.unwrap());
+        assert!(p
+            .verify("correct horse battery".into(), Some(h.clone()))
+            .await
+            .unwrap());
+        assert!(!p
+            .verify("wrong horse battery".into(), Some(h))
+            .await
+            .unwrap());
+        assert!(!p
+            .verify("not a real password; equalises timing".into(), None)
+            .await
+            .unwrap());
     }
 }

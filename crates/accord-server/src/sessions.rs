@@ -24,8 +24,7 @@ pub fn new_token() -> String {
 /// Whether a string has the shape of a token from [`new_token`].
 pub fn looks_like_token(s: &str) -> bool {
     s.len() == 43
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
@@ -86,7 +85,10 @@ mod tests {
         );
         assert_eq!(token_from_headers(&h), Some(t));
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("accord_session=garbage"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("accord_session=garbage"),
+        );
         assert_eq!(token_from_headers(&h), None);
     }
 

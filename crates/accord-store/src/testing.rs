@@ -45,7 +45,8 @@ pub async fn fresh_postgres_url() -> Option<String> {
 
 /// A fresh SQLite database file URL in the system temp directory.
 pub fn fresh_sqlite_url() -> String {
-    let path = std::env::temp_dir().join(format!("accord-test-{}.db", uuid::Uuid::new_v4().simple()));
+    let path =
+        std::env::temp_dir().join(format!("accord-test-{}.db", uuid::Uuid::new_v4().simple()));
     format!("sqlite://{}", path.display())
 }
 
@@ -58,5 +59,23 @@ pub async fn fresh_store(postgres: bool) -> Result<Option<Store>, StoreError> {
         }
     } else {
         Store::connect(&fresh_sqlite_url()).await.map(Some)
+    }
+}
+
+impl Store {
+    /// Moves every invitation of a roundtable into the past, so black-box
+    /// tests can see how expired links are refused.
+    pub async fn expire_invitations_for_tests(
+        &self,
+        roundtable_id: &str,
+    ) -> Result<(), StoreError> {
+        crate::pool::on_pool!(self, pool => sqlx::query(
+            "UPDATE invitations SET expires_at = 0 WHERE roundtable_id = $1",
+        )
+        .bind(roundtable_id)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+        Ok(())
     }
 }

@@ -1,7 +1,7 @@
 //! Registration, sign-in, sign-out and the current user.
 
 use crate::app::AppState;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::{ApiJson, ClientIp, CurrentUser};
 use crate::rate_limit::check;
 use crate::sessions;
@@ -58,7 +58,12 @@ async fn signed_in(state: &AppState, status: StatusCode, user: User) -> ApiResul
         )
         .await?;
     let cookie = sessions::cookie(Some(&token), state.secure_cookies());
-    Ok((status, [(header::SET_COOKIE, cookie)], Json(UserOut::from(user))).into_response())
+    Ok((
+        status,
+        [(header::SET_COOKIE, cookie)],
+        Json(UserOut::from(user)),
+    )
+        .into_response())
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterBody,
@@ -73,12 +78,26 @@ pub async fn register(
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<RegisterBody>,
 ) -> ApiResult<Response> {
-    let email = account::normalise_email(&body.email)
-        .ok_or_else(|| ApiError::invalid("email", "is not a valid email address"))?;
-    let display_name =
-        account::display_name(&body.display_name).map_err(|m| ApiError::invalid("display_name", m))?;
-    account::check_password(&body.password)
-        .map_err(|e| ApiError::invalid("password", e.to_string()))?;
+    let mut errors = Vec::new();
+    let mut field = |name: &str, message: String| {
+        errors.push(FieldError {
+            field: name.to_owned(),
+            message,
+        })
+    };
+    let email = account::normalise_email(&body.email);
+    if email.is_none() {
+        field("email", "is not a valid email address".into());
+    }
+    let display_name = account::display_name(&body.display_name)
+        .map_err(|m| field("display_name", m.into()))
+        .ok();
+    if let Err(e) = account::check_password(&body.password) {
+        field("password", e.to_string());
+    }
+    let (Some(email), Some(display_name), true) = (email, display_name, errors.is_empty()) else {
+        return Err(ApiError::invalid_fields(errors));
+    };
     check(&state.limits.register_ip, &ip)?;
     let password_hash = state
         .passwords
@@ -155,7 +174,10 @@ pub async fn login(
     responses((status = 204, description = "Signed out; the session is revoked server-side")))]
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     if let Some(token) = sessions::token_from_headers(&headers) {
-        state.store.delete_session(&sessions::hash_token(&token)).await?;
+        state
+            .store
+            .delete_session(&sessions::hash_token(&token))
+            .await?;
     }
     let cookie = sessions::cookie(None, state.secure_cookies());
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())

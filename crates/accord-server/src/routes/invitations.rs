@@ -78,7 +78,12 @@ pub struct Accepted {
 }
 
 fn gone(detail: &str) -> ApiError {
-    ApiError::new(StatusCode::GONE, "invitation-unusable", "Invitation no longer valid").detail(detail)
+    ApiError::new(
+        StatusCode::GONE,
+        "invitation-unusable",
+        "Invitation no longer valid",
+    )
+    .detail(detail)
 }
 
 /// A usable invitation by token, or the error that explains why not.
@@ -92,7 +97,9 @@ async fn usable(state: &AppState, token: &str) -> ApiResult<Invitation> {
         .await?
         .ok_or_else(ApiError::not_found)?;
     if inv.expires_at <= sessions::now() {
-        return Err(gone("This invitation has expired. Ask the facilitator for a new link."));
+        return Err(gone(
+            "This invitation has expired. Ask the facilitator for a new link.",
+        ));
     }
     if inv.single_use && inv.used_at.is_some() {
         return Err(gone("This invitation has already been used."));
@@ -120,7 +127,10 @@ pub async fn create(
     require(&me, Action::Invite)?;
     let hours = body.expires_in_hours.unwrap_or(DEFAULT_TTL_HOURS);
     if !(1..=MAX_TTL_HOURS).contains(&hours) {
-        return Err(ApiError::invalid("expires_in_hours", "must be between 1 and 720"));
+        return Err(ApiError::invalid(
+            "expires_in_hours",
+            "must be between 1 and 720",
+        ));
     }
     let token = sessions::new_token();
     let now = sessions::now();
@@ -191,14 +201,19 @@ pub async fn accept(
     ApiPath(token): ApiPath<String>,
     ApiJson(body): ApiJson<AcceptInvitation>,
 ) -> ApiResult<Json<Accepted>> {
-    let organisation =
-        rules::organisation(&body.organisation).map_err(|m| ApiError::invalid("organisation", m))?;
+    let organisation = rules::organisation(&body.organisation)
+        .map_err(|m| ApiError::invalid("organisation", m))?;
     if !sessions::looks_like_token(&token) {
         return Err(ApiError::not_found());
     }
     let outcome = state
         .store
-        .accept_invitation(&sessions::hash_token(&token), &user.id, &organisation, sessions::now())
+        .accept_invitation(
+            &sessions::hash_token(&token),
+            &user.id,
+            &organisation,
+            sessions::now(),
+        )
         .await?;
     match outcome {
         Ok(p) => Ok(Json(Accepted {
@@ -208,9 +223,9 @@ pub async fn accept(
             participant: p.into(),
         })),
         Err(AcceptRefusal::Unknown) => Err(ApiError::not_found()),
-        Err(AcceptRefusal::Expired) => {
-            Err(gone("This invitation has expired. Ask the facilitator for a new link."))
-        }
+        Err(AcceptRefusal::Expired) => Err(gone(
+            "This invitation has expired. Ask the facilitator for a new link.",
+        )),
         Err(AcceptRefusal::AlreadyUsed) => Err(gone("This invitation has already been used.")),
         Err(AcceptRefusal::AlreadyParticipant) => Err(ApiError::conflict(
             "already-participant",

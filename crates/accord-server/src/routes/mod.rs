@@ -40,7 +40,10 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(roundtables::create, roundtables::list))
         .routes(routes!(roundtables::get))
         .routes(routes!(roundtables::participants))
-        .routes(routes!(roundtables::update_participant, roundtables::remove_participant))
+        .routes(routes!(
+            roundtables::update_participant,
+            roundtables::remove_participant
+        ))
         .routes(routes!(invitations::create))
         .routes(routes!(invitations::preview))
         .routes(routes!(invitations::accept))
@@ -52,6 +55,9 @@ pub fn api() -> OpenApiRouter<AppState> {
 pub fn rfc3339(unix: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(unix)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default()
 }

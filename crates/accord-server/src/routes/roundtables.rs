@@ -93,7 +93,11 @@ pub struct UpdateParticipant {
 
 /// The caller's membership of a roundtable; 404 for outsiders, so they
 /// cannot tell whether it exists.
-pub async fn membership(state: &AppState, roundtable_id: Uuid, user_id: &str) -> ApiResult<Participant> {
+pub async fn membership(
+    state: &AppState,
+    roundtable_id: Uuid,
+    user_id: &str,
+) -> ApiResult<Participant> {
     state
         .store
         .participant(&roundtable_id.to_string(), user_id)
@@ -106,7 +110,9 @@ pub fn require(p: &Participant, action: Action) -> ApiResult<()> {
     if allowed(action, p.role, p.side) {
         Ok(())
     } else {
-        Err(ApiError::forbidden("Your role in this roundtable does not allow this."))
+        Err(ApiError::forbidden(
+            "Your role in this roundtable does not allow this.",
+        ))
     }
 }
 
@@ -260,7 +266,11 @@ pub async fn remove_participant(
     if target != user.id {
         require(&me, Action::ManageParticipants)?;
     }
-    if state.store.remove_participant(&id.to_string(), &target).await? {
+    if state
+        .store
+        .remove_participant(&id.to_string(), &target)
+        .await?
+    {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found())

@@ -1,0 +1,211 @@
+//! `TestApp`: the real binary on port 0 with a fresh database, plus typed request helpers.
+
+use accord_store::testing::{fresh_postgres_url, fresh_sqlite_url};
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates one `#[tokio::test]` per backend for each listed async fn(Backend).
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $name() { super::$name($crate::helpers::Backend::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $name() { super::$name($crate::helpers::Backend::Postgres).await })*
+        }
+    };
+}
+pub(crate) use on_both_backends;
+
+pub fn binary() -> PathBuf {
+    // The test executable lives in target/<profile>/deps; the binary one level up.
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    let bin = dir.join("accord");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first (`cargo build -p accord-server`; `cargo xtask test` does)",
+        bin.display()
+    );
+    bin
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub database_url: String,
+    child: Child,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl TestApp {
+    /// Starts the server on a fresh database; `None` when the backend is
+    /// unavailable and not required (the skip is printed).
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, &[]).await
+    }
+
+    pub async fn spawn_with(backend: Backend, env: &[(&str, &str)]) -> Option<TestApp> {
+        let database_url = match backend {
+            Backend::Sqlite => fresh_sqlite_url(),
+            Backend::Postgres => fresh_postgres_url().await?,
+        };
+        Some(Self::start(&database_url, env))
+    }
+
+    pub fn start(database_url: &str, env: &[(&str, &str)]) -> TestApp {
+        let mut cmd = Command::new(binary());
+        cmd.arg("serve")
+            .env("ACCORD_BIND", "127.0.0.1:0")
+            .env("DATABASE_URL", database_url)
+            .env_remove("ACCORD_PUBLIC_URL")
+            .env_remove("REDIS_URL")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("start accord");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let addr = loop {
+            let line = lines
+                .next()
+                .expect("accord exited before listening")
+                .expect("read stdout");
+            if let Some(rest) = line.split("listening on ").nth(1) {
+                break rest.trim_end_matches(')').to_owned();
+            }
+        };
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        TestApp {
+            base: addr,
+            database_url: database_url.to_owned(),
+            child,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A browser-like client with its own cookie jar.
+    pub fn client(&self) -> Client {
+        Client::builder()
+            .cookie_store(true)
+            .build()
+            .expect("client")
+    }
+
+    pub async fn post(&self, c: &Client, path: &str, body: Value) -> Response {
+        c.post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get(&self, c: &Client, path: &str) -> Response {
+        c.get(self.url(path)).send().await.expect("request")
+    }
+
+    /// Registers `name` (email `<name>@example.org`) and returns a signed-in client.
+    pub async fn user(&self, name: &str) -> Client {
+        let c = self.client();
+        let res = self
+            .post(
+                &c,
+                "/api/v1/auth/register",
+                json!({"email": format!("{name}@example.org"), "password": "correct horse battery", "display_name": name}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "register {name}");
+        c
+    }
+
+    pub async fn roundtable(&self, c: &Client, title: &str) -> String {
+        let res = self
+            .post(
+                c,
+                "/api/v1/roundtables",
+                json!({"title": title, "theme": "gender_diversity", "description": "d"}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        body(res).await["id"].as_str().unwrap().to_owned()
+    }
+
+    pub async fn invite(&self, c: &Client, rt: &str, side: &str, role: &str) -> Value {
+        let res = self
+            .post(
+                c,
+                &format!("/api/v1/roundtables/{rt}/invitations"),
+                json!({"side": side, "role": role}),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        body(res).await
+    }
+
+    pub async fn accept(&self, c: &Client, token: &str, organisation: &str) -> Response {
+        self.post(
+            c,
+            &format!("/api/v1/invitations/{token}/accept"),
+            json!({"organisation": organisation}),
+        )
+        .await
+    }
+
+    /// A participant on `side` with `role`, joined through an invitation.
+    pub async fn member(
+        &self,
+        facilitator: &Client,
+        rt: &str,
+        name: &str,
+        side: &str,
+        role: &str,
+    ) -> Client {
+        let c = self.user(name).await;
+        let inv = self.invite(facilitator, rt, side, role).await;
+        let res = self.accept(&c, inv["token"].as_str().unwrap(), "Org").await;
+        assert_eq!(res.status(), StatusCode::OK);
+        c
+    }
+}
+
+/// The JSON body of a response.
+pub async fn body(res: Response) -> Value {
+    res.json().await.expect("json body")
+}
+
+/// Asserts a problem+json error with this status and type slug; returns the body.
+pub async fn problem(res: Response, status: StatusCode, slug: &str) -> Value {
+    assert_eq!(res.status(), status, "status");
+    let ct = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(ct, "application/problem+json");
+    let v = body(res).await;
+    assert_eq!(v["type"], format!("urn:accord:problem:{slug}"), "{v}");
+    assert_eq!(v["status"], status.as_u16());
+    v
+}

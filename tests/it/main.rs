@@ -1,0 +1,8 @@
+//! Black-box tests: each starts the real `accord` binary on a random port
+//! with its own fresh database, and talks to it over HTTP only.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod auth;
+mod errors;
+mod helpers;
+mod roundtables;
