@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod permissions;
+pub mod polls;
 pub mod roundtable;
 
 pub use permissions::{allowed, Action};
