@@ -20,7 +20,9 @@ fn ci() -> bool {
 
 fn run(cmd: &mut Command) -> Result<()> {
     eprintln!("$ {cmd:?}");
-    let status = cmd.status().with_context(|| format!("cannot start {cmd:?}"))?;
+    let status = cmd
+        .status()
+        .with_context(|| format!("cannot start {cmd:?}"))?;
     if !status.success() {
         bail!("{cmd:?} failed with {status}");
     }
@@ -62,14 +64,26 @@ fn cmd_run(rest: &[String]) -> Result<()> {
     build_web()?;
     let mut c = Command::new(env!("CARGO"));
     c.current_dir(root())
-        .args(["run", "--release", "-p", "accord-server", "--bin", "accord", "--", "serve"])
+        .args([
+            "run",
+            "--release",
+            "-p",
+            "accord-server",
+            "--bin",
+            "accord",
+            "--",
+            "serve",
+        ])
         .args(rest);
     run(&mut c)
 }
 
 fn cmd_test() -> Result<()> {
     let mut skipped = Vec::new();
-    for (name, addr) in [("PostgreSQL", "127.0.0.1:5432"), ("Redis", "127.0.0.1:6379")] {
+    for (name, addr) in [
+        ("PostgreSQL", "127.0.0.1:5432"),
+        ("Redis", "127.0.0.1:6379"),
+    ] {
         if !reachable(addr) {
             if ci() {
                 bail!("{name} is required under CI=true but nothing answers at {addr}");
@@ -83,23 +97,34 @@ fn cmd_test() -> Result<()> {
 
     let cargo = env!("CARGO");
     // The black-box tests start the real binary: build it first.
-    run(Command::new(cargo)
-        .current_dir(root())
-        .args(["build", "-p", "accord-server", "--bin", "accord"]))?;
+    run(Command::new(cargo).current_dir(root()).args([
+        "build",
+        "-p",
+        "accord-server",
+        "--bin",
+        "accord",
+    ]))?;
     let nextest = Command::new(cargo)
         .args(["nextest", "--version"])
         .output()
         .is_ok_and(|o| o.status.success());
     if nextest {
-        run(Command::new(cargo)
-            .current_dir(root())
-            .args(["nextest", "run", "--workspace", "--no-fail-fast"]))?;
+        run(Command::new(cargo).current_dir(root()).args([
+            "nextest",
+            "run",
+            "--workspace",
+            "--no-fail-fast",
+        ]))?;
         // nextest does not run doctests.
-        run(Command::new(cargo).current_dir(root()).args(["test", "--workspace", "--doc"]))?;
-    } else {
         run(Command::new(cargo)
             .current_dir(root())
-            .args(["test", "--workspace", "--no-fail-fast"]))?;
+            .args(["test", "--workspace", "--doc"]))?;
+    } else {
+        run(Command::new(cargo).current_dir(root()).args([
+            "test",
+            "--workspace",
+            "--no-fail-fast",
+        ]))?;
     }
 
     let chromium = Path::new("/usr/bin/chromium").exists();
@@ -109,7 +134,9 @@ fn cmd_test() -> Result<()> {
         let bin = root().join("target/debug/accord");
         run(npm(&e2e, &["test"]).env("ACCORD_BIN", bin))?;
     } else if ci() {
-        bail!("Chromium is required under CI=true for the browser tests (apt-get install chromium)");
+        bail!(
+            "Chromium is required under CI=true for the browser tests (apt-get install chromium)"
+        );
     } else {
         skipped.push("browser tests (no /usr/bin/chromium; apt-get install chromium)".into());
     }

@@ -124,8 +124,7 @@ impl Store {
     /// The roundtables `user_id` takes part in, newest first.
     #[tracing::instrument(skip_all)]
     pub async fn roundtables_of(&self, user_id: &str) -> Result<Vec<MyRoundtable>, StoreError> {
-        let rows: Vec<(String, String, String, String, String, i64, String, String)> =
-            on_pool!(self, pool => sqlx::query_as(
+        let rows: Vec<(String, String, String, String, String, i64, String, String)> = on_pool!(self, pool => sqlx::query_as(
                 "SELECT r.id, r.title, r.theme, r.description, r.created_by, r.created_at, p.side, p.role \
                  FROM roundtables r JOIN participants p ON p.roundtable_id = r.id \
                  WHERE p.user_id = $1 ORDER BY r.created_at DESC, r.id",
@@ -134,13 +133,22 @@ impl Store {
             .fetch_all(pool)
             .await)?;
         rows.into_iter()
-            .map(|(id, title, theme, description, created_by, created_at, side, role)| {
-                Ok(MyRoundtable {
-                    roundtable: roundtable((id, title, theme, description, created_by, created_at))?,
-                    side: side.parse()?,
-                    role: role.parse()?,
-                })
-            })
+            .map(
+                |(id, title, theme, description, created_by, created_at, side, role)| {
+                    Ok(MyRoundtable {
+                        roundtable: roundtable((
+                            id,
+                            title,
+                            theme,
+                            description,
+                            created_by,
+                            created_at,
+                        ))?,
+                        side: side.parse()?,
+                        role: role.parse()?,
+                    })
+                },
+            )
             .collect()
     }
 
@@ -163,7 +171,8 @@ impl Store {
         roundtable_id: &str,
         user_id: &str,
     ) -> Result<Option<Participant>, StoreError> {
-        let sql = format!("SELECT {PARTICIPANT_COLUMNS} WHERE p.roundtable_id = $1 AND p.user_id = $2");
+        let sql =
+            format!("SELECT {PARTICIPANT_COLUMNS} WHERE p.roundtable_id = $1 AND p.user_id = $2");
         let row: Option<ParticipantRow> = on_pool!(self, pool => sqlx::query_as(&sql)
             .bind(roundtable_id)
             .bind(user_id)

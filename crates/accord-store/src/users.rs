@@ -80,7 +80,11 @@ impl Store {
 
     /// The user of an unexpired session.
     #[tracing::instrument(skip_all)]
-    pub async fn session_user(&self, token_hash: &str, now: i64) -> Result<Option<User>, StoreError> {
+    pub async fn session_user(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<User>, StoreError> {
         let row: Option<UserRow> = on_pool!(self, pool => sqlx::query_as(
             "SELECT u.id, u.email, u.display_name, u.created_at FROM sessions s \
              JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND s.expires_at > $2",

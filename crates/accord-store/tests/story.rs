@@ -81,18 +81,38 @@ async fn accounts_and_sessions(s: Store) {
         password_hash: "h".into(),
         created_at: 2,
     };
-    assert!(matches!(s.create_user(&dup).await, Err(StoreError::Conflict("email"))));
-    let (found, hash) = s.user_with_password("ann@example.org").await.unwrap().unwrap();
+    assert!(matches!(
+        s.create_user(&dup).await,
+        Err(StoreError::Conflict("email"))
+    ));
+    let (found, hash) = s
+        .user_with_password("ann@example.org")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(found.id, ann);
     assert_eq!(hash, "$argon2id$fake");
-    assert!(s.user_with_password("bob@example.org").await.unwrap().is_none());
+    assert!(s
+        .user_with_password("bob@example.org")
+        .await
+        .unwrap()
+        .is_none());
 
     s.create_session("h1", &ann, 100, 200).await.unwrap();
-    assert_eq!(s.session_user("h1", 150).await.unwrap().map(|u| u.id), Some(ann.clone()));
-    assert!(s.session_user("h1", 200).await.unwrap().is_none(), "expired");
+    assert_eq!(
+        s.session_user("h1", 150).await.unwrap().map(|u| u.id),
+        Some(ann.clone())
+    );
+    assert!(
+        s.session_user("h1", 200).await.unwrap().is_none(),
+        "expired"
+    );
     assert!(s.session_user("h2", 150).await.unwrap().is_none());
     s.delete_session("h1").await.unwrap();
-    assert!(s.session_user("h1", 150).await.unwrap().is_none(), "revoked");
+    assert!(
+        s.session_user("h1", 150).await.unwrap().is_none(),
+        "revoked"
+    );
     s.create_session("h3", &ann, 100, 120).await.unwrap();
     assert_eq!(s.delete_expired_sessions(130).await.unwrap(), 1);
 }
@@ -103,22 +123,43 @@ async fn roundtable_membership(s: Store) {
     let rt = roundtable(&s, &ann).await;
     let mine = s.roundtables_of(&ann).await.unwrap();
     assert_eq!(mine.len(), 1);
-    assert_eq!((mine[0].side, mine[0].role), (Side::Neutral, Role::Facilitator));
+    assert_eq!(
+        (mine[0].side, mine[0].role),
+        (Side::Neutral, Role::Facilitator)
+    );
     assert!(s.roundtables_of(&bob).await.unwrap().is_empty());
     assert!(s.participant(&rt, &bob).await.unwrap().is_none());
-    assert_eq!(s.roundtable(&rt).await.unwrap().unwrap().theme, Theme::GenderDiversity);
+    assert_eq!(
+        s.roundtable(&rt).await.unwrap().unwrap().theme,
+        Theme::GenderDiversity
+    );
     assert!(s.roundtable("nope").await.unwrap().is_none());
 
     invite(&s, &rt, &ann, "t1", true, 1_000).await;
-    let p = s.accept_invitation("t1", &bob, "3F", 20).await.unwrap().unwrap();
-    assert_eq!((p.side, p.role, p.organisation.as_str()), (Side::Union, Role::Member, "3F"));
+    let p = s
+        .accept_invitation("t1", &bob, "3F", 20)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (p.side, p.role, p.organisation.as_str()),
+        (Side::Union, Role::Member, "3F")
+    );
     assert_eq!(p.display_name, "bob");
     let all = s.participants(&rt).await.unwrap();
     assert_eq!(all.len(), 2);
 
-    let p = s.set_participant_role(&rt, &bob, Role::Observer).await.unwrap().unwrap();
+    let p = s
+        .set_participant_role(&rt, &bob, Role::Observer)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(p.role, Role::Observer);
-    assert!(s.set_participant_role(&rt, "nobody", Role::Member).await.unwrap().is_none());
+    assert!(s
+        .set_participant_role(&rt, "nobody", Role::Member)
+        .await
+        .unwrap()
+        .is_none());
     assert!(s.remove_participant(&rt, &bob).await.unwrap());
     assert!(!s.remove_participant(&rt, &bob).await.unwrap());
     assert_eq!(s.participants(&rt).await.unwrap().len(), 1);
@@ -135,7 +176,11 @@ async fn invitations_single_use(s: Store) {
         Err(AcceptRefusal::AlreadyParticipant)
     );
     // The refused attempt must not have used up the token.
-    assert!(s.accept_invitation("once", &bob, "x", 20).await.unwrap().is_ok());
+    assert!(s
+        .accept_invitation("once", &bob, "x", 20)
+        .await
+        .unwrap()
+        .is_ok());
     assert_eq!(
         s.accept_invitation("once", &cem, "x", 21).await.unwrap(),
         Err(AcceptRefusal::AlreadyUsed)
@@ -145,7 +190,11 @@ async fn invitations_single_use(s: Store) {
         Err(AcceptRefusal::Unknown)
     );
     invite(&s, &rt, &ann, "many", false, 1_000).await;
-    assert!(s.accept_invitation("many", &cem, "x", 22).await.unwrap().is_ok());
+    assert!(s
+        .accept_invitation("many", &cem, "x", 22)
+        .await
+        .unwrap()
+        .is_ok());
     let inv = s.invitation("many").await.unwrap().unwrap();
     assert!(!inv.single_use);
     assert_eq!(inv.roundtable_title, "Gender diversity");
@@ -202,5 +251,8 @@ async fn last_facilitator_is_kept(s: Store) {
         s.remove_participant(&rt, &ann).await,
         Err(StoreError::Conflict("last_facilitator"))
     ));
-    assert_eq!(s.participant(&rt, &ann).await.unwrap().unwrap().role, Role::Facilitator);
+    assert_eq!(
+        s.participant(&rt, &ann).await.unwrap().unwrap().role,
+        Role::Facilitator
+    );
 }
