@@ -1,4 +1,61 @@
-//! Real-time plumbing for Accord: rooms, presence, fan-out and the bus.
+//! Real-time plumbing for Accord: the Yjs document core of co-drafting.
 //!
-//! Empty for now: the foundation serves REST only. The live polling and
-//! co-drafting work fill this crate (see ARCHITECTURE.md).
+//! Everything here is pure state machinery with no I/O, in the manner of
+//! y-sweet's core: the server owns sockets, the store and the bus, and asks
+//! a [`DocRoom`] what to persist, what to answer and what to broadcast.
+//!
+//! - [`bus`]: notifications between nodes (in-process or Redis), with sequence numbers.
+//! - [`protocol`]: the y-websocket wire format, strict decoding, coalescing.
+//! - [`room`]: one live document with its connections and awareness.
+//! - [`render`]: the TipTap/y-prosemirror tree as a neutral document.
+//! - [`template`]: starting content for new documents.
+
+pub mod bus;
+pub mod protocol;
+pub mod render;
+pub mod room;
+pub mod template;
+
+pub use protocol::{decode_frame, Coalescer, Frame, MAX_FRAME_BYTES};
+pub use room::{Access, Applied, ConnId, DocRoom};
+
+/// Why a frame was refused. The `Display` text is short enough to serve as a
+/// WebSocket close reason once truncated to 123 bytes.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("frame of {size} bytes exceeds the {limit}-byte limit")]
+    TooLarge { size: usize, limit: usize },
+    #[error("malformed frame: {0}")]
+    Malformed(String),
+    #[error("unsupported message type {0}")]
+    Unsupported(u64),
+    #[error("update does not decode: {0}")]
+    BadUpdate(String),
+    #[error("bad awareness update: {0}")]
+    BadAwareness(String),
+    #[error("read-only access: changes are not accepted")]
+    ReadOnly,
+    #[error("unknown connection")]
+    UnknownConnection,
+    /// The update decoded but could not be integrated; the room is poisoned.
+    #[error("update could not be applied: {0}")]
+    ApplyFailed(String),
+    /// An earlier failure left memory unreliable: reload the room from the store.
+    #[error("document must be reloaded")]
+    Poisoned,
+}
+
+impl SyncError {
+    /// The reason text, cut to fit a WebSocket close frame (123 bytes).
+    pub fn close_reason(&self) -> String {
+        let mut s = self.to_string();
+        if s.len() > 123 {
+            let mut end = 123;
+            while !s.is_char_boundary(end) {
+                end -= 1;
+            }
+            s.truncate(end);
+        }
+        s
+    }
+}

@@ -1,0 +1,574 @@
+//! One live document: its Yjs state, its awareness and its connections.
+//!
+//! [`DocRoom`] does no I/O. The caller feeds it frames and carries out what
+//! it returns, in this order: persist [`Applied::persist`] (if any), and only
+//! once that is durable send [`Applied::reply`] to the sender and
+//! [`Applied::broadcast`] to every other connection. An update is applied to
+//! memory first so that one which cannot be integrated is never written;
+//! if persisting then fails, the caller must drop the room and reload it
+//! from the store, since memory is ahead of the truth.
+
+use std::collections::{HashMap, HashSet};
+
+use yrs::block::ClientID;
+use yrs::sync::awareness::AwarenessUpdateEntry;
+use yrs::sync::{Awareness, AwarenessUpdate};
+use yrs::updates::decoder::Decode;
+use yrs::updates::encoder::Encode;
+use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
+
+use crate::protocol::{self, Frame};
+use crate::SyncError;
+
+/// A connection's identity within a room, chosen by the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConnId(pub u64);
+
+/// What a connection may do to the document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Members and facilitators.
+    ReadWrite,
+    /// Observers and audience: they see everything and show their presence,
+    /// but any change they send is refused.
+    ReadOnly,
+}
+
+/// What handling one frame produced.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// A v1 update that changed the document: persist it before sending anything.
+    pub persist: Option<Vec<u8>>,
+    /// Frames for the sender only.
+    pub reply: Vec<Vec<u8>>,
+    /// Frames for every other connection of the room (and other nodes).
+    pub broadcast: Vec<Vec<u8>>,
+}
+
+#[derive(Debug)]
+struct Conn {
+    access: Access,
+    /// Awareness client ids this connection has announced, removed on disconnect.
+    awareness_clients: HashSet<u64>,
+}
+
+/// A document and everyone connected to it.
+pub struct DocRoom {
+    awareness: Awareness,
+    conns: HashMap<ConnId, Conn>,
+    /// Set when an apply failed part-way: memory may hold part of a refused
+    /// update, so the room must be reloaded from the store.
+    poisoned: bool,
+}
+
+impl std::fmt::Debug for DocRoom {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DocRoom")
+            .field("connections", &self.conns.len())
+            .field("poisoned", &self.poisoned)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for DocRoom {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl DocRoom {
+    /// An empty document.
+    pub fn new() -> Self {
+        DocRoom {
+            awareness: Awareness::new(Doc::new()),
+            conns: HashMap::new(),
+            poisoned: false,
+        }
+    }
+
+    /// Rebuilds a room from the latest snapshot and the updates logged after it.
+    pub fn load<I, B>(snapshot: Option<&[u8]>, updates: I) -> Result<Self, SyncError>
+    where
+        I: IntoIterator<Item = B>,
+        B: AsRef<[u8]>,
+    {
+        let room = DocRoom::new();
+        {
+            let doc = room.awareness.doc();
+            let mut txn = doc.transact_mut();
+            for bytes in snapshot
+                .into_iter()
+                .map(<[u8]>::to_vec)
+                .chain(updates.into_iter().map(|u| u.as_ref().to_vec()))
+            {
+                let update = protocol::check_update(&bytes)?;
+                txn.apply_update(update)
+                    .map_err(|e| SyncError::ApplyFailed(e.to_string()))?;
+            }
+        }
+        Ok(room)
+    }
+
+    /// The underlying document, for rendering and tests.
+    pub fn doc(&self) -> &Doc {
+        self.awareness.doc()
+    }
+
+    /// Whether the room must be discarded and reloaded.
+    pub fn is_poisoned(&self) -> bool {
+        self.poisoned
+    }
+
+    pub fn connection_count(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// The whole document as one v1 update: what compaction stores as a snapshot.
+    pub fn snapshot(&self) -> Vec<u8> {
+        self.doc()
+            .transact()
+            .encode_state_as_update_v1(&StateVector::default())
+    }
+
+    /// The encoded state vector.
+    pub fn state_vector(&self) -> Vec<u8> {
+        self.doc().transact().state_vector().encode_v1()
+    }
+
+    /// The document as a neutral tree.
+    pub fn render(&self) -> accord_domain::document::Document {
+        crate::render::render(self.doc())
+    }
+
+    /// Registers a connection and returns the frames to greet it with: our
+    /// state vector (so a writer sends what we lack) and everyone's presence.
+    /// Read-only connections get no step 1, so they have nothing to answer
+    /// with a change.
+    pub fn connect(&mut self, conn: ConnId, access: Access) -> Vec<Vec<u8>> {
+        self.conns.insert(
+            conn,
+            Conn {
+                access,
+                awareness_clients: HashSet::new(),
+            },
+        );
+        let mut out = Vec::new();
+        if access == Access::ReadWrite {
+            out.push(protocol::encode_sync_step1(
+                &self.doc().transact().state_vector(),
+            ));
+        }
+        if let Some(frame) = self.awareness_frame() {
+            out.push(frame);
+        }
+        out
+    }
+
+    /// Forgets a connection. Returns an awareness frame marking its clients
+    /// gone, to broadcast to the others (and other nodes).
+    pub fn disconnect(&mut self, conn: ConnId) -> Option<Vec<u8>> {
+        let gone = self.conns.remove(&conn)?;
+        if gone.awareness_clients.is_empty() {
+            return None;
+        }
+        let mut clients = HashMap::new();
+        for id in gone.awareness_clients {
+            let client = ClientID::new(id);
+            let clock = self.awareness.meta(client).map(|(c, _)| c).unwrap_or(0);
+            clients.insert(
+                client,
+                AwarenessUpdateEntry {
+                    clock: clock.saturating_add(1),
+                    json: "null".into(),
+                },
+            );
+        }
+        let update = AwarenessUpdate { clients };
+        let payload = update.encode_v1();
+        // Applying our own removal cannot fail: every entry is valid.
+        let _ = self.awareness.apply_update(update);
+        Some(protocol::encode_awareness(&payload))
+    }
+
+    /// Handles one frame from `conn`. On error nothing was changed (unless
+    /// the room reports [`DocRoom::is_poisoned`]) and the connection should
+    /// be closed with the error as reason.
+    pub fn apply(&mut self, conn: ConnId, frame: &[u8]) -> Result<Applied, SyncError> {
+        if self.poisoned {
+            return Err(SyncError::Poisoned);
+        }
+        let access = self
+            .conns
+            .get(&conn)
+            .map(|c| c.access)
+            .ok_or(SyncError::UnknownConnection)?;
+        let messages = protocol::decode_frame(frame)?;
+
+        // Refuse before touching anything, so a refused frame changes nothing.
+        if access == Access::ReadOnly {
+            for m in &messages {
+                if let Frame::SyncStep2(u) | Frame::Update(u) = m {
+                    if !self.is_noop(u)? {
+                        return Err(SyncError::ReadOnly);
+                    }
+                }
+            }
+        }
+
+        let mut applied = Applied::default();
+        let mut changes: Vec<Vec<u8>> = Vec::new();
+        for m in messages {
+            match m {
+                Frame::SyncStep1(sv) => {
+                    let diff = self.doc().transact().encode_state_as_update_v1(&sv);
+                    applied.reply.push(protocol::encode_sync_step2(&diff));
+                }
+                Frame::SyncStep2(u) | Frame::Update(u) => {
+                    if access == Access::ReadWrite && self.integrate(&u)? {
+                        changes.push(u);
+                    }
+                }
+                Frame::Awareness(raw, update) => {
+                    if let Some(c) = self.conns.get_mut(&conn) {
+                        for (client, entry) in &update.clients {
+                            if &*entry.json == "null" {
+                                c.awareness_clients.remove(&client.get());
+                            } else {
+                                c.awareness_clients.insert(client.get());
+                            }
+                        }
+                    }
+                    self.awareness
+                        .apply_update(update)
+                        .map_err(|e| SyncError::BadAwareness(e.to_string()))?;
+                    applied.broadcast.push(protocol::encode_awareness(&raw));
+                }
+                Frame::QueryAwareness => {
+                    if let Some(frame) = self.awareness_frame() {
+                        applied.reply.push(frame);
+                    }
+                }
+            }
+        }
+        if !changes.is_empty() {
+            let update = protocol::merge_updates(&changes)?;
+            applied
+                .broadcast
+                .insert(0, protocol::encode_update(&update));
+            applied.persist = Some(update);
+        }
+        Ok(applied)
+    }
+
+    /// Applies an update that another node already persisted (received over
+    /// the bus or re-read from the store after a gap). Returns the frame to
+    /// relay to local connections if it changed anything.
+    pub fn apply_remote_update(&mut self, update: &[u8]) -> Result<Option<Vec<u8>>, SyncError> {
+        if self.poisoned {
+            return Err(SyncError::Poisoned);
+        }
+        Ok(self
+            .integrate(update)?
+            .then(|| protocol::encode_update(update)))
+    }
+
+    /// Applies awareness relayed from another node; returns the frame to relay locally.
+    pub fn apply_remote_awareness(&mut self, payload: &[u8]) -> Result<Vec<u8>, SyncError> {
+        let update = AwarenessUpdate::decode_v1(payload)
+            .map_err(|e| SyncError::BadAwareness(e.to_string()))?;
+        self.awareness
+            .apply_update(update)
+            .map_err(|e| SyncError::BadAwareness(e.to_string()))?;
+        Ok(protocol::encode_awareness(payload))
+    }
+
+    /// Applies an update; true if it changed the document or left parts
+    /// pending (which must be kept as well, so it is worth persisting).
+    fn integrate(&mut self, bytes: &[u8]) -> Result<bool, SyncError> {
+        let update = protocol::check_update(bytes)?;
+        let doc = self.awareness.doc().clone();
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut txn = doc.transact_mut();
+            txn.apply_update(update)?;
+            Ok::<bool, yrs::error::UpdateError>(
+                !txn.insert_set().is_empty()
+                    || !txn.delete_set().is_empty()
+                    || txn.has_missing_updates(),
+            )
+        }));
+        match result {
+            Ok(Ok(changed)) => Ok(changed),
+            Ok(Err(e)) => {
+                self.poisoned = true;
+                Err(SyncError::ApplyFailed(e.to_string()))
+            }
+            Err(_) => {
+                self.poisoned = true;
+                Err(SyncError::ApplyFailed("update integration panicked".into()))
+            }
+        }
+    }
+
+    /// True if `update` holds nothing the document lacks: no unknown structs
+    /// and no deletion not already made. Costs a pass over the delete set,
+    /// which is acceptable for the rare read-only sender.
+    fn is_noop(&self, update: &[u8]) -> Result<bool, SyncError> {
+        let txn = self.doc().transact();
+        let sv = txn.state_vector().encode_v1();
+        let rest =
+            yrs::diff_updates_v1(update, &sv).map_err(|e| SyncError::BadUpdate(e.to_string()))?;
+        let rest = Update::decode_v1(&rest).map_err(|e| SyncError::BadUpdate(e.to_string()))?;
+        if !rest.state_vector_lower().is_empty() {
+            return Ok(false);
+        }
+        let deleted = txn.snapshot().delete_set;
+        Ok(rest.delete_set().diff(&deleted).is_empty())
+    }
+
+    fn awareness_frame(&self) -> Option<Vec<u8>> {
+        let update = self.awareness.update().ok()?;
+        if update.clients.is_empty() {
+            return None;
+        }
+        Some(protocol::encode_awareness(&update.encode_v1()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::protocol::{decode_frame, encode_sync_step1, encode_update};
+    use yrs::{GetString, Text, XmlFragment, XmlTextPrelim};
+
+    const A: ConnId = ConnId(1);
+    const B: ConnId = ConnId(2);
+
+    fn edit(doc: &Doc, s: &str) -> Vec<u8> {
+        let text = doc.get_or_insert_text("t");
+        let mut txn = doc.transact_mut();
+        let before = txn.state_vector();
+        let len = text.len(&txn);
+        text.insert(&mut txn, len, s);
+        txn.encode_diff_v1(&before)
+    }
+
+    fn text(doc: &Doc) -> String {
+        let t = doc.get_or_insert_text("t");
+        let s = t.get_string(&doc.transact());
+        s
+    }
+
+    /// Plays a y-websocket client: applies what the server sends.
+    fn client_receive(doc: &Doc, frames: &[Vec<u8>]) -> Vec<Vec<u8>> {
+        let mut replies = Vec::new();
+        for f in frames {
+            for m in decode_frame(f).unwrap() {
+                match m {
+                    Frame::SyncStep1(sv) => {
+                        let u = doc.transact().encode_state_as_update_v1(&sv);
+                        replies.push(protocol::encode_sync_step2(&u));
+                    }
+                    Frame::SyncStep2(u) | Frame::Update(u) => doc
+                        .transact_mut()
+                        .apply_update(Update::decode_v1(&u).unwrap())
+                        .unwrap(),
+                    _ => {}
+                }
+            }
+        }
+        replies
+    }
+
+    #[test]
+    fn two_clients_converge_through_the_room() {
+        let mut room = DocRoom::new();
+        let (a, b) = (Doc::new(), Doc::new());
+        edit(&a, "from a;");
+        edit(&b, "from b;");
+        for (id, doc) in [(A, &a), (B, &b)] {
+            let greet = room.connect(id, Access::ReadWrite);
+            let replies = client_receive(doc, &greet);
+            let mut frame = encode_sync_step1(&doc.transact().state_vector());
+            for r in replies {
+                frame.extend(r);
+            }
+            let applied = room.apply(id, &frame).unwrap();
+            assert!(applied.persist.is_some());
+            client_receive(doc, &applied.reply);
+            let other = if id == A { &b } else { &a };
+            client_receive(other, &applied.broadcast);
+        }
+        let u = edit(&a, " more");
+        let applied = room.apply(A, &encode_update(&u)).unwrap();
+        client_receive(&b, &applied.broadcast);
+        assert_eq!(text(&a), text(&b));
+        assert_eq!(text(room.doc()), text(&a));
+        assert!(text(&a).contains("from a;") && text(&a).contains("from b;"));
+
+        // Resending a known update changes nothing, so there is nothing to persist.
+        let again = room.apply(A, &encode_update(&u)).unwrap();
+        assert_eq!(again.persist, None);
+        assert!(again.broadcast.is_empty());
+    }
+
+    #[test]
+    fn two_rooms_exchanging_persisted_updates_converge() {
+        let (mut r1, mut r2) = (DocRoom::new(), DocRoom::new());
+        r1.connect(A, Access::ReadWrite);
+        r2.connect(B, Access::ReadWrite);
+        let (a, b) = (Doc::new(), Doc::new());
+        let p1 = r1
+            .apply(A, &encode_update(&edit(&a, "x")))
+            .unwrap()
+            .persist
+            .unwrap();
+        let p2 = r2
+            .apply(B, &encode_update(&edit(&b, "y")))
+            .unwrap()
+            .persist
+            .unwrap();
+        assert!(r1.apply_remote_update(&p2).unwrap().is_some());
+        assert!(r2.apply_remote_update(&p1).unwrap().is_some());
+        assert!(r2.apply_remote_update(&p1).unwrap().is_none());
+        assert_eq!(text(r1.doc()), text(r2.doc()));
+        assert_eq!(r1.snapshot().len(), r2.snapshot().len());
+    }
+
+    #[test]
+    fn read_only_changes_are_refused_and_leave_the_doc_unchanged() {
+        let mut room = DocRoom::new();
+        room.connect(A, Access::ReadWrite);
+        let writer = Doc::new();
+        room.apply(A, &encode_update(&edit(&writer, "official")))
+            .unwrap();
+        let before = room.snapshot();
+
+        let greet = room.connect(B, Access::ReadOnly);
+        assert!(greet
+            .iter()
+            .all(|f| !matches!(decode_frame(f).unwrap()[0], Frame::SyncStep1(_))));
+        let observer = Doc::new();
+        // The observer may still sync down.
+        let applied = room
+            .apply(B, &encode_sync_step1(&observer.transact().state_vector()))
+            .unwrap();
+        client_receive(&observer, &applied.reply);
+        assert_eq!(text(&observer), "official");
+        // An empty step 2 (what every client answers a step 1 with) is harmless.
+        let empty = observer
+            .transact()
+            .encode_state_as_update_v1(&room.doc().transact().state_vector());
+        assert!(room.apply(B, &protocol::encode_sync_step2(&empty)).is_ok());
+        // A real change is not.
+        let err = room
+            .apply(B, &encode_update(&edit(&observer, " defaced")))
+            .unwrap_err();
+        assert!(matches!(err, SyncError::ReadOnly));
+        let full = observer
+            .transact()
+            .encode_state_as_update_v1(&StateVector::default());
+        assert!(matches!(
+            room.apply(B, &protocol::encode_sync_step2(&full)),
+            Err(SyncError::ReadOnly)
+        ));
+        // A deletion of known content is a change too.
+        let del = {
+            let t = observer.get_or_insert_text("t");
+            let mut txn = observer.transact_mut();
+            let before = txn.state_vector();
+            t.remove_range(&mut txn, 0, 3);
+            txn.encode_diff_v1(&before)
+        };
+        assert!(matches!(
+            room.apply(B, &encode_update(&del)),
+            Err(SyncError::ReadOnly)
+        ));
+        assert_eq!(room.snapshot(), before);
+        assert_eq!(text(room.doc()), "official");
+        assert!(!room.is_poisoned());
+    }
+
+    #[test]
+    fn bad_frames_are_errors_and_change_nothing() {
+        let mut room = DocRoom::new();
+        room.connect(A, Access::ReadWrite);
+        let d = Doc::new();
+        room.apply(A, &encode_update(&edit(&d, "keep"))).unwrap();
+        let before = room.snapshot();
+        let good = encode_update(&edit(&d, "more"));
+        for cut in 1..good.len() {
+            assert!(room.apply(A, &good[..cut]).is_err());
+        }
+        // A valid update followed by garbage in the same frame: nothing applied.
+        let mut mixed = good.clone();
+        mixed.extend([0, 2, 5, 1, 2]);
+        assert!(room.apply(A, &mixed).is_err());
+        assert!(room.apply(A, &[]).is_err());
+        assert!(matches!(
+            room.apply(ConnId(99), &good),
+            Err(SyncError::UnknownConnection)
+        ));
+        assert_eq!(room.snapshot(), before);
+    }
+
+    #[test]
+    fn awareness_is_relayed_and_cleared_on_disconnect() {
+        let mut room = DocRoom::new();
+        room.connect(A, Access::ReadOnly);
+        let client = ClientID::new(42);
+        let aw = AwarenessUpdate {
+            clients: HashMap::from([(
+                client,
+                AwarenessUpdateEntry {
+                    clock: 1,
+                    json: "{\"user\":{\"name\":\"Obs\"}}".into(),
+                },
+            )]),
+        };
+        let applied = room
+            .apply(A, &protocol::encode_awareness(&aw.encode_v1()))
+            .unwrap();
+        assert_eq!(applied.persist, None);
+        assert_eq!(applied.broadcast.len(), 1);
+        // A newcomer sees the presence at once.
+        let greet = room.connect(B, Access::ReadWrite);
+        assert!(greet.iter().any(|f| matches!(
+            decode_frame(f).unwrap()[0],
+            Frame::Awareness(_, ref u) if u.clients.contains_key(&client)
+        )));
+        let gone = room.disconnect(A).unwrap();
+        match decode_frame(&gone).unwrap().as_slice() {
+            [Frame::Awareness(_, u)] => {
+                assert_eq!(&*u.clients[&client].json, "null");
+                assert_eq!(u.clients[&client].clock, 2);
+            }
+            other => panic!("{other:?}"),
+        }
+        let reply = room.apply(B, &protocol::encode_query_awareness()).unwrap();
+        assert!(reply.reply.is_empty(), "no one is present any more");
+    }
+
+    #[test]
+    fn load_replays_snapshot_then_updates() {
+        let d = Doc::new();
+        let frag = d.get_or_insert_xml_fragment("default");
+        {
+            let mut txn = d.transact_mut();
+            frag.insert(&mut txn, 0, XmlTextPrelim::new("x"));
+        }
+        let snap = d
+            .transact()
+            .encode_state_as_update_v1(&StateVector::default());
+        let later = vec![edit(&d, "a"), edit(&d, "b")];
+        let room = DocRoom::load(Some(&snap), &later).unwrap();
+        assert_eq!(text(room.doc()), "ab");
+        assert!(DocRoom::load(Some(&[1, 2, 3][..]), Vec::<Vec<u8>>::new()).is_err());
+    }
+
+    #[test]
+    fn room_is_send() {
+        fn assert_send<T: Send>() {}
+        assert_send::<DocRoom>();
+    }
+}
