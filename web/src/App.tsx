@@ -1,4 +1,4 @@
-import { useEffect, type ReactNode } from 'react';
+import { lazy, Suspense, useEffect, type ReactNode } from 'react';
 import { safeNext } from './api';
 import { useAuth } from './auth';
 import { LANGS, useI18n, type Lang } from './i18n';
@@ -10,6 +10,9 @@ import { NotFound } from './pages/NotFound';
 import { RoundtablePage } from './pages/RoundtablePage';
 import { SignIn } from './pages/SignIn';
 import { SignUp } from './pages/SignUp';
+
+// The editor (TipTap, ProseMirror, Yjs) is by far the largest part of the app: load it on demand.
+const DocumentPage = lazy(() => import('./pages/DocumentPage').then((m) => ({ default: m.DocumentPage })));
 
 function Header() {
   const { t, lang, setLang } = useI18n();
@@ -108,6 +111,11 @@ function GuestOnly({ children }: { children: ReactNode }) {
   return <>{children}</>;
 }
 
+function LoadingPage() {
+  const { t } = useI18n();
+  return <p role="status">{t('common.loading')}</p>;
+}
+
 function Routes() {
   const { pathname } = useLocation();
   let m: Record<string, string> | null;
@@ -117,6 +125,14 @@ function Routes() {
   if (pathname === '/roundtables/new') return <RequireAuth><NewRoundtable /></RequireAuth>;
   if ((m = matchPath('/roundtables/:id', pathname)))
     return <RequireAuth><RoundtablePage key={m.id} id={m.id} /></RequireAuth>;
+  if ((m = matchPath('/documents/:id', pathname)))
+    return (
+      <RequireAuth>
+        <Suspense fallback={<LoadingPage />}>
+          <DocumentPage key={m.id} id={m.id} />
+        </Suspense>
+      </RequireAuth>
+    );
   if ((m = matchPath('/invite/:token', pathname))) return <InvitePage key={m.token} token={m.token} />;
   return <NotFound />;
 }

@@ -69,3 +69,17 @@ export interface Problem {
   detail?: string;
   errors?: { field: string; message: string }[];
 }
+
+export const DOC_KINDS = ['programme', 'recommendation', 'notes'] as const;
+export type DocKind = (typeof DOC_KINDS)[number];
+
+export interface AccordDocument {
+  id: string;
+  roundtable_id: string;
+  title: string;
+  kind: DocKind;
+  archived: boolean;
+  created_at: string;
+  can_edit: boolean;
+  my_side: Side;
+}

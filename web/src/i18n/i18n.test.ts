@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import en from './en.json';
 import da from './da.json';
 import { translate } from './index';
-import { ROLES, SIDES, THEMES } from '../types';
+import { DOC_KINDS, ROLES, SIDES, THEMES } from '../types';
 
 const SRC = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -59,8 +59,14 @@ describe('translations', () => {
     expect(missing).toEqual([]);
   });
 
-  it('has labels for every side, role and theme used by dynamic keys', () => {
-    const needed = [...SIDES.map((s) => `side.${s}`), ...ROLES.map((r) => `role.${r}`), ...THEMES.map((th) => `theme.${th}`)];
+  it('has labels for every side, role, theme, document kind and connection state used by dynamic keys', () => {
+    const needed = [
+      ...SIDES.map((s) => `side.${s}`),
+      ...ROLES.map((r) => `role.${r}`),
+      ...THEMES.map((th) => `theme.${th}`),
+      ...DOC_KINDS.map((k) => `docKind.${k}`),
+      ...(['connected', 'reconnecting', 'offline'] as const).map((c) => `conn.${c}`),
+    ];
     expect(needed.filter((k) => !(k in en))).toEqual([]);
   });
 
@@ -73,6 +79,22 @@ describe('translations', () => {
     expect(da['role.observer']).toBe('Observatør');
     expect(da['invite.copied']).toBe('Kopieret');
     expect(da['theme.ageing_workforce']).toBe('Aldrende arbejdsstyrke');
+    expect(da['docs.heading']).toBe('Dokumenter');
+    expect(da['docs.new']).toBe('Nyt dokument');
+    expect(da['docKind.programme']).toBe('Opkvalificeringsprogram');
+    expect(da['docKind.recommendation']).toBe('Anbefaling');
+    expect(da['docKind.notes']).toBe('Noter');
+    expect(da['doc.editingNow']).toBe('Redigerer nu');
+    expect(da['conn.connected']).toBe('Forbundet');
+    expect(da['conn.reconnecting']).toBe('Genopretter forbindelse');
+    expect(da['conn.offline']).toBe('Offline');
+    expect(da['doc.bold']).toBe('Fed');
+    expect(da['doc.italic']).toBe('Kursiv');
+    expect(da['doc.heading']).toBe('Overskrift {level}');
+    expect(da['doc.bulletList']).toBe('Punktliste');
+    expect(da['doc.orderedList']).toBe('Nummereret liste');
+    expect(da['doc.undo']).toBe('Fortryd');
+    expect(da['doc.redo']).toBe('Gentag');
   });
 
   it('interpolates placeholders', () => {

@@ -5,6 +5,7 @@ import { Alert, PageHeading, SelectField, SideBadge, useTitle } from '../compone
 import { useFormState } from '../forms';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
+import { DocumentsSection } from './DocumentsSection';
 import { ROLES, SIDES, type Invitation, type Participant, type Role, type Roundtable, type Side } from '../types';
 
 const POLL_MS = 5000;
@@ -160,6 +161,8 @@ export function RoundtablePage({ id }: { id: string }) {
           </div>
         )}
       </section>
+
+      <DocumentsSection roundtableId={id} canCreate={rt.my_role !== 'observer'} />
 
       {isFacilitator && <InviteForm roundtableId={id} />}
     </>
