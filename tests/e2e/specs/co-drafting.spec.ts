@@ -177,6 +177,19 @@ test('two sides co-draft a programme in real time; observers read only', async (
   await B.page.keyboard.press('Control+Shift+z');
   await expect.poll(() => contentText(editorA)).toContain(textB);
 
+  // --- Offline: B keeps typing, the indicator says so, the edit merges on reconnect ---------
+  const textOffline = `Written offline by Bent ${run}`;
+  await B.context.setOffline(true);
+  await expect(B.page.getByTestId('connection')).toHaveAttribute('data-state', 'offline');
+  await expect(B.page.getByRole('status').filter({ hasText: 'Offline' })).toBeAttached();
+  await editorB.focus();
+  await B.page.keyboard.press('Control+End');
+  await B.page.keyboard.press('Enter');
+  await B.page.keyboard.type(textOffline);
+  await B.context.setOffline(false);
+  await expect(B.page.getByTestId('connection')).toHaveAttribute('data-state', 'connected', { timeout: 15_000 });
+  await expect.poll(() => contentText(editorA), { timeout: 15_000 }).toContain(textOffline);
+
   // Keyboard only: Tab reaches the toolbar, then the editor; Ctrl+K opens the link dialog.
   await A.page.getByRole('heading', { level: 1 }).focus();
   await tabUntil(A.page, '[role="toolbar"] button');

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent, type KeyboardEvent, type ReactNode } from 'react';
 import { EditorContent, useEditor, useEditorState, type Editor } from '@tiptap/react';
 import StarterKit from '@tiptap/starter-kit';
 import Collaboration from '@tiptap/extension-collaboration';
@@ -123,11 +123,12 @@ function EditingNow({ people, t }: { people: PresentUser[]; t: TFunction }) {
     <>
       <ul className="editing-now" data-testid="editing-now">
         {people.map((p) => (
-          <li key={`${p.side}:${p.name}`} data-side={p.side}>
-            <span className="swatch" style={{ backgroundColor: p.color }} aria-hidden="true" />
-            <span className="editing-name">{p.name}</span> {p.self && <span className="muted">{t('doc.you')}</span>}{' '}
-            <SideBadge side={p.side}>{t(`side.${p.side}`)}</SideBadge>
-            {p.readOnly && <span className="muted"> ({t('doc.viewing')})</span>}
+          <li key={`${p.side}:${p.name}`} data-side={p.side} style={{ borderLeftColor: p.color }}>
+            <span className="editing-name">{p.name}</span> {p.self && <span className="muted">{t('doc.you')}</span>}
+            <span className="editing-meta">
+              <SideBadge side={p.side}>{t(`side.${p.side}`)}</SideBadge>
+              {p.readOnly && <span className="muted"> ({t('doc.viewing')})</span>}
+            </span>
           </li>
         ))}
       </ul>
@@ -251,9 +252,17 @@ type ToolButton = {
   label: string;
   pressed?: boolean;
   disabled?: boolean;
-  text: string;
+  text: ReactNode;
   run: () => void;
 };
+
+// An SVG rather than an emoji: not every system has an emoji font.
+const LINK_ICON = (
+  <svg width="18" height="18" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2.25" strokeLinecap="round" strokeLinejoin="round" focusable="false">
+    <path d="M10 13a5 5 0 0 0 7.07 0l3-3a5 5 0 0 0-7.07-7.07l-1.5 1.5" />
+    <path d="M14 11a5 5 0 0 0-7.07 0l-3 3a5 5 0 0 0 7.07 7.07l1.5-1.5" />
+  </svg>
+);
 
 function Toolbar({ editor, t, onLink }: { editor: Editor; t: TFunction; onLink: () => void }) {
   const state = useEditorState({
@@ -291,7 +300,7 @@ function Toolbar({ editor, t, onLink }: { editor: Editor; t: TFunction; onLink: 
     [
       { key: 'b', label: t('doc.bold'), text: 'B', pressed: state.bold, run: () => c().toggleBold().run() },
       { key: 'i', label: t('doc.italic'), text: 'I', pressed: state.italic, run: () => c().toggleItalic().run() },
-      { key: 'a', label: t('doc.link'), text: '🔗', pressed: state.link, run: onLink },
+      { key: 'a', label: t('doc.link'), text: LINK_ICON, pressed: state.link, run: onLink },
     ],
     [
       { key: 'undo', label: t('doc.undo'), text: '↶', disabled: !state.canUndo, run: () => c().undo().run() },
