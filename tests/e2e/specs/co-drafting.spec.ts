@@ -212,6 +212,17 @@ test('two sides co-draft a programme in real time; observers read only', async (
     .poll(async () => (await A.page.request.get(`/api/v1/documents/${docId}/markdown`)).text(), { timeout: 10_000 })
     .toContain('https://example.org/dufa');
 
+  // Escape leads from the text to the toolbar; arrow keys move inside it; Tab goes back to the text.
+  await A.page.keyboard.press('Escape');
+  await A.page.keyboard.press('Home');
+  await expect(A.page.getByRole('button', { name: 'Paragraph' })).toBeFocused();
+  await A.page.keyboard.press('ArrowRight');
+  await expect(A.page.getByRole('button', { name: 'Heading 1' })).toBeFocused();
+  await A.page.keyboard.press('End');
+  await expect(A.page.getByRole('button', { name: 'Redo' })).toBeFocused();
+  await A.page.keyboard.press('Tab');
+  await expect(editorA).toBeFocused();
+
   await checkA11y(A.page, 'document editor');
 
   // --- The observer: read-only editor, notice, no toolbar, typing changes nothing --------------

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState, type FormEvent, type KeyboardEvent, type ReactNode } from 'react';
+import { useCallback, useEffect, useRef, useState, type FormEvent, type KeyboardEvent, type ReactNode, type RefObject } from 'react';
 import { EditorContent, useEditor, useEditorState, type Editor } from '@tiptap/react';
 import StarterKit from '@tiptap/starter-kit';
 import Collaboration from '@tiptap/extension-collaboration';
@@ -163,6 +163,7 @@ function RichText({ session, doc, userName }: { session: Session; doc: AccordDoc
   const openLink = useRef<() => void>(() => {});
   openLink.current = () => setLinkOpen(true);
   const hintId = `editor-hint-${doc.id}`;
+  const toolbarRef = useRef<HTMLDivElement>(null);
 
   const me: AwarenessUser = { name: userName, color: sideColour(doc.my_side), side: doc.my_side };
   if (!canEdit) me.readOnly = true;
@@ -201,6 +202,15 @@ function RichText({ session, doc, userName }: { session: Session; doc: AccordDoc
       editorProps: {
         attributes: editorAttributes(t, doc, hintId),
         handleKeyDown: (_view, event) => {
+          // Tab indents inside lists; Escape always leads out of the text, to the toolbar.
+          if (canEdit && event.key === 'Escape' && !event.ctrlKey && !event.metaKey && !event.altKey) {
+            const button = toolbarRef.current?.querySelector<HTMLButtonElement>('button[tabindex="0"]');
+            if (button) {
+              event.preventDefault();
+              button.focus();
+              return true;
+            }
+          }
           if (canEdit && (event.ctrlKey || event.metaKey) && !event.altKey && event.key.toLowerCase() === 'k') {
             event.preventDefault();
             openLink.current();
@@ -221,7 +231,7 @@ function RichText({ session, doc, userName }: { session: Session; doc: AccordDoc
 
   return (
     <div className="editor">
-      {canEdit && editor && <Toolbar editor={editor} t={t} onLink={() => setLinkOpen(true)} />}
+      {canEdit && editor && <Toolbar editor={editor} t={t} onLink={() => setLinkOpen(true)} containerRef={toolbarRef} />}
       {canEdit && (
         <p id={hintId} className="hint editor-hint">
           {t('doc.shortcuts')}
@@ -264,7 +274,17 @@ const LINK_ICON = (
   </svg>
 );
 
-function Toolbar({ editor, t, onLink }: { editor: Editor; t: TFunction; onLink: () => void }) {
+function Toolbar({
+  editor,
+  t,
+  onLink,
+  containerRef,
+}: {
+  editor: Editor;
+  t: TFunction;
+  onLink: () => void;
+  containerRef: RefObject<HTMLDivElement | null>;
+}) {
   const state = useEditorState({
     editor,
     selector: ({ editor: e }) => ({
@@ -329,7 +349,7 @@ function Toolbar({ editor, t, onLink }: { editor: Editor; t: TFunction; onLink: 
 
   let i = -1;
   return (
-    <div role="toolbar" aria-label={t('doc.toolbar')} aria-controls="editor-content" className="toolbar" onKeyDown={onKeyDown}>
+    <div ref={containerRef} role="toolbar" aria-label={t('doc.toolbar')} aria-controls="editor-content" className="toolbar" onKeyDown={onKeyDown}>
       {groups.map((g, gi) => (
         <div key={gi} className="toolbar-group" role="group">
           {g.map((b) => {
