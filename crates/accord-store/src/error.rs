@@ -6,6 +6,9 @@ pub enum StoreError {
     /// A uniqueness rule was broken; the string names which.
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// A row the operation needs does not exist; the string names which.
+    #[error("not found: {0}")]
+    NotFound(&'static str),
     /// The URL names no backend this build supports.
     #[error("unsupported database URL (expected sqlite:// or postgres://)")]
     UnsupportedUrl,

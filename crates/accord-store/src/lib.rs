@@ -5,6 +5,7 @@
 //! never a pool. SQL is written once with `$n` placeholders, which both
 //! drivers accept, and bound at run time.
 
+mod documents;
 mod error;
 mod pool;
 pub mod records;
@@ -13,6 +14,7 @@ mod roundtables;
 pub mod testing;
 mod users;
 
+pub use documents::{DocumentLog, DocumentSnapshot, LoggedUpdate, NewDocument, StoredDocument};
 pub use error::StoreError;
 pub use pool::{BackendKind, Store};
 pub use records::*;
