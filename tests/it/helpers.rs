@@ -45,6 +45,14 @@ pub struct TestApp {
     child: Child,
 }
 
+impl TestApp {
+    /// `kill -9`: no shutdown hook runs, nothing is flushed.
+    pub fn kill_hard(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -127,6 +135,12 @@ impl TestApp {
 
     /// Registers `name` (email `<name>@example.org`) and returns a signed-in client.
     pub async fn user(&self, name: &str) -> Client {
+        self.user_and_cookie(name).await.0
+    }
+
+    /// Like [`TestApp::user`], also returning the `accord_session=…` cookie
+    /// for clients that are not reqwest (WebSockets).
+    pub async fn user_and_cookie(&self, name: &str) -> (Client, String) {
         let c = self.client();
         let res = self
             .post(
@@ -136,7 +150,14 @@ impl TestApp {
             )
             .await;
         assert_eq!(res.status(), StatusCode::CREATED, "register {name}");
-        c
+        let cookie = res.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        (c, cookie)
     }
 
     pub async fn roundtable(&self, c: &Client, title: &str) -> String {
@@ -173,19 +194,24 @@ impl TestApp {
     }
 
     /// A participant on `side` with `role`, joined through an invitation.
-    pub async fn member(
+    pub async fn member(&self, facilitator: &Client, rt: &str, name: &str, side: &str, role: &str) -> Client {
+        self.member_and_cookie(facilitator, rt, name, side, role).await.0
+    }
+
+    /// A participant joined through an invitation, with their session cookie.
+    pub async fn member_and_cookie(
         &self,
         facilitator: &Client,
         rt: &str,
         name: &str,
         side: &str,
         role: &str,
-    ) -> Client {
-        let c = self.user(name).await;
+    ) -> (Client, String) {
+        let (c, cookie) = self.user_and_cookie(name).await;
         let inv = self.invite(facilitator, rt, side, role).await;
         let res = self.accept(&c, inv["token"].as_str().unwrap(), "Org").await;
         assert_eq!(res.status(), StatusCode::OK);
-        c
+        (c, cookie)
     }
 }
 

@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
+mod documents;
 mod errors;
 mod helpers;
 mod roundtables;
+mod yclient;

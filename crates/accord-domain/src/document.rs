@@ -9,7 +9,8 @@ use std::fmt::{self, Write as _};
 use std::str::FromStr;
 
 /// What a document is for; chooses its starting template.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum DocumentKind {
     /// An upskilling programme, drafted section by section.
     Programme,

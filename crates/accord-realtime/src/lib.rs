@@ -11,6 +11,7 @@
 //! - [`template`]: starting content for new documents.
 
 pub mod bus;
+pub mod docs;
 pub mod protocol;
 pub mod render;
 pub mod room;

@@ -54,8 +54,21 @@ fn malformed(what: &str, e: impl std::fmt::Display) -> SyncError {
     SyncError::Malformed(format!("{what}: {e}"))
 }
 
+/// Runs a yrs decoder, turning a panic into an error: some yrs releases
+/// assert on hostile input (e.g. client ids over 53 bits) instead of
+/// returning an error, and a decoder of untrusted bytes must never take the
+/// document worker down.
+fn guarded<T>(what: &str, decode: impl FnOnce() -> Result<T, SyncError>) -> Result<T, SyncError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(decode))
+        .unwrap_or_else(|_| Err(SyncError::Malformed(format!("{what} does not decode"))))
+}
+
 /// Decodes a whole frame, validating every payload, or refuses it.
 pub fn decode_frame(frame: &[u8]) -> Result<Vec<Frame>, SyncError> {
+    guarded("frame", || decode_frame_unguarded(frame))
+}
+
+fn decode_frame_unguarded(frame: &[u8]) -> Result<Vec<Frame>, SyncError> {
     if frame.len() > MAX_FRAME_BYTES {
         return Err(SyncError::TooLarge {
             size: frame.len(),
@@ -119,12 +132,15 @@ pub fn decode_frame(frame: &[u8]) -> Result<Vec<Frame>, SyncError> {
 
 /// Proves a v1 update decodes, without applying it.
 pub fn check_update(update: &[u8]) -> Result<Update, SyncError> {
-    Update::decode_v1(update).map_err(|e| SyncError::BadUpdate(e.to_string()))
+    guarded("update", || {
+        Update::decode_v1(update).map_err(|e| SyncError::BadUpdate(e.to_string()))
+    })
 }
 
 fn decode_awareness(payload: &[u8]) -> Result<AwarenessUpdate, SyncError> {
-    let update =
-        AwarenessUpdate::decode_v1(payload).map_err(|e| SyncError::BadAwareness(e.to_string()))?;
+    let update = guarded("awareness update", || {
+        AwarenessUpdate::decode_v1(payload).map_err(|e| SyncError::BadAwareness(e.to_string()))
+    })?;
     // Every state must be JSON, as every y-protocols client will JSON.parse it.
     for entry in update.clients.values() {
         if serde_json::from_str::<serde::de::IgnoredAny>(&entry.json).is_err() {
@@ -253,6 +269,16 @@ impl Coalescer {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+
+    #[test]
+    fn hostile_client_id_is_refused_not_panicked() {
+        // An update whose client id does not fit 53 bits made yrs 0.28 assert.
+        let frame = [
+            0u8, 2, 21, 0x01, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f, 0, 0, 0,
+            0, 0, 0, 0, 0, 0, 0, 0,
+        ];
+        assert!(decode_frame(&frame).is_err());
+    }
     use yrs::{Doc, GetString, ReadTxn, Text, Transact};
 
     fn text_update(doc: &Doc, s: &str) -> Vec<u8> {

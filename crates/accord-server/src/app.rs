@@ -5,6 +5,8 @@ use crate::error::ApiError;
 use crate::passwords::Passwords;
 use crate::rate_limit::RateLimits;
 use crate::{assets, demo, error, origin, routes};
+use accord_realtime::bus::Bus;
+use accord_realtime::docs::DocHub;
 use accord_store::Store;
 use anyhow::Context;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
@@ -26,6 +28,7 @@ pub struct AppState {
     pub store: Store,
     pub passwords: Passwords,
     pub limits: Arc<RateLimits>,
+    pub docs: DocHub,
     /// Configured public URL; `None` means "the host the request was sent to".
     pub public_url: Option<PublicUrl>,
 }
@@ -107,7 +110,14 @@ impl Application {
             let summary = demo::load(&store).await?;
             tracing::info!("{summary}");
         }
+        let bus = match &args.redis_url {
+            Some(url) => Bus::redis(url)
+                .await
+                .with_context(|| "cannot connect to REDIS_URL")?,
+            None => Bus::in_process(),
+        };
         let state = AppState {
+            docs: DocHub::new(store.clone(), bus),
             store,
             passwords: Passwords::new()?,
             limits: RateLimits::new(),

@@ -1,9 +1,11 @@
 //! REST routes under `/api/v1`, each documented in the OpenAPI document.
 
 pub mod auth;
+pub mod documents;
 pub mod health;
 pub mod invitations;
 pub mod roundtables;
+pub mod yjs;
 
 use crate::app::AppState;
 use crate::error::{FieldError, Problem};
@@ -25,6 +27,7 @@ use utoipa_axum::routes;
         (name = "auth", description = "Accounts and sessions"),
         (name = "roundtables", description = "Roundtables and participants"),
         (name = "invitations", description = "Invitation links"),
+        (name = "documents", description = "Co-drafted documents and the y-websocket endpoint"),
         (name = "health", description = "Liveness and readiness")
     )
 )]
@@ -47,6 +50,11 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(invitations::create))
         .routes(routes!(invitations::preview))
         .routes(routes!(invitations::accept))
+        .routes(routes!(documents::create, documents::list))
+        .routes(routes!(documents::get, documents::update))
+        .routes(routes!(documents::markdown))
+        .routes(routes!(documents::html))
+        .routes(routes!(yjs::upgrade))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
 }

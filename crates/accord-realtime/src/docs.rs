@@ -1,0 +1,570 @@
+//! Live documents on this node: one actor task per open document, owning its
+//! [`DocRoom`], talking to the store and the bus.
+//!
+//! Each pass of the actor takes every command waiting (up to a bound),
+//! applies them to memory, persists the resulting updates in one
+//! transaction, and only then sends anything: replies, one merged update
+//! frame and one merged awareness frame to every connection, and one bus
+//! message to the other nodes. Under load a pass covers many edits, so the
+//! fan-out cost grows with passes × connections, not edits × connections.
+//! Whatever a client has seen is already durable.
+
+use crate::bus::{Bus, BusEvent, Continuity, Envelope, GapDetector};
+use crate::protocol::{self, Frame};
+use crate::room::{Access, ConnId, DocRoom};
+use crate::SyncError;
+use accord_store::Store;
+use bytes::Bytes;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tracing::Instrument;
+use yrs::updates::decoder::Decode;
+use yrs::{ReadTxn, StateVector, Transact};
+
+/// Commands handled per pass; bounds the latency one pass can add.
+const MAX_BATCH: usize = 1024;
+/// Frames queued for one connection before it counts as too slow and is closed.
+const CONN_QUEUE: usize = 512;
+/// How long a document without connections stays in memory.
+const IDLE_UNLOAD: Duration = Duration::from_secs(30);
+/// Updates logged since the last snapshot that trigger a compaction.
+const COMPACT_EVERY: u64 = 500;
+
+const TAG_UPDATE: u8 = 0;
+const TAG_AWARENESS: u8 = 1;
+
+/// What the socket task sends to its client.
+#[derive(Debug, Clone)]
+pub enum Outgoing {
+    Frame(Bytes),
+    /// Close the WebSocket with this code and reason.
+    Close(u16, String),
+}
+
+/// WebSocket close codes used here.
+pub mod close {
+    pub const POLICY: u16 = 1008;
+    pub const INVALID: u16 = 1007;
+    pub const TOO_BIG: u16 = 1009;
+    pub const INTERNAL: u16 = 1011;
+    pub const TRY_AGAIN: u16 = 1013;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    #[error("store: {0}")]
+    Store(#[from] accord_store::StoreError),
+    #[error("stored document does not load: {0}")]
+    Load(#[from] SyncError),
+    #[error("document worker is gone")]
+    Gone,
+}
+
+enum Cmd {
+    Connect {
+        conn: ConnId,
+        access: Access,
+        out: mpsc::Sender<Outgoing>,
+    },
+    Frame {
+        conn: ConnId,
+        bytes: Vec<u8>,
+    },
+    Disconnect {
+        conn: ConnId,
+    },
+    Remote(Envelope),
+    Resync,
+}
+
+struct HubInner {
+    store: Store,
+    bus: Bus,
+    rooms: Mutex<HashMap<String, mpsc::UnboundedSender<Cmd>>>,
+    next_conn: AtomicU64,
+}
+
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct DocHub {
+    inner: Arc<HubInner>,
+}
+
+/// One client's link to a live document. Dropping it disconnects.
+pub struct DocConnection {
+    pub conn: ConnId,
+    cmds: mpsc::UnboundedSender<Cmd>,
+    /// Frames (and a possible close) for the client, in order.
+    pub outgoing: mpsc::Receiver<Outgoing>,
+}
+
+impl DocConnection {
+    /// Hands a frame from the client to the document; `false` if the
+    /// document worker is gone (the socket should close).
+    pub fn send(&self, bytes: Vec<u8>) -> bool {
+        self.cmds
+            .send(Cmd::Frame {
+                conn: self.conn,
+                bytes,
+            })
+            .is_ok()
+    }
+}
+
+impl Drop for DocConnection {
+    fn drop(&mut self) {
+        let _ = self.cmds.send(Cmd::Disconnect { conn: self.conn });
+    }
+}
+
+fn channel(doc_id: &str) -> String {
+    format!("doc:{doc_id}")
+}
+
+impl DocHub {
+    pub fn new(store: Store, bus: Bus) -> DocHub {
+        let hub = DocHub {
+            inner: Arc::new(HubInner {
+                store,
+                bus,
+                rooms: Mutex::new(HashMap::new()),
+                next_conn: AtomicU64::new(1),
+            }),
+        };
+        tokio::spawn(route_bus_events(Arc::downgrade(&hub.inner)));
+        hub
+    }
+
+    /// Number of documents loaded on this node.
+    pub fn loaded(&self) -> usize {
+        self.inner
+            .rooms
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
+    }
+
+    /// Connects a client to a document, loading it from the store if needed.
+    pub async fn join(&self, doc_id: &str, access: Access) -> Result<DocConnection, HubError> {
+        // A worker may be unloading at this very moment; a second try loads afresh.
+        for _ in 0..3 {
+            let cmds = self.room(doc_id).await?;
+            let conn = ConnId(self.inner.next_conn.fetch_add(1, Ordering::Relaxed));
+            let (out, outgoing) = mpsc::channel(CONN_QUEUE);
+            if cmds.send(Cmd::Connect { conn, access, out }).is_ok() {
+                return Ok(DocConnection {
+                    conn,
+                    cmds,
+                    outgoing,
+                });
+            }
+            self.forget(doc_id, &cmds);
+        }
+        Err(HubError::Gone)
+    }
+
+    fn forget(&self, doc_id: &str, cmds: &mpsc::UnboundedSender<Cmd>) {
+        let mut rooms = self.inner.rooms.lock().unwrap_or_else(|p| p.into_inner());
+        if rooms.get(doc_id).is_some_and(|c| c.same_channel(cmds)) {
+            rooms.remove(doc_id);
+        }
+    }
+
+    async fn room(&self, doc_id: &str) -> Result<mpsc::UnboundedSender<Cmd>, HubError> {
+        if let Some(c) = self.lookup(doc_id) {
+            return Ok(c);
+        }
+        let room = load_room(&self.inner.store, doc_id).await?;
+        let mut rooms = self.inner.rooms.lock().unwrap_or_else(|p| p.into_inner());
+        // Another task may have loaded it while we read the store.
+        if let Some(c) = rooms.get(doc_id).filter(|c| !c.is_closed()) {
+            return Ok(c.clone());
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        rooms.insert(doc_id.to_owned(), tx.clone());
+        let worker = Worker {
+            doc_id: doc_id.to_owned(),
+            room,
+            conns: HashMap::new(),
+            hub: Arc::downgrade(&self.inner),
+            store: self.inner.store.clone(),
+            bus: self.inner.bus.clone(),
+            gaps: GapDetector::default(),
+            since_compaction: 0,
+            compacting: Arc::new(AtomicBool::new(false)),
+        };
+        let span = tracing::info_span!("document", id = %doc_id);
+        tokio::spawn(worker.run(rx, tx.clone()).instrument(span));
+        Ok(tx)
+    }
+
+    fn lookup(&self, doc_id: &str) -> Option<mpsc::UnboundedSender<Cmd>> {
+        let rooms = self.inner.rooms.lock().unwrap_or_else(|p| p.into_inner());
+        rooms.get(doc_id).filter(|c| !c.is_closed()).cloned()
+    }
+}
+
+async fn load_room(store: &Store, doc_id: &str) -> Result<DocRoom, HubError> {
+    let state = store.load_document(doc_id).await?;
+    Ok(DocRoom::load(
+        state.snapshot.as_ref().map(|s| s.data.as_slice()),
+        state.updates.iter().map(|u| u.data.as_slice()),
+    )?)
+}
+
+/// Hands bus messages for loaded documents to their workers.
+async fn route_bus_events(hub: Weak<HubInner>) {
+    let Some(mut rx) = hub.upgrade().map(|h| h.bus.subscribe()) else {
+        return;
+    };
+    loop {
+        let event = rx.recv().await;
+        let Some(hub) = hub.upgrade() else { return };
+        let rooms = hub.rooms.lock().unwrap_or_else(|p| p.into_inner());
+        match event {
+            Ok(BusEvent::Message(env)) => {
+                if env.origin == hub.bus.node() {
+                    continue;
+                }
+                if let Some(doc_id) = env.channel.strip_prefix("doc:") {
+                    if let Some(tx) = rooms.get(doc_id) {
+                        let _ = tx.send(Cmd::Remote(env));
+                    }
+                }
+            }
+            // Lost messages, here or on the Redis link: every room re-reads the store.
+            Ok(BusEvent::Resync) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                for tx in rooms.values() {
+                    let _ = tx.send(Cmd::Resync);
+                }
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
+struct Worker {
+    doc_id: String,
+    room: DocRoom,
+    conns: HashMap<ConnId, mpsc::Sender<Outgoing>>,
+    hub: Weak<HubInner>,
+    store: Store,
+    bus: Bus,
+    gaps: GapDetector,
+    since_compaction: u64,
+    compacting: Arc<AtomicBool>,
+}
+
+/// What one pass will send once its updates are durable.
+#[derive(Default)]
+struct Pass {
+    persist: Vec<Vec<u8>>,
+    replies: Vec<(ConnId, Vec<u8>)>,
+    /// Updates to relay to local connections (local ones also go to the bus).
+    relay_updates: Vec<Vec<u8>>,
+    local_awareness: Vec<Vec<u8>>,
+    remote_awareness: Vec<Vec<u8>>,
+}
+
+impl Worker {
+    async fn run(
+        mut self,
+        mut rx: mpsc::UnboundedReceiver<Cmd>,
+        me: mpsc::UnboundedSender<Cmd>,
+    ) {
+        drop(me);
+        loop {
+            let first = if self.conns.is_empty() {
+                match tokio::time::timeout(IDLE_UNLOAD, rx.recv()).await {
+                    Ok(Some(c)) => c,
+                    Ok(None) => return,
+                    Err(_) => {
+                        if self.try_unload(&rx) {
+                            return;
+                        }
+                        continue;
+                    }
+                }
+            } else {
+                match rx.recv().await {
+                    Some(c) => c,
+                    None => return,
+                }
+            };
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(c) => batch.push(c),
+                    Err(_) => break,
+                }
+            }
+            if !self.pass(batch).await {
+                self.unregister();
+                return;
+            }
+        }
+    }
+
+    fn unregister(&self) {
+        if let Some(hub) = self.hub.upgrade() {
+            let mut rooms = hub.rooms.lock().unwrap_or_else(|p| p.into_inner());
+            rooms.remove(&self.doc_id);
+        }
+    }
+
+    /// Leaves memory if nobody came back meanwhile.
+    fn try_unload(&self, rx: &mpsc::UnboundedReceiver<Cmd>) -> bool {
+        let Some(hub) = self.hub.upgrade() else {
+            return true;
+        };
+        let mut rooms = hub.rooms.lock().unwrap_or_else(|p| p.into_inner());
+        if !rx.is_empty() || !self.conns.is_empty() {
+            return false;
+        }
+        rooms.remove(&self.doc_id);
+        tracing::debug!("unloaded idle document");
+        true
+    }
+
+    /// Handles one batch. Returns false when the worker must stop (the
+    /// store failed, or memory can no longer be trusted).
+    async fn pass(&mut self, batch: Vec<Cmd>) -> bool {
+        let mut p = Pass::default();
+        for cmd in batch {
+            self.handle(cmd, &mut p).await;
+        }
+        if !p.persist.is_empty() {
+            let n = p.persist.len() as u64;
+            let updates: Vec<&[u8]> = p.persist.iter().map(Vec::as_slice).collect();
+            let now = unix_now();
+            if let Err(e) = self
+                .store
+                .append_document_updates(&self.doc_id, &updates, now)
+                .await
+            {
+                // Memory is now ahead of the truth: drop everyone, reload on next join.
+                tracing::error!(error = %e, "persisting document updates failed");
+                for out in self.conns.values() {
+                    let _ = out.try_send(Outgoing::Close(
+                        close::TRY_AGAIN,
+                        "the document could not be saved; reconnect".into(),
+                    ));
+                }
+                return false;
+            }
+            self.since_compaction += n;
+            self.maybe_compact();
+        }
+        self.send(p).await;
+        !self.room.is_poisoned()
+    }
+
+    async fn handle(&mut self, cmd: Cmd, p: &mut Pass) {
+        match cmd {
+            Cmd::Connect { conn, access, out } => {
+                for frame in self.room.connect(conn, access) {
+                    p.replies.push((conn, frame));
+                }
+                self.conns.insert(conn, out);
+            }
+            Cmd::Frame { conn, bytes } => match self.room.apply(conn, &bytes) {
+                Ok(applied) => {
+                    if let Some(update) = applied.persist {
+                        p.relay_updates.push(update.clone());
+                        p.persist.push(update);
+                    }
+                    p.replies.extend(applied.reply.into_iter().map(|f| (conn, f)));
+                    for frame in applied.broadcast {
+                        if let Ok([Frame::Awareness(raw, _)]) = protocol::decode_frame(&frame).as_deref() {
+                            p.local_awareness.push(raw.clone());
+                        }
+                    }
+                }
+                Err(e) => {
+                    let code = match e {
+                        SyncError::TooLarge { .. } => close::TOO_BIG,
+                        SyncError::ReadOnly => close::POLICY,
+                        SyncError::Poisoned | SyncError::ApplyFailed(_) => close::INTERNAL,
+                        _ => close::INVALID,
+                    };
+                    tracing::info!(error = %e, "frame refused; closing the connection");
+                    if let Some(out) = self.conns.get(&conn) {
+                        let _ = out.try_send(Outgoing::Close(code, e.close_reason()));
+                    }
+                    self.drop_conn(conn, p);
+                }
+            },
+            Cmd::Disconnect { conn } => self.drop_conn(conn, p),
+            Cmd::Remote(env) => self.remote(env, p).await,
+            Cmd::Resync => self.resync(p).await,
+        }
+    }
+
+    fn drop_conn(&mut self, conn: ConnId, p: &mut Pass) {
+        if self.conns.remove(&conn).is_some() {
+            if let Some(frame) = self.room.disconnect(conn) {
+                if let Ok([Frame::Awareness(raw, _)]) = protocol::decode_frame(&frame).as_deref() {
+                    p.local_awareness.push(raw.clone());
+                }
+            }
+        }
+    }
+
+    async fn remote(&mut self, env: Envelope, p: &mut Pass) {
+        match self.gaps.observe(&env) {
+            Continuity::Stale => return,
+            Continuity::Gap { missed } => {
+                tracing::info!(missed, "bus gap; re-reading the document from the store");
+                self.resync(p).await;
+                return;
+            }
+            Continuity::InOrder => {}
+        }
+        let Some((&tag, body)) = env.payload.split_first() else {
+            return;
+        };
+        match tag {
+            TAG_UPDATE => match self.room.apply_remote_update(body) {
+                Ok(Some(_)) => p.relay_updates.push(body.to_vec()),
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "remote update refused"),
+            },
+            TAG_AWARENESS => match self.room.apply_remote_awareness(body) {
+                Ok(_) => p.remote_awareness.push(body.to_vec()),
+                Err(e) => tracing::warn!(error = %e, "remote awareness refused"),
+            },
+            _ => {}
+        }
+    }
+
+    /// Brings memory up to the store (the truth) and relays what was missing.
+    async fn resync(&mut self, p: &mut Pass) {
+        let fresh = match load_room(&self.store, &self.doc_id).await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "resync failed");
+                return;
+            }
+        };
+        let missing = {
+            let Ok(sv) = StateVector::decode_v1(&self.room.state_vector()) else {
+                return;
+            };
+            fresh.doc().transact().encode_state_as_update_v1(&sv)
+        };
+        match self.room.apply_remote_update(&missing) {
+            Ok(Some(_)) => p.relay_updates.push(missing),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "resync update refused"),
+        }
+    }
+
+    async fn send(&mut self, p: Pass) {
+        let mut slow = Vec::new();
+        for (conn, frame) in p.replies {
+            if let Some(out) = self.conns.get(&conn) {
+                if out.try_send(Outgoing::Frame(Bytes::from(frame))).is_err() {
+                    slow.push(conn);
+                }
+            }
+        }
+        let mut fanout: Vec<Bytes> = Vec::new();
+        if !p.relay_updates.is_empty() {
+            match protocol::merge_updates(&p.relay_updates) {
+                Ok(u) => fanout.push(Bytes::from(protocol::encode_update(&u))),
+                Err(e) => tracing::error!(error = %e, "merging updates failed"),
+            }
+        }
+        let mut awareness = p.local_awareness.clone();
+        awareness.extend(p.remote_awareness);
+        if !awareness.is_empty() {
+            if let Ok(a) = protocol::merge_awareness(&awareness) {
+                fanout.push(Bytes::from(protocol::encode_awareness(&a)));
+            }
+        }
+        for frame in &fanout {
+            for (conn, out) in &self.conns {
+                if out.try_send(Outgoing::Frame(frame.clone())).is_err() {
+                    slow.push(*conn);
+                }
+            }
+        }
+        for conn in slow {
+            if let Some(out) = self.conns.remove(&conn) {
+                let _ = out.try_send(Outgoing::Close(close::POLICY, "client too slow".into()));
+                let _ = self.room.disconnect(conn);
+            }
+        }
+        // Other nodes: this node's own persisted edits and presence.
+        let local_updates: Vec<Vec<u8>> = p.persist;
+        if !local_updates.is_empty() {
+            if let Ok(u) = protocol::merge_updates(&local_updates) {
+                self.publish(TAG_UPDATE, &u).await;
+            }
+        }
+        if !p.local_awareness.is_empty() {
+            if let Ok(a) = protocol::merge_awareness(&p.local_awareness) {
+                self.publish(TAG_AWARENESS, &a).await;
+            }
+        }
+    }
+
+    async fn publish(&self, tag: u8, body: &[u8]) {
+        let mut payload = Vec::with_capacity(body.len() + 1);
+        payload.push(tag);
+        payload.extend_from_slice(body);
+        if let Err(e) = self.bus.publish(&channel(&self.doc_id), payload).await {
+            // Other nodes notice the gap in sequence numbers and re-read the store.
+            tracing::warn!(error = %e, "bus publish failed");
+        }
+    }
+
+    /// Folds the update log into a snapshot in the background, from the
+    /// store's own contents, so no update written meanwhile is lost.
+    fn maybe_compact(&mut self) {
+        if self.since_compaction < COMPACT_EVERY || self.compacting.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        self.since_compaction = 0;
+        let store = self.store.clone();
+        let doc_id = self.doc_id.clone();
+        let flag = Arc::clone(&self.compacting);
+        tokio::spawn(
+            async move {
+                if let Err(e) = compact(&store, &doc_id).await {
+                    tracing::warn!(error = %e, "compaction failed");
+                }
+                flag.store(false, Ordering::Release);
+            }
+            .in_current_span(),
+        );
+    }
+}
+
+/// Rebuilds the document from the store and replaces the log up to the
+/// last update read by one snapshot.
+pub async fn compact(store: &Store, doc_id: &str) -> Result<(), HubError> {
+    let state = store.load_document(doc_id).await?;
+    if state.updates.is_empty() {
+        return Ok(());
+    }
+    let up_to = state.last_seq();
+    let room = DocRoom::load(
+        state.snapshot.as_ref().map(|s| s.data.as_slice()),
+        state.updates.iter().map(|u| u.data.as_slice()),
+    )?;
+    store
+        .compact_document(doc_id, up_to, &room.snapshot(), unix_now())
+        .await?;
+    tracing::debug!(up_to, "document compacted");
+    Ok(())
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}

@@ -1,0 +1,235 @@
+//! Documents of a roundtable: create from a template, list, rename, archive,
+//! and render the current text as Markdown or HTML.
+
+use super::rfc3339;
+use super::roundtables::{membership, require};
+use crate::app::AppState;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{ApiJson, ApiPath, CurrentUser};
+use crate::sessions;
+use accord_domain::document::DocumentKind;
+use accord_domain::{allowed, roundtable as rules, Action, Side};
+use accord_realtime::template::initial_update;
+use accord_realtime::DocRoom;
+use accord_store::{NewDocument, Participant, StoredDocument as Document};
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateDocument {
+    pub title: String,
+    /// programme | recommendation | notes. A programme starts from the
+    /// upskilling-programme template, a recommendation from its own.
+    #[schema(value_type = String, example = "programme")]
+    pub kind: DocumentKind,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UpdateDocument {
+    pub title: Option<String>,
+    pub archived: Option<bool>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DocumentOut {
+    pub id: String,
+    pub roundtable_id: String,
+    pub title: String,
+    #[schema(value_type = String)]
+    pub kind: DocumentKind,
+    pub archived: bool,
+    pub created_at: String,
+    /// Whether the caller may change the text (members and facilitators; not once archived).
+    pub can_edit: bool,
+    #[schema(value_type = String)]
+    pub my_side: Side,
+}
+
+fn out(d: Document, me: &Participant) -> DocumentOut {
+    DocumentOut {
+        can_edit: can_edit(&d, me),
+        id: d.id,
+        roundtable_id: d.roundtable_id,
+        title: d.title,
+        kind: d.kind,
+        archived: d.archived,
+        created_at: rfc3339(d.created_at),
+        my_side: me.side,
+    }
+}
+
+pub fn can_edit(d: &Document, me: &Participant) -> bool {
+    !d.archived && allowed(Action::EditDocuments, me.role, me.side)
+}
+
+/// The document and the caller's participation in its roundtable; 404 for outsiders.
+pub async fn document_for(state: &AppState, id: Uuid, user_id: &str) -> ApiResult<(Document, Participant)> {
+    let doc = state
+        .store
+        .document(&id.to_string())
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let rt = Uuid::parse_str(&doc.roundtable_id).map_err(ApiError::internal)?;
+    let me = membership(state, rt, user_id).await?;
+    Ok((doc, me))
+}
+
+#[utoipa::path(post, path = "/api/v1/roundtables/{id}/documents", tag = "documents",
+    params(("id" = Uuid, Path, description = "Roundtable id")),
+    request_body = CreateDocument,
+    responses(
+        (status = 201, description = "Created from its template", body = DocumentOut),
+        (status = 403, description = "Observers cannot create documents", body = Problem),
+        (status = 404, description = "Unknown roundtable, or the caller does not take part", body = Problem),
+        (status = 422, description = "Invalid field", body = Problem)
+    ))]
+pub async fn create(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<CreateDocument>,
+) -> ApiResult<(StatusCode, Json<DocumentOut>)> {
+    let me = membership(&state, id, &user.id).await?;
+    require(&me, Action::EditDocuments)?;
+    let title = rules::title(&body.title).map_err(|m| ApiError::invalid("title", m))?;
+    let new = NewDocument {
+        id: Uuid::new_v4().to_string(),
+        roundtable_id: id.to_string(),
+        title,
+        kind: body.kind,
+        created_by: user.id,
+        created_at: sessions::now(),
+    };
+    let initial = initial_update(body.kind);
+    let doc = state.store.create_document(&new, Some(&initial)).await?;
+    Ok((StatusCode::CREATED, Json(out(doc, &me))))
+}
+
+#[utoipa::path(get, path = "/api/v1/roundtables/{id}/documents", tag = "documents",
+    params(("id" = Uuid, Path, description = "Roundtable id")),
+    responses(
+        (status = 200, description = "The roundtable's documents", body = [DocumentOut]),
+        (status = 404, description = "Unknown roundtable, or the caller does not take part", body = Problem)
+    ))]
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Vec<DocumentOut>>> {
+    let me = membership(&state, id, &user.id).await?;
+    require(&me, Action::View)?;
+    let docs = state.store.documents_of(&id.to_string(), true).await?;
+    Ok(Json(docs.into_iter().map(|d| out(d, &me)).collect()))
+}
+
+#[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "documents",
+    params(("id" = Uuid, Path, description = "Document id")),
+    responses(
+        (status = 200, description = "The document", body = DocumentOut),
+        (status = 404, description = "Unknown, or the caller does not take part", body = Problem)
+    ))]
+pub async fn get(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<DocumentOut>> {
+    let (doc, me) = document_for(&state, id, &user.id).await?;
+    require(&me, Action::View)?;
+    Ok(Json(out(doc, &me)))
+}
+
+#[utoipa::path(patch, path = "/api/v1/documents/{id}", tag = "documents",
+    params(("id" = Uuid, Path, description = "Document id")),
+    request_body = UpdateDocument,
+    responses(
+        (status = 200, description = "Renamed and/or (un)archived", body = DocumentOut),
+        (status = 403, description = "Observers cannot change documents", body = Problem),
+        (status = 404, description = "Unknown, or the caller does not take part", body = Problem),
+        (status = 422, description = "Invalid field", body = Problem)
+    ))]
+pub async fn update(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<UpdateDocument>,
+) -> ApiResult<Json<DocumentOut>> {
+    let (doc, me) = document_for(&state, id, &user.id).await?;
+    require(&me, Action::EditDocuments)?;
+    let title = body
+        .title
+        .as_deref()
+        .map(rules::title)
+        .transpose()
+        .map_err(|m| ApiError::invalid("title", m))?;
+    if let Some(title) = &title {
+        state.store.rename_document(&doc.id, title).await?;
+    }
+    if let Some(archived) = body.archived {
+        state.store.set_document_archived(&doc.id, archived).await?;
+    }
+    let updated = state
+        .store
+        .document(&doc.id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Json(out(updated, &me)))
+}
+
+async fn rendered(state: &AppState, id: Uuid, user_id: &str) -> ApiResult<accord_domain::document::Document> {
+    let (doc, me) = document_for(state, id, user_id).await?;
+    require(&me, Action::View)?;
+    // The store is the truth: every update any client has seen is already in it.
+    let log = state.store.load_document(&doc.id).await?;
+    let room = DocRoom::load(
+        log.snapshot.as_ref().map(|s| s.data.as_slice()),
+        log.updates.iter().map(|u| u.data.as_slice()),
+    )
+        .map_err(ApiError::internal)?;
+    Ok(room.render())
+}
+
+#[utoipa::path(get, path = "/api/v1/documents/{id}/markdown", tag = "documents",
+    params(("id" = Uuid, Path, description = "Document id")),
+    responses(
+        (status = 200, description = "The current text as Markdown", content_type = "text/markdown"),
+        (status = 404, description = "Unknown, or the caller does not take part", body = Problem)
+    ))]
+pub async fn markdown(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Response> {
+    let doc = rendered(&state, id, &user.id).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/markdown; charset=utf-8")],
+        doc.to_markdown(),
+    )
+        .into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/documents/{id}/html", tag = "documents",
+    params(("id" = Uuid, Path, description = "Document id")),
+    responses(
+        (status = 200, description = "The current text as an HTML fragment (escaped, safe links only)", content_type = "text/html"),
+        (status = 404, description = "Unknown, or the caller does not take part", body = Problem)
+    ))]
+pub async fn html(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Response> {
+    let doc = rendered(&state, id, &user.id).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'"),
+        ],
+        doc.to_html(),
+    )
+        .into_response())
+}
