@@ -198,3 +198,37 @@ async fn seen_edits_survive_kill_9(b: Backend) {
     }
     drop(fac);
 }
+
+#[tokio::test]
+async fn two_nodes_converge_through_redis() {
+    let Some((a, b)) = crate::helpers::two_nodes().await else { return };
+    let (fac, fac_cookie) = a.user_and_cookie("freja").await;
+    let rt = a.roundtable(&fac, "T").await;
+    let (_, ulla_cookie) = a.member_and_cookie(&fac, &rt, "ulla", "union", "member").await;
+    let doc = new_doc(&a, &fac, &rt, "notes").await;
+
+    // The same session works on either node: the database is shared.
+    let mut on_a = connect(&a.base, &doc, Some(&fac_cookie), None).await.unwrap();
+    let mut on_b = connect(&b.base, &doc, Some(&ulla_cookie), None).await.unwrap();
+    on_a.sync().await;
+    on_b.sync().await;
+    for i in 0..10 {
+        on_a.append_paragraph(&format!("from node A {i}")).await;
+        on_b.append_paragraph(&format!("from node B {i}")).await;
+    }
+    on_a.wait_for_text("from node B 9").await;
+    on_b.wait_for_text("from node A 9").await;
+    // Each paragraph arrives once even though both nodes also share the database.
+    assert_eq!(on_a.text(), on_b.text());
+    let c = b.client();
+    let res = b
+        .post(&c, "/api/v1/auth/login", json!({"email": "ulla@example.org", "password": "correct horse battery"}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let md_b = markdown(&b, &c, &doc).await;
+    let md_a = markdown(&a, &fac, &doc).await;
+    assert_eq!(md_a, md_b);
+    for i in 0..10 {
+        assert!(md_a.contains(&format!("from node A {i}")) && md_a.contains(&format!("from node B {i}")));
+    }
+}

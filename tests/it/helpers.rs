@@ -82,6 +82,7 @@ impl TestApp {
             .env("DATABASE_URL", database_url)
             .env_remove("ACCORD_PUBLIC_URL")
             .env_remove("REDIS_URL")
+            .env_remove("ACCORD_DEMO")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -234,4 +235,32 @@ pub async fn problem(res: Response, status: StatusCode, slug: &str) -> Value {
     assert_eq!(v["type"], format!("urn:accord:problem:{slug}"), "{v}");
     assert_eq!(v["status"], status.as_u16());
     v
+}
+
+/// Redis for two-node tests; `None` (with a printed skip) when unreachable
+/// and not required.
+pub fn redis_url() -> Option<String> {
+    let url = std::env::var("ACCORD_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let reachable = std::net::TcpStream::connect_timeout(
+        &"127.0.0.1:6379".parse().expect("address"),
+        std::time::Duration::from_secs(2),
+    )
+    .is_ok();
+    if reachable {
+        Some(url)
+    } else if accord_store::testing::services_required() {
+        panic!("Redis is required under CI=true but unreachable at {url}");
+    } else {
+        eprintln!("SKIPPED: Redis unreachable at {url}; two-node tests skipped");
+        None
+    }
+}
+
+/// Two server processes sharing one fresh PostgreSQL database and Redis.
+pub async fn two_nodes() -> Option<(TestApp, TestApp)> {
+    let redis = redis_url()?;
+    let db = accord_store::testing::fresh_postgres_url().await?;
+    let a = TestApp::start(&db, &[("REDIS_URL", &redis)]);
+    let b = TestApp::start(&db, &[("REDIS_URL", &redis)]);
+    Some((a, b))
 }
