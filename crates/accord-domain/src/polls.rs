@@ -20,7 +20,7 @@ use std::str::FromStr;
 
 pub use ballot::{validate_ballot, Ballot, BallotError, BallotInput, CastBallot};
 pub use spec::{validate_spec, PollSpec, PollSpecInput, SpecError};
-pub use tally::{result_label, tally, BySide, Tally};
+pub use tally::{result_label, tally, tally_weighted, BySide, Tally};
 pub use templates::{template, PollTemplate, TEMPLATES};
 
 string_enum!(

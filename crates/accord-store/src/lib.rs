@@ -8,6 +8,7 @@
 mod documents;
 mod error;
 mod pool;
+mod polls;
 pub mod records;
 mod roundtables;
 #[cfg(feature = "testing")]
@@ -16,5 +17,9 @@ mod users;
 
 pub use documents::{DocumentLog, DocumentSnapshot, LoggedUpdate, NewDocument, StoredDocument};
 pub use error::StoreError;
+pub use polls::{
+    AudienceMember, CastOutcome, CastRefusal, LiveSession, NewAudienceMember, NewLiveSession, NewPoll,
+    StatusRefusal, Voter,
+};
 pub use pool::{BackendKind, Store};
 pub use records::*;

@@ -9,6 +9,7 @@ use crate::{
 use accord_domain::Role;
 
 type RoundtableRow = (String, String, String, String, String, i64);
+type MyRoundtableRow = (String, String, String, String, String, i64, String, String);
 type ParticipantRow = (String, String, String, String, String, String, i64);
 type InvitationRow = (
     String,
@@ -124,7 +125,7 @@ impl Store {
     /// The roundtables `user_id` takes part in, newest first.
     #[tracing::instrument(skip_all)]
     pub async fn roundtables_of(&self, user_id: &str) -> Result<Vec<MyRoundtable>, StoreError> {
-        let rows: Vec<(String, String, String, String, String, i64, String, String)> = on_pool!(self, pool => sqlx::query_as(
+        let rows: Vec<MyRoundtableRow> = on_pool!(self, pool => sqlx::query_as(
                 "SELECT r.id, r.title, r.theme, r.description, r.created_by, r.created_at, p.side, p.role \
                  FROM roundtables r JOIN participants p ON p.roundtable_id = r.id \
                  WHERE p.user_id = $1 ORDER BY r.created_at DESC, r.id",

@@ -1,4 +1,5 @@
 //! The store's story, told once and run against SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use accord_domain::{Role, Side, Theme};
 use accord_store::testing::fresh_store;

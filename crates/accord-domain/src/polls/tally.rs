@@ -137,10 +137,25 @@ pub fn result_label(lang: Lang, count: u32, total: u32) -> String {
 /// stop words and one-letter words and numbers are dropped, and a word counts
 /// once per answer, so one voter repeating a word cannot dominate the cloud.
 pub fn tally(poll: &Poll, ballots: &[CastBallot]) -> Tally {
-    let total = ballots.len() as u32;
+    tally_groups(poll, ballots.iter().map(|b| (b, 1)))
+}
+
+/// Like [`tally`], over groups of identical ballots with their number. The
+/// store can hand over `GROUP BY` results, so a poll with ten thousand
+/// ballots is tallied from a few dozen rows.
+pub fn tally_weighted(poll: &Poll, groups: &[(CastBallot, u32)]) -> Tally {
+    tally_groups(poll, groups.iter().map(|(b, n)| (b, *n)))
+}
+
+fn tally_groups<'a, I>(poll: &Poll, ballots: I) -> Tally
+where
+    I: Iterator<Item = (&'a CastBallot, u32)> + Clone,
+{
+    let mut total = 0u32;
     let mut by_side = BySide::<u32>::default();
-    for b in ballots {
-        *by_side.get_mut(b.side) += 1;
+    for (b, w) in ballots.clone() {
+        total += w;
+        *by_side.get_mut(b.side) += w;
     }
     let position: HashMap<&str, usize> = poll
         .options
@@ -157,7 +172,7 @@ pub fn tally(poll: &Poll, ballots: &[CastBallot]) -> Tally {
     match poll.kind {
         PollKind::Single | PollKind::Multiple => {
             let mut counts = vec![BySide::<u32>::default(); poll.options.len()];
-            for b in ballots {
+            for (b, w) in ballots {
                 if let Ballot::Choices(ids) = &b.ballot {
                     // A set, so a malformed ballot naming an option twice counts once.
                     let distinct: HashSet<usize> = ids
@@ -165,7 +180,7 @@ pub fn tally(poll: &Poll, ballots: &[CastBallot]) -> Tally {
                         .filter_map(|id| position.get(id.as_str()).copied())
                         .collect();
                     for i in distinct {
-                        *counts[i].get_mut(b.side) += 1;
+                        *counts[i].get_mut(b.side) += w;
                     }
                 }
             }
@@ -189,13 +204,13 @@ pub fn tally(poll: &Poll, ballots: &[CastBallot]) -> Tally {
             let (min, max) = (poll.scale_min.unwrap_or(1), poll.scale_max.unwrap_or(5));
             let mut dist: BTreeMap<i32, u32> = (min..=max).map(|v| (v, 0)).collect();
             let mut sum = BySide::<(i64, u32)>::default();
-            for b in ballots {
+            for (b, w) in ballots {
                 if let Ballot::Rating(r) = b.ballot {
                     if let Some(c) = dist.get_mut(&r) {
-                        *c += 1;
+                        *c += w;
                         let s = sum.get_mut(b.side);
-                        s.0 += i64::from(r);
-                        s.1 += 1;
+                        s.0 += i64::from(r) * i64::from(w);
+                        s.1 += w;
                     }
                 }
             }
@@ -227,7 +242,7 @@ pub fn tally(poll: &Poll, ballots: &[CastBallot]) -> Tally {
             let n = poll.options.len() as u64;
             let mut points = vec![BySide::<u64>::default(); poll.options.len()];
             let mut firsts = vec![0u32; poll.options.len()];
-            for b in ballots {
+            for (b, w) in ballots {
                 if let Ballot::Ranking(ids) = &b.ballot {
                     let mut seen = HashSet::new();
                     let known = ids
@@ -236,9 +251,9 @@ pub fn tally(poll: &Poll, ballots: &[CastBallot]) -> Tally {
                         .filter(|i| seen.insert(*i));
                     for (rank, i) in known.enumerate() {
                         if rank == 0 {
-                            firsts[i] += 1;
+                            firsts[i] += w;
                         }
-                        *points[i].get_mut(b.side) += n.saturating_sub(rank as u64);
+                        *points[i].get_mut(b.side) += n.saturating_sub(rank as u64) * u64::from(w);
                     }
                 }
             }
@@ -255,11 +270,11 @@ pub fn tally(poll: &Poll, ballots: &[CastBallot]) -> Tally {
                 })
                 .collect();
             // A stable sort keeps display order among equal scores.
-            ranking.sort_by(|a, b| b.points.cmp(&a.points));
+            ranking.sort_by_key(|s| std::cmp::Reverse(s.points));
         }
         PollKind::Text => {
-            words = word_cloud(ballots.iter().filter_map(|b| match &b.ballot {
-                Ballot::Text(t) => Some(t.as_str()),
+            words = word_cloud_weighted(ballots.filter_map(|(b, w)| match &b.ballot {
+                Ballot::Text(t) => Some((t.as_str(), w)),
                 _ => None,
             }));
         }
@@ -279,8 +294,13 @@ pub fn tally(poll: &Poll, ballots: &[CastBallot]) -> Tally {
 
 /// Word frequencies over answers, most frequent first, ties alphabetical.
 pub fn word_cloud<'a>(answers: impl IntoIterator<Item = &'a str>) -> Vec<WordCount> {
+    word_cloud_weighted(answers.into_iter().map(|a| (a, 1)))
+}
+
+/// [`word_cloud`] over distinct answers with the number of times each was given.
+fn word_cloud_weighted<'a>(answers: impl IntoIterator<Item = (&'a str, u32)>) -> Vec<WordCount> {
     let mut counts: HashMap<String, u32> = HashMap::new();
-    for answer in answers {
+    for (answer, weight) in answers {
         let lower = answer.to_lowercase();
         let distinct: HashSet<&str> = lower
             .split(|c: char| !c.is_alphanumeric())
@@ -289,7 +309,7 @@ pub fn word_cloud<'a>(answers: impl IntoIterator<Item = &'a str>) -> Vec<WordCou
             .filter(|w| !is_stop_word(w))
             .collect();
         for w in distinct {
-            *counts.entry(w.to_owned()).or_default() += 1;
+            *counts.entry(w.to_owned()).or_default() += weight;
         }
     }
     let mut list: Vec<WordCount> = counts
@@ -479,6 +499,25 @@ mod tests {
         let answers: Vec<String> = (0..80).map(|i| format!("word{i}")).collect();
         let cloud = word_cloud(answers.iter().map(String::as_str));
         assert_eq!(cloud.len(), WORD_CLOUD_MAX);
+    }
+
+    #[test]
+    fn grouped_ballots_tally_like_repeated_ones() {
+        for kind in PollKind::ALL {
+            let p = poll(*kind);
+            let ballot = match kind {
+                PollKind::Single => Ballot::Choices(ids(&["o1"])),
+                PollKind::Multiple => Ballot::Choices(ids(&["o0", "o2"])),
+                PollKind::Rating => Ballot::Rating(4),
+                PollKind::Ranking => Ballot::Ranking(ids(&["o2", "o1"])),
+                PollKind::Text => Ballot::Text("time and budget".into()),
+            };
+            let a = cast(Some(Side::Union), ballot);
+            let b = cast(None, Ballot::Text("budget".into()));
+            let repeated = vec![a.clone(), a.clone(), a.clone(), b.clone()];
+            let grouped = vec![(a, 3), (b, 1)];
+            assert_eq!(tally(&p, &repeated), tally_weighted(&p, &grouped), "{kind}");
+        }
     }
 
     #[test]

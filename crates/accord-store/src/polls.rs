@@ -1,0 +1,854 @@
+//! Polls, ballots (open and secret) and live audience sessions.
+//!
+//! The rules (what a valid poll or ballot is, which status changes are
+//! allowed) live in `accord_domain::polls`; this module makes them hold under
+//! concurrency:
+//!
+//! * one ballot per voter is the primary key `(poll_id, voter_key)`, and a
+//!   change of vote is a single `INSERT … ON CONFLICT … DO UPDATE`;
+//! * "the poll is open" is checked inside that same statement (on PostgreSQL
+//!   with a `FOR SHARE` lock on the poll row), so once a close has returned no
+//!   ballot can still be added and the final tally is final;
+//! * secret ballots go to `poll_voters` (who) and `anonymous_ballots` (what)
+//!   in one transaction, with nothing that links the two rows. A secret
+//!   ballot therefore cannot be changed once cast.
+
+use crate::error::conflict_on_unique;
+use crate::pool::on_pool;
+use crate::{BackendKind, Store, StoreError};
+use accord_domain::polls::{
+    validate_ballot, Ballot, BallotError, BallotInput, CastBallot, Poll, PollKind, PollOption,
+    PollSpec, PollStatus, TransitionError,
+};
+use accord_domain::Side;
+
+/// Who casts a ballot: a roundtable participant or a conference audience member.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Voter {
+    /// A user id; the user must take part in the poll's roundtable.
+    User(String),
+    /// An audience member id; their live session must be the poll's
+    /// roundtable's active one, and the poll must be open to the audience.
+    Audience(String),
+}
+
+impl Voter {
+    /// The key one-ballot-per-voter is enforced on. Prefixed so that a user
+    /// id and an audience id can never collide.
+    pub fn key(&self) -> String {
+        match self {
+            Voter::User(id) => format!("user:{id}"),
+            Voter::Audience(id) => format!("audience:{id}"),
+        }
+    }
+}
+
+/// What [`Store::create_poll`] stores; the spec must come from
+/// `accord_domain::polls::validate_spec`. Option ids are generated.
+#[derive(Debug, Clone)]
+pub struct NewPoll {
+    pub id: String,
+    pub roundtable_id: String,
+    pub created_by: String,
+    pub created_at: i64,
+    pub spec: PollSpec,
+}
+
+/// A ballot that was stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CastOutcome {
+    /// The voter's first ballot in this poll.
+    Cast,
+    /// The voter's earlier ballot was replaced (non-secret polls only).
+    Changed,
+}
+
+/// Why a ballot was not stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CastRefusal {
+    UnknownPoll,
+    /// The ballot breaks a poll rule, including "the poll is not open".
+    Invalid(BallotError),
+    /// The voter may not vote here: not a participant of the roundtable, an
+    /// audience member in a participants-only poll, or their live session ended.
+    NotEligible,
+    /// The voter already cast a secret ballot, which cannot be changed.
+    AlreadyVoted,
+}
+
+/// Why a poll's status was not changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusRefusal {
+    UnknownPoll,
+    Transition(TransitionError),
+}
+
+/// A live audience session of a roundtable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveSession {
+    pub id: String,
+    pub roundtable_id: String,
+    pub join_code: String,
+    pub created_by: String,
+    pub created_at: i64,
+    pub ended_at: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewLiveSession {
+    pub id: String,
+    pub roundtable_id: String,
+    pub join_code: String,
+    pub created_by: String,
+    pub created_at: i64,
+}
+
+/// An anonymous conference attendee, known only by a hashed cookie token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudienceMember {
+    pub id: String,
+    pub live_session_id: String,
+    /// The roundtable of the live session, for room and poll checks.
+    pub roundtable_id: String,
+    pub display_name: Option<String>,
+    pub created_at: i64,
+    /// When the member's live session ended; `None` while it runs.
+    pub session_ended_at: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAudienceMember {
+    pub id: String,
+    pub live_session_id: String,
+    /// Hex SHA-256 of the random token (a fast hash suffices: the token is
+    /// random, not a password, and joins must never cost an argon2 run).
+    pub token_hash: String,
+    pub display_name: Option<String>,
+    pub created_at: i64,
+}
+
+type PollRow = (
+    String,
+    String,
+    String,
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    bool,
+    bool,
+    String,
+    String,
+    String,
+    i64,
+    Option<i64>,
+    Option<i64>,
+);
+type OptionRow = (String, String, i64, String);
+type LiveSessionRow = (String, String, String, String, i64, Option<i64>);
+type AudienceRow = (String, String, String, Option<String>, i64, Option<i64>);
+type BallotRow = (Option<String>, Option<String>, Option<i64>, Option<String>);
+type GroupRow = (
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    i64,
+);
+
+const POLL_COLUMNS: &str = "id, roundtable_id, question, kind, max_choices, scale_min, scale_max, \
+     secret, audience, results, status, created_by, created_at, opened_at, closed_at";
+const LIVE_COLUMNS: &str = "id, roundtable_id, join_code, created_by, created_at, ended_at";
+const AUDIENCE_COLUMNS: &str = "a.id, a.live_session_id, ls.roundtable_id, a.display_name, \
+     a.created_at, ls.ended_at FROM audience_members a JOIN live_sessions ls ON ls.id = a.live_session_id";
+
+fn narrow<T: TryFrom<i64>>(v: Option<i64>, what: &str) -> Result<Option<T>, StoreError> {
+    v.map(|n| T::try_from(n).map_err(|_| StoreError::Corrupt(format!("{what} out of range: {n}"))))
+        .transpose()
+}
+
+fn poll(row: PollRow, options: Vec<PollOption>) -> Result<Poll, StoreError> {
+    let (
+        id,
+        roundtable_id,
+        question,
+        kind,
+        max_choices,
+        scale_min,
+        scale_max,
+        secret,
+        audience,
+        results,
+        status,
+        created_by,
+        created_at,
+        opened_at,
+        closed_at,
+    ) = row;
+    Ok(Poll {
+        id,
+        roundtable_id,
+        question,
+        kind: kind.parse()?,
+        options,
+        max_choices: narrow(max_choices, "max_choices")?,
+        scale_min: narrow(scale_min, "scale_min")?,
+        scale_max: narrow(scale_max, "scale_max")?,
+        secret,
+        audience,
+        results: results.parse()?,
+        status: status.parse()?,
+        created_by,
+        created_at,
+        opened_at,
+        closed_at,
+    })
+}
+
+fn option(row: OptionRow) -> Result<(String, PollOption), StoreError> {
+    let (poll_id, id, position, label) = row;
+    let position = u32::try_from(position)
+        .map_err(|_| StoreError::Corrupt(format!("option position out of range: {position}")))?;
+    Ok((
+        poll_id,
+        PollOption {
+            id,
+            position,
+            label,
+        },
+    ))
+}
+
+fn live_session(row: LiveSessionRow) -> LiveSession {
+    let (id, roundtable_id, join_code, created_by, created_at, ended_at) = row;
+    LiveSession {
+        id,
+        roundtable_id,
+        join_code,
+        created_by,
+        created_at,
+        ended_at,
+    }
+}
+
+fn audience_member(row: AudienceRow) -> AudienceMember {
+    let (id, live_session_id, roundtable_id, display_name, created_at, session_ended_at) = row;
+    AudienceMember {
+        id,
+        live_session_id,
+        roundtable_id,
+        display_name,
+        created_at,
+        session_ended_at,
+    }
+}
+
+/// The stored form of a ballot: `(choices, rating, text)`. Option ids are
+/// joined with ',' — they are UUIDs generated here, so they contain none.
+fn encode(ballot: &Ballot) -> (Option<String>, Option<i64>, Option<String>) {
+    match ballot {
+        Ballot::Choices(ids) | Ballot::Ranking(ids) => (Some(ids.join(",")), None, None),
+        Ballot::Rating(r) => (None, Some(i64::from(*r)), None),
+        Ballot::Text(t) => (None, None, Some(t.clone())),
+    }
+}
+
+fn decode(kind: PollKind, row: BallotRow) -> Result<CastBallot, StoreError> {
+    let (side, choices, rating, text) = row;
+    let side: Option<Side> = side.map(|s| s.parse()).transpose()?;
+    let corrupt = || StoreError::Corrupt(format!("a {kind} ballot lacks its choice"));
+    let split = |c: String| c.split(',').map(str::to_owned).collect::<Vec<_>>();
+    let ballot = match kind {
+        PollKind::Single | PollKind::Multiple => {
+            Ballot::Choices(split(choices.ok_or_else(corrupt)?))
+        }
+        PollKind::Ranking => Ballot::Ranking(split(choices.ok_or_else(corrupt)?)),
+        PollKind::Rating => Ballot::Rating(narrow(rating, "rating")?.ok_or_else(corrupt)?),
+        PollKind::Text => Ballot::Text(text.ok_or_else(corrupt)?),
+    };
+    Ok(CastBallot { side, ballot })
+}
+
+/// The `FROM … WHERE …` part shared by every ballot insert: yields the poll
+/// row (as `pl`) and the voter's side only when the poll is open and the
+/// voter eligible. Binds: `$1` poll id, `voter_param` the user or audience
+/// member id.
+fn eligible_from(voter: &Voter, backend: BackendKind, voter_param: &str) -> String {
+    let from = match voter {
+        Voter::User(_) => format!(
+            "FROM polls pl JOIN participants p \
+             ON p.roundtable_id = pl.roundtable_id AND p.user_id = {voter_param} \
+             WHERE pl.id = $1 AND pl.status = 'open'"
+        ),
+        Voter::Audience(_) => format!(
+            "FROM polls pl JOIN live_sessions ls \
+             ON ls.roundtable_id = pl.roundtable_id AND ls.ended_at IS NULL \
+             JOIN audience_members a ON a.live_session_id = ls.id AND a.id = {voter_param} \
+             WHERE pl.id = $1 AND pl.status = 'open' AND pl.audience = TRUE"
+        ),
+    };
+    // PostgreSQL checks the status against a snapshot, so a close could
+    // commit between the check and the insert; the share lock makes the
+    // close wait for in-flight ballots instead. SQLite runs one writer at a
+    // time, so the statement is already atomic there.
+    let lock = match backend {
+        BackendKind::Postgres => " FOR SHARE OF pl",
+        BackendKind::Sqlite => "",
+    };
+    format!("{from}{lock}")
+}
+
+fn side_column(voter: &Voter) -> &'static str {
+    match voter {
+        Voter::User(_) => "p.side",
+        Voter::Audience(_) => "NULL",
+    }
+}
+
+impl Store {
+    /// Creates a poll in draft with its options, in one transaction.
+    #[tracing::instrument(skip_all)]
+    pub async fn create_poll(&self, new: &NewPoll) -> Result<Poll, StoreError> {
+        let spec = &new.spec;
+        let options: Vec<PollOption> = spec
+            .options
+            .iter()
+            .enumerate()
+            .map(|(i, label)| PollOption {
+                id: uuid::Uuid::new_v4().to_string(),
+                position: i as u32,
+                label: label.clone(),
+            })
+            .collect();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO polls (id, roundtable_id, question, kind, max_choices, scale_min, \
+                 scale_max, secret, audience, results, status, created_by, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'draft', $11, $12)",
+            )
+            .bind(&new.id)
+            .bind(&new.roundtable_id)
+            .bind(&spec.question)
+            .bind(spec.kind.as_str())
+            .bind(spec.max_choices.map(i64::from))
+            .bind(spec.scale_min.map(i64::from))
+            .bind(spec.scale_max.map(i64::from))
+            .bind(spec.secret)
+            .bind(spec.audience)
+            .bind(spec.results.as_str())
+            .bind(&new.created_by)
+            .bind(new.created_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(conflict_on_unique("poll"))?;
+            for o in &options {
+                sqlx::query(
+                    "INSERT INTO poll_options (id, poll_id, position, label) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&o.id)
+                .bind(&new.id)
+                .bind(i64::from(o.position))
+                .bind(&o.label)
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(Poll {
+            id: new.id.clone(),
+            roundtable_id: new.roundtable_id.clone(),
+            question: spec.question.clone(),
+            kind: spec.kind,
+            options,
+            max_choices: spec.max_choices,
+            scale_min: spec.scale_min,
+            scale_max: spec.scale_max,
+            secret: spec.secret,
+            audience: spec.audience,
+            results: spec.results,
+            status: PollStatus::Draft,
+            created_by: new.created_by.clone(),
+            created_at: new.created_at,
+            opened_at: None,
+            closed_at: None,
+        })
+    }
+
+    /// A poll with its options, by id.
+    #[tracing::instrument(skip_all)]
+    pub async fn poll(&self, id: &str) -> Result<Option<Poll>, StoreError> {
+        let sql = format!("SELECT {POLL_COLUMNS} FROM polls WHERE id = $1");
+        let row: Option<PollRow> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?;
+        let Some(row) = row else { return Ok(None) };
+        let options: Vec<OptionRow> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT poll_id, id, position, label FROM poll_options WHERE poll_id = $1 ORDER BY position",
+        )
+        .bind(id)
+        .fetch_all(pool)
+        .await)?;
+        let options = options
+            .into_iter()
+            .map(|r| option(r).map(|(_, o)| o))
+            .collect::<Result<_, _>>()?;
+        poll(row, options).map(Some)
+    }
+
+    /// Every poll of a roundtable, oldest first, with their options.
+    #[tracing::instrument(skip_all)]
+    pub async fn polls_of(&self, roundtable_id: &str) -> Result<Vec<Poll>, StoreError> {
+        let sql = format!(
+            "SELECT {POLL_COLUMNS} FROM polls WHERE roundtable_id = $1 ORDER BY created_at, id"
+        );
+        let rows: Vec<PollRow> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(roundtable_id)
+            .fetch_all(pool)
+            .await)?;
+        let option_rows: Vec<OptionRow> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT o.poll_id, o.id, o.position, o.label FROM poll_options o \
+             JOIN polls pl ON pl.id = o.poll_id WHERE pl.roundtable_id = $1 \
+             ORDER BY o.poll_id, o.position",
+        )
+        .bind(roundtable_id)
+        .fetch_all(pool)
+        .await)?;
+        let mut by_poll: std::collections::HashMap<String, Vec<PollOption>> =
+            std::collections::HashMap::new();
+        for r in option_rows {
+            let (poll_id, o) = option(r)?;
+            by_poll.entry(poll_id).or_default().push(o);
+        }
+        rows.into_iter()
+            .map(|row| {
+                let options = by_poll.remove(&row.0).unwrap_or_default();
+                poll(row, options)
+            })
+            .collect()
+    }
+
+    /// Opens or closes a poll, following the domain's draft → open → closed
+    /// rule. The update is conditional on the status it was checked against,
+    /// so of two concurrent changes only one applies.
+    #[tracing::instrument(skip_all)]
+    pub async fn set_poll_status(
+        &self,
+        id: &str,
+        to: PollStatus,
+        now: i64,
+    ) -> Result<Result<Poll, StatusRefusal>, StoreError> {
+        let Some(current) = self.poll(id).await? else {
+            return Ok(Err(StatusRefusal::UnknownPoll));
+        };
+        if let Err(e) = current.status.transition(to) {
+            return Ok(Err(StatusRefusal::Transition(e)));
+        }
+        let sql = match to {
+            PollStatus::Open => {
+                "UPDATE polls SET status = 'open', opened_at = $1 WHERE id = $2 AND status = $3"
+            }
+            PollStatus::Closed => {
+                "UPDATE polls SET status = 'closed', closed_at = $1 WHERE id = $2 AND status = $3"
+            }
+            // transition() never allows moving to draft.
+            PollStatus::Draft => {
+                return Ok(Err(StatusRefusal::Transition(TransitionError {
+                    from: current.status,
+                    to,
+                })))
+            }
+        };
+        let scrub =
+            to == PollStatus::Closed && current.secret && self.kind() == BackendKind::Postgres;
+        let changed = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let changed = sqlx::query(sql)
+                .bind(now)
+                .bind(id)
+                .bind(current.status.as_str())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if changed > 0 && scrub {
+                // Rows written by one ballot's transaction share PostgreSQL's
+                // xmin, which would pair each voter with their ballot. Rewriting
+                // every row of the poll here gives them all this transaction's
+                // xmin. (Old row versions linger until VACUUM; the voters table
+                // is only readable by the database owner in any case.)
+                for scrub_sql in [
+                    "UPDATE poll_voters SET voter_key = voter_key WHERE poll_id = $1",
+                    "UPDATE anonymous_ballots SET side = side WHERE poll_id = $1",
+                ] {
+                    sqlx::query(scrub_sql).bind(id).execute(&mut *tx).await?;
+                }
+            }
+            tx.commit().await?;
+            changed
+        });
+        let after = self
+            .poll(id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("poll vanished during a status change".into()))?;
+        if changed == 0 {
+            // Someone else changed the status first; report against theirs.
+            return Ok(Err(StatusRefusal::Transition(TransitionError {
+                from: after.status,
+                to,
+            })));
+        }
+        Ok(Ok(after))
+    }
+
+    /// Validates and stores a ballot; a non-secret ballot replaces the
+    /// voter's earlier one. `poll` may be a cached copy: the store re-checks
+    /// that the poll is open, and that the voter may vote, in the write.
+    #[tracing::instrument(skip_all)]
+    pub async fn cast_ballot(
+        &self,
+        poll: &Poll,
+        voter: &Voter,
+        input: &BallotInput,
+        now: i64,
+    ) -> Result<Result<CastOutcome, CastRefusal>, StoreError> {
+        if matches!(voter, Voter::Audience(_)) && !poll.audience {
+            return Ok(Err(CastRefusal::NotEligible));
+        }
+        let ballot = match validate_ballot(poll, input) {
+            Ok(b) => b,
+            Err(e) => return Ok(Err(CastRefusal::Invalid(e))),
+        };
+        let (choices, rating, text) = encode(&ballot);
+        let (voter_id, user_id, audience_id) = match voter {
+            Voter::User(id) => (id, Some(id), None),
+            Voter::Audience(id) => (id, None, Some(id)),
+        };
+        let from = eligible_from(voter, self.kind(), "$3");
+        let side = side_column(voter);
+        let key = voter.key();
+
+        let stored: Option<CastOutcome> = if poll.secret {
+            let claim = format!(
+                "INSERT INTO poll_voters (poll_id, voter_key) SELECT pl.id, $2 {from} \
+                 ON CONFLICT (poll_id, voter_key) DO NOTHING"
+            );
+            let store_ballot = format!(
+                "INSERT INTO anonymous_ballots (id, poll_id, side, choices, rating, text) \
+                 SELECT $3, pl.id, {side}, $4, $5, $6 {}",
+                eligible_from(voter, self.kind(), "$2")
+            );
+            // A fresh random id: the ballot's key carries no order or identity.
+            let ballot_id = uuid::Uuid::new_v4().to_string();
+            on_pool!(self, pool => {
+                let mut tx = pool.begin().await?;
+                let claimed = sqlx::query(&claim)
+                    .bind(&poll.id)
+                    .bind(&key)
+                    .bind(voter_id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if claimed == 0 {
+                    tx.rollback().await?;
+                    None
+                } else {
+                    let inserted = sqlx::query(&store_ballot)
+                        .bind(&poll.id)
+                        .bind(voter_id)
+                        .bind(&ballot_id)
+                        .bind(&choices)
+                        .bind(rating)
+                        .bind(&text)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                    if inserted == 1 {
+                        tx.commit().await?;
+                        Some(CastOutcome::Cast)
+                    } else {
+                        tx.rollback().await?;
+                        None
+                    }
+                }
+            })
+        } else {
+            // `revision` tells a first ballot from a change without a second
+            // query (timestamps can coincide within a second).
+            let upsert = format!(
+                "INSERT INTO ballots (poll_id, voter_key, user_id, audience_member_id, side, \
+                 choices, rating, text, cast_at, updated_at) \
+                 SELECT pl.id, $2, $4, $5, {side}, $6, $7, $8, $9, $9 {from} \
+                 ON CONFLICT (poll_id, voter_key) DO UPDATE SET choices = excluded.choices, \
+                 rating = excluded.rating, text = excluded.text, updated_at = excluded.updated_at, \
+                 revision = ballots.revision + 1 \
+                 RETURNING revision"
+            );
+            let revision: Option<(i64,)> = on_pool!(self, pool => sqlx::query_as(&upsert)
+                .bind(&poll.id)
+                .bind(&key)
+                .bind(voter_id)
+                .bind(user_id)
+                .bind(audience_id)
+                .bind(&choices)
+                .bind(rating)
+                .bind(&text)
+                .bind(now)
+                .fetch_optional(pool)
+                .await)?;
+            revision.map(|(r,)| {
+                if r <= 1 {
+                    CastOutcome::Cast
+                } else {
+                    CastOutcome::Changed
+                }
+            })
+        };
+        if let Some(outcome) = stored {
+            return Ok(Ok(outcome));
+        }
+
+        // Nothing was written: find out why, for a precise error.
+        let Some(fresh) = self.poll(&poll.id).await? else {
+            return Ok(Err(CastRefusal::UnknownPoll));
+        };
+        if fresh.status != PollStatus::Open {
+            return Ok(Err(CastRefusal::Invalid(BallotError::PollNotOpen {
+                status: fresh.status,
+            })));
+        }
+        if fresh.secret && self.has_voted(&fresh.id, voter).await? {
+            return Ok(Err(CastRefusal::AlreadyVoted));
+        }
+        Ok(Err(CastRefusal::NotEligible))
+    }
+
+    /// Whether `voter` has a ballot in the poll (secret or not).
+    #[tracing::instrument(skip_all)]
+    pub async fn has_voted(&self, poll_id: &str, voter: &Voter) -> Result<bool, StoreError> {
+        let (n,): (i64,) = on_pool!(self, pool => sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM ballots WHERE poll_id = $1 AND voter_key = $2) \
+             + (SELECT COUNT(*) FROM poll_voters WHERE poll_id = $1 AND voter_key = $2)",
+        )
+        .bind(poll_id)
+        .bind(voter.key())
+        .fetch_one(pool)
+        .await)?;
+        Ok(n > 0)
+    }
+
+    /// The voter's current ballot, so a reconnecting client can show it.
+    /// Always `None` for a secret poll: the store cannot tell.
+    #[tracing::instrument(skip_all)]
+    pub async fn my_ballot(
+        &self,
+        poll: &Poll,
+        voter: &Voter,
+    ) -> Result<Option<Ballot>, StoreError> {
+        if poll.secret {
+            return Ok(None);
+        }
+        let row: Option<BallotRow> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT side, choices, rating, text FROM ballots WHERE poll_id = $1 AND voter_key = $2",
+        )
+        .bind(&poll.id)
+        .bind(voter.key())
+        .fetch_optional(pool)
+        .await)?;
+        row.map(|r| decode(poll.kind, r).map(|c| c.ballot))
+            .transpose()
+    }
+
+    /// How many ballots a poll holds (secret and non-secret alike).
+    #[tracing::instrument(skip_all)]
+    pub async fn count_ballots(&self, poll_id: &str) -> Result<u64, StoreError> {
+        let (n,): (i64,) = on_pool!(self, pool => sqlx::query_as(
+            "SELECT (SELECT COUNT(*) FROM ballots WHERE poll_id = $1) \
+             + (SELECT COUNT(*) FROM anonymous_ballots WHERE poll_id = $1)",
+        )
+        .bind(poll_id)
+        .fetch_one(pool)
+        .await)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    /// Every ballot of a poll with its voter's side (`None` for the
+    /// audience), in no meaningful order. For large polls prefer
+    /// [`Store::ballot_groups`].
+    #[tracing::instrument(skip_all)]
+    pub async fn ballots_for_tally(&self, poll: &Poll) -> Result<Vec<CastBallot>, StoreError> {
+        let rows: Vec<BallotRow> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT side, choices, rating, text FROM ballots WHERE poll_id = $1 \
+             UNION ALL SELECT side, choices, rating, text FROM anonymous_ballots WHERE poll_id = $1",
+        )
+        .bind(&poll.id)
+        .fetch_all(pool)
+        .await)?;
+        rows.into_iter().map(|r| decode(poll.kind, r)).collect()
+    }
+
+    /// The ballots of a poll grouped into identical (side, choice) pairs with
+    /// their number, for `accord_domain::polls::tally_weighted`. A choice
+    /// poll with thousands of ballots comes back as a few dozen rows.
+    #[tracing::instrument(skip_all)]
+    pub async fn ballot_groups(&self, poll: &Poll) -> Result<Vec<(CastBallot, u32)>, StoreError> {
+        let rows: Vec<GroupRow> = on_pool!(self, pool => sqlx::query_as(
+                "SELECT side, choices, rating, text, COUNT(*) FROM ( \
+                 SELECT side, choices, rating, text FROM ballots WHERE poll_id = $1 \
+                 UNION ALL SELECT side, choices, rating, text FROM anonymous_ballots WHERE poll_id = $1 \
+                 ) b GROUP BY side, choices, rating, text",
+            )
+            .bind(&poll.id)
+            .fetch_all(pool)
+            .await)?;
+        rows.into_iter()
+            .map(|(side, choices, rating, text, n)| {
+                let n = u32::try_from(n)
+                    .map_err(|_| StoreError::Corrupt(format!("ballot count out of range: {n}")))?;
+                Ok((decode(poll.kind, (side, choices, rating, text))?, n))
+            })
+            .collect()
+    }
+
+    /// Starts a live audience session. `Conflict("join_code")` when the code
+    /// was ever used (draw another); `Conflict("live_session_active")` when
+    /// the roundtable already has a running session.
+    #[tracing::instrument(skip_all)]
+    pub async fn create_live_session(
+        &self,
+        new: &NewLiveSession,
+    ) -> Result<LiveSession, StoreError> {
+        let result = on_pool!(self, pool => sqlx::query(
+            "INSERT INTO live_sessions (id, roundtable_id, join_code, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&new.id)
+        .bind(&new.roundtable_id)
+        .bind(&new.join_code)
+        .bind(&new.created_by)
+        .bind(new.created_at)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()));
+        match result {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                // Tell the two unique rules apart by name: PostgreSQL reports
+                // the constraint, SQLite the columns in its message.
+                let named = format!("{} {}", db.constraint().unwrap_or(""), db.message());
+                return Err(StoreError::Conflict(if named.contains("join_code") {
+                    "join_code"
+                } else if named.contains("live_sessions_one_active")
+                    || named.contains("roundtable_id")
+                {
+                    "live_session_active"
+                } else {
+                    "live_session"
+                }));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        Ok(LiveSession {
+            id: new.id.clone(),
+            roundtable_id: new.roundtable_id.clone(),
+            join_code: new.join_code.clone(),
+            created_by: new.created_by.clone(),
+            created_at: new.created_at,
+            ended_at: None,
+        })
+    }
+
+    /// Ends a live session; its code stops working. `false` if it was not running.
+    #[tracing::instrument(skip_all)]
+    pub async fn end_live_session(&self, id: &str, now: i64) -> Result<bool, StoreError> {
+        let n = on_pool!(self, pool => sqlx::query(
+            "UPDATE live_sessions SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(n > 0)
+    }
+
+    /// The running live session with this join code (exact match; normalise
+    /// the code before asking). Ended sessions are not found.
+    #[tracing::instrument(skip_all)]
+    pub async fn live_session_by_code(
+        &self,
+        join_code: &str,
+    ) -> Result<Option<LiveSession>, StoreError> {
+        let sql = format!(
+            "SELECT {LIVE_COLUMNS} FROM live_sessions WHERE join_code = $1 AND ended_at IS NULL"
+        );
+        let row: Option<LiveSessionRow> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(join_code)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row.map(live_session))
+    }
+
+    /// The roundtable's running live session, if any.
+    #[tracing::instrument(skip_all)]
+    pub async fn active_live_session(
+        &self,
+        roundtable_id: &str,
+    ) -> Result<Option<LiveSession>, StoreError> {
+        let sql = format!(
+            "SELECT {LIVE_COLUMNS} FROM live_sessions WHERE roundtable_id = $1 AND ended_at IS NULL"
+        );
+        let row: Option<LiveSessionRow> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(roundtable_id)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row.map(live_session))
+    }
+
+    /// Admits an audience member to a running live session; `None` when the
+    /// session is unknown or has ended.
+    #[tracing::instrument(skip_all)]
+    pub async fn create_audience_member(
+        &self,
+        new: &NewAudienceMember,
+    ) -> Result<Option<AudienceMember>, StoreError> {
+        let n = on_pool!(self, pool => sqlx::query(
+            "INSERT INTO audience_members (id, live_session_id, token_hash, display_name, created_at) \
+             SELECT $1, id, $3, $4, $5 FROM live_sessions WHERE id = $2 AND ended_at IS NULL",
+        )
+        .bind(&new.id)
+        .bind(&new.live_session_id)
+        .bind(&new.token_hash)
+        .bind(&new.display_name)
+        .bind(new.created_at)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))
+        .map_err(conflict_on_unique("audience_token"))?;
+        if n == 0 {
+            return Ok(None);
+        }
+        let sql = format!("SELECT {AUDIENCE_COLUMNS} WHERE a.id = $1");
+        let row: Option<AudienceRow> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(&new.id)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row.map(audience_member))
+    }
+
+    /// The audience member holding the token with this hash. Members of ended
+    /// sessions are returned too (with `session_ended_at` set), so the caller
+    /// can say "this session has ended" rather than "who are you?".
+    #[tracing::instrument(skip_all)]
+    pub async fn audience_member_by_token(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<AudienceMember>, StoreError> {
+        let sql = format!("SELECT {AUDIENCE_COLUMNS} WHERE a.token_hash = $1");
+        let row: Option<AudienceRow> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(token_hash)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row.map(audience_member))
+    }
+}
