@@ -35,6 +35,7 @@ on_both_backends!(
     secret_ballots_are_unlinkable_and_final,
     concurrent_secret_duplicates_store_one,
     closed_and_draft_polls_refuse_ballots,
+    nothing_lands_after_close_returns,
     unknown_option_and_bad_ballots_are_refused,
     who_may_vote,
     every_kind_round_trips_and_tallies,
@@ -455,6 +456,40 @@ async fn closed_and_draft_polls_refuse_ballots(s: Store, _url: String) {
         assert_eq!(s.count_ballots(&p.id).await.unwrap(), 0);
         assert!(!s.has_voted(&p.id, &voter).await.unwrap());
     }
+}
+
+/// Votes race a close: once the close has returned, the count is final, and
+/// every vote was either stored (and acknowledged) or refused as closed.
+async fn nothing_lands_after_close_returns(s: Store, _url: String) {
+    let (rt, fac) = roundtable(&s).await;
+    let p = open_maturity(&s, &rt, &fac, false).await;
+    let mut voters = Vec::new();
+    for _ in 0..40 {
+        voters.push(Voter::User(member(&s, &rt, &fac, Side::Union).await));
+    }
+    let tasks: Vec<_> = voters
+        .into_iter()
+        .map(|voter| {
+            let (s, p) = (s.clone(), p.clone());
+            tokio::spawn(async move { s.cast_ballot(&p, &voter, &choose(&p, &[1]), 70).await })
+        })
+        .collect();
+    tokio::task::yield_now().await;
+    s.set_poll_status(&p.id, PollStatus::Closed, 71)
+        .await
+        .unwrap()
+        .unwrap();
+    let at_close = s.count_ballots(&p.id).await.unwrap();
+    let mut acknowledged = 0;
+    for t in tasks {
+        match t.await.unwrap().unwrap() {
+            Ok(CastOutcome::Cast) => acknowledged += 1,
+            Err(CastRefusal::Invalid(BallotError::PollNotOpen { .. })) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(s.count_ballots(&p.id).await.unwrap(), at_close);
+    assert_eq!(acknowledged, at_close);
 }
 
 async fn unknown_option_and_bad_ballots_are_refused(s: Store, _url: String) {
