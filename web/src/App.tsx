@@ -13,6 +13,8 @@ import { SignUp } from './pages/SignUp';
 
 // The editor (TipTap, ProseMirror, Yjs) is by far the largest part of the app: load it on demand.
 const DocumentPage = lazy(() => import('./pages/DocumentPage').then((m) => ({ default: m.DocumentPage })));
+// The presenter view is only used on the projector: keep it out of the entry chunk too.
+const PresenterPage = lazy(() => import('./pages/PresenterPage').then((m) => ({ default: m.PresenterPage })));
 
 function Header() {
   const { t, lang, setLang } = useI18n();
@@ -138,6 +140,20 @@ function Routes() {
 }
 
 export function App() {
+  const { pathname } = useLocation();
+  const present = matchPath('/roundtables/:id/present', pathname);
+  if (present) {
+    // Full-screen presenter layout: no site header.
+    return (
+      <main id="main" className="presenter-main" tabIndex={-1}>
+        <RequireAuth>
+          <Suspense fallback={<LoadingPage />}>
+            <PresenterPage key={present.id} id={present.id} />
+          </Suspense>
+        </RequireAuth>
+      </main>
+    );
+  }
   return (
     <>
       <Header />

@@ -6,6 +6,7 @@ import en from './en.json';
 import da from './da.json';
 import { translate } from './index';
 import { DOC_KINDS, ROLES, SIDES, THEMES } from '../types';
+import { POLL_KINDS, POLL_STATUSES, QUESTION_STATUSES, RESULTS_VISIBILITY, VOTER_GROUPS } from '../live/types';
 
 const SRC = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -66,6 +67,13 @@ describe('translations', () => {
       ...THEMES.map((th) => `theme.${th}`),
       ...DOC_KINDS.map((k) => `docKind.${k}`),
       ...(['connected', 'reconnecting', 'offline'] as const).map((c) => `conn.${c}`),
+      ...POLL_KINDS.map((k) => `pollKind.${k}`),
+      ...POLL_STATUSES.map((s) => `pollStatus.${s}`),
+      ...RESULTS_VISIBILITY.map((r) => `visibility.${r}`),
+      ...QUESTION_STATUSES.map((s) => `qStatus.${s}`),
+      ...VOTER_GROUPS.map((g) => `group.${g}`),
+      ...['poll_not_open', 'unknown_option', 'too_many_choices', 'invalid_ballot', 'forbidden', 'rate_limited'].map((c) => `wsError.${c}`),
+      ...['cannotOpen', 'cannotClose', 'firstPoll', 'lastPoll', 'questionsShown', 'questionsHidden'].map((k) => `present.${k}`),
     ];
     expect(needed.filter((k) => !(k in en))).toEqual([]);
   });
@@ -95,6 +103,21 @@ describe('translations', () => {
     expect(da['doc.orderedList']).toBe('Nummereret liste');
     expect(da['doc.undo']).toBe('Fortryd');
     expect(da['doc.redo']).toBe('Gentag');
+    expect(da['polls.heading']).toBe('Afstemninger');
+    expect(da['polls.new']).toBe('Ny afstemning');
+    expect(da['polls.open']).toBe('Åbn');
+    expect(da['polls.close']).toBe('Luk');
+    expect(da['vote.submit']).toBe('Stem');
+    expect(da['results.heading']).toBe('Resultater');
+    expect(da['polls.secret']).toBe('Hemmelig afstemning');
+    expect(da['polls.audience']).toBe('Åben for salen');
+    expect(da['live.joinCode']).toBe('Tilmeldingskode');
+    expect(da['qa.heading']).toBe('Spørgsmål');
+    expect(da['qa.ask']).toBe('Stil et spørgsmål');
+    expect(da['qa.approve']).toBe('Godkend');
+    expect(da['qa.hide']).toBe('Skjul');
+    expect(da['qStatus.answered']).toBe('Besvaret');
+    expect(da['vote.thanks']).toBe('Tak for din stemme.');
   });
 
   it('interpolates placeholders', () => {

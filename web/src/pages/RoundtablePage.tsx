@@ -6,6 +6,7 @@ import { useFormState } from '../forms';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
 import { DocumentsSection } from './DocumentsSection';
+import { PollsSection } from './PollsSection';
 import { ROLES, SIDES, type Invitation, type Participant, type Role, type Roundtable, type Side } from '../types';
 
 const POLL_MS = 5000;
@@ -163,6 +164,8 @@ export function RoundtablePage({ id }: { id: string }) {
       </section>
 
       <DocumentsSection roundtableId={id} canCreate={rt.my_role !== 'observer'} />
+
+      <PollsSection rt={rt} />
 
       {isFacilitator && <InviteForm roundtableId={id} />}
     </>

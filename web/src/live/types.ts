@@ -1,0 +1,128 @@
+/** Shapes of the polls, Q&A and live-session API (REST and the /api/v1/ws socket). */
+export const POLL_KINDS = ['single', 'multiple', 'rating', 'ranking', 'text'] as const;
+export const RESULTS_VISIBILITY = ['live', 'on_close', 'hidden'] as const;
+export const POLL_STATUSES = ['draft', 'open', 'closed'] as const;
+export const QUESTION_STATUSES = ['pending', 'approved', 'hidden', 'answered'] as const;
+/** Voter groups of a result split: the three sides of a roundtable, then the conference audience. */
+export const VOTER_GROUPS = ['employer', 'union', 'neutral', 'audience'] as const;
+
+export type PollKind = (typeof POLL_KINDS)[number];
+export type ResultsVisibility = (typeof RESULTS_VISIBILITY)[number];
+export type PollStatus = (typeof POLL_STATUSES)[number];
+export type QuestionStatus = (typeof QUESTION_STATUSES)[number];
+export type VoterGroup = (typeof VOTER_GROUPS)[number];
+
+export type BySide<T> = Record<VoterGroup, T>;
+
+export interface PollOption {
+  id: string;
+  label: string;
+}
+
+export interface Poll {
+  id: string;
+  roundtable_id: string;
+  question: string;
+  kind: PollKind;
+  options: PollOption[];
+  max_choices: number | null;
+  scale_min: number | null;
+  scale_max: number | null;
+  secret: boolean;
+  audience: boolean;
+  results: ResultsVisibility;
+  status: PollStatus;
+  created_at: string;
+  voted: boolean;
+}
+
+export interface PollTemplate {
+  key: string;
+  question: string;
+  kind: PollKind;
+  options: string[];
+}
+
+export interface OptionResult {
+  option_id: string;
+  label: string;
+  count: number;
+  percent: number;
+  by_side?: BySide<number>;
+}
+
+export interface RatingResult {
+  mean: number | null;
+  distribution: { value: number; count: number; percent: number }[];
+  mean_by_side?: BySide<number | null>;
+}
+
+export interface RankingResult {
+  option_id: string;
+  label: string;
+  points: number;
+  first_choices: number;
+}
+
+export interface Results {
+  poll_id: string;
+  kind: PollKind;
+  total: number;
+  by_side?: BySide<number>;
+  options: OptionResult[];
+  rating: RatingResult | null;
+  ranking: RankingResult[];
+  words: { word: string; count: number }[];
+}
+
+export type Ballot = { choices: string[] } | { rating: number } | { ranking: string[] } | { text: string };
+
+export interface Question {
+  id: string;
+  text: string;
+  author_name: string | null;
+  votes: number;
+  status: QuestionStatus;
+  created_at: string;
+  voted_by_me: boolean;
+}
+
+export interface LiveSession {
+  join_code: string;
+  join_url: string;
+  qr_svg: string;
+  started_at: string;
+}
+
+export interface JoinResult {
+  roundtable_id: string;
+  roundtable_title: string;
+  display_name: string | null;
+}
+
+export interface PresentParticipant {
+  user_id: string;
+  display_name: string;
+  side: 'employer' | 'union' | 'neutral';
+}
+
+export interface Presence {
+  participants?: PresentParticipant[];
+  audience: number;
+}
+
+/** Messages the server sends on /api/v1/ws (PROTOCOL.md section 1). */
+export type ServerMessage =
+  | { type: 'subscribed'; room: string; polls: Poll[]; questions: Question[]; presence?: Presence }
+  | ({ type: 'presence'; room?: string } & Presence)
+  | { type: 'poll'; room: string; poll: Poll }
+  | ({ type: 'tally'; room: string } & Results)
+  | { type: 'question'; room: string; question: Question }
+  | { type: 'vote_ack'; poll_id: string }
+  | { type: 'error'; code: string; message: string; poll_id?: string }
+  | { type: 'pong' };
+
+/** The question text limit (server side too). */
+export const QUESTION_MAX = 280;
+/** The open-text ballot limit. */
+export const TEXT_BALLOT_MAX = 280;

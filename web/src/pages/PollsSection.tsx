@@ -1,0 +1,630 @@
+/** Polls, live session, presence and Q&A moderation on the roundtable page. */
+import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { api, ApiError, errorMessage } from '../api';
+import { Alert, SelectField, SideBadge, TextAreaField, TextField, focusFirstInvalid } from '../components';
+import { useFormState, type FieldErrors } from '../forms';
+import { useI18n } from '../i18n';
+import { Link } from '../router';
+import { SIDES, type Roundtable } from '../types';
+import { mergePoll, mergeQuestion, sortQuestions, upsertById } from '../live/logic';
+import { AskForm } from '../live/AskForm';
+import { BallotForm, ConnectionStatus, ResultsView, useAnnouncer } from '../live/PollViews';
+import { useLiveRoom, type LiveRoom } from '../live/useLiveRoom';
+import {
+  POLL_KINDS,
+  RESULTS_VISIBILITY,
+  type LiveSession,
+  type Poll,
+  type PollKind,
+  type PollTemplate,
+  type Presence,
+  type Question,
+  type ResultsVisibility,
+} from '../live/types';
+
+export function presenterPath(roundtableId: string) {
+  return `/roundtables/${encodeURIComponent(roundtableId)}/present`;
+}
+
+export function PollsSection({ rt }: { rt: Roundtable }) {
+  const { t } = useI18n();
+  const isFacilitator = rt.my_role === 'facilitator';
+  const { announce, region } = useAnnouncer();
+  const [unavailable, setUnavailable] = useState(false);
+  const room = useLiveRoom(rt.id, {
+    wantResults: (p) => isFacilitator || p.voted || p.status === 'closed',
+    onEvent: (e) => {
+      if (e.type === 'opened') announce(t('polls.announceOpened', { question: e.poll.question }), true);
+      if (e.type === 'closed') announce(t('polls.announceClosed', { question: e.poll.question }), true);
+    },
+  });
+  const { setPolls, setQuestions } = room;
+
+  // The socket brings the state, but read it over REST too: the list shows even while the socket reconnects.
+  useEffect(() => {
+    let cancelled = false;
+    api<Poll[]>('GET', `/roundtables/${encodeURIComponent(rt.id)}/polls`)
+      .then((list) => {
+        if (cancelled) return;
+        setPolls((known) => list.reduce((acc, p) => mergePoll(acc, p), known));
+        for (const p of list) if (p.status !== 'draft' && (isFacilitator || p.voted || p.status === 'closed')) void room.loadResults(p.id);
+      })
+      .catch((e) => {
+        if (!cancelled && e instanceof ApiError && e.status === 404) setUnavailable(true);
+      });
+    api<Question[]>('GET', `/roundtables/${encodeURIComponent(rt.id)}/questions`)
+      .then((list) => !cancelled && setQuestions((known) => list.reduce((acc, q) => mergeQuestion(acc, q), known)))
+      .catch(() => undefined);
+    return () => {
+      cancelled = true;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [rt.id]);
+
+  const polls = room.polls.slice().reverse();
+
+  return (
+    <section aria-labelledby="polls-heading" className="polls-section" data-testid="polls-section">
+      <h2 id="polls-heading">{t('polls.heading')}</h2>
+      {region}
+      {unavailable ? (
+        <p className="muted">{t('polls.unavailable')}</p>
+      ) : (
+        <>
+          <ConnectionStatus state={room.state} />
+          <PresenceList presence={room.presence} />
+          {isFacilitator && <LiveSessionPanel roundtableId={rt.id} />}
+          {isFacilitator && <NewPollPanel roundtableId={rt.id} onCreated={(p) => setPolls((l) => upsertById(l, p))} />}
+          <h3 id="poll-list-heading">{t('polls.listHeading')}</h3>
+          {polls.length === 0 ? (
+            <p className="muted">{t('polls.empty')}</p>
+          ) : (
+            <ul className="poll-list" aria-labelledby="poll-list-heading">
+              {polls.map((p) => (
+                <PollCard key={p.id} poll={p} room={room} isFacilitator={isFacilitator} canVote={rt.my_role !== 'observer'} />
+              ))}
+            </ul>
+          )}
+          <QuestionsPanel roundtableId={rt.id} questions={room.questions} setQuestions={setQuestions} isFacilitator={isFacilitator} />
+        </>
+      )}
+    </section>
+  );
+}
+
+function PresenceList({ presence }: { presence: Presence | null }) {
+  const { t } = useI18n();
+  const people = presence?.participants ?? [];
+  return (
+    <div className="presence" data-testid="presence">
+      <h3>{t('presence.heading')}</h3>
+      {!presence ? (
+        <p className="muted">{t('common.loading')}</p>
+      ) : (
+        <div className="presence-groups">
+          {SIDES.map((side) => {
+            const here = people.filter((p) => p.side === side);
+            return (
+              <div key={side} className={`presence-group presence-group--${side}`} data-presence-side={side}>
+                <h4>
+                  <SideBadge side={side}>{t(`side.${side}`)}</SideBadge> <span className="muted">({here.length})</span>
+                </h4>
+                {here.length === 0 ? (
+                  <p className="muted">{t('presence.nobody')}</p>
+                ) : (
+                  <ul>
+                    {here.map((p) => (
+                      <li key={p.user_id}>{p.display_name}</li>
+                    ))}
+                  </ul>
+                )}
+              </div>
+            );
+          })}
+          <div className="presence-group presence-group--audience" data-presence-side="audience">
+            <h4>{t('group.audience')}</h4>
+            <p>{t('presence.audienceCount', { count: presence.audience ?? 0 })}</p>
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function LiveSessionPanel({ roundtableId }: { roundtableId: string }) {
+  const { t } = useI18n();
+  const [live, setLive] = useState<LiveSession | null | undefined>(undefined);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [status, setStatus] = useState('');
+  const path = `/roundtables/${encodeURIComponent(roundtableId)}/live`;
+
+  useEffect(() => {
+    let cancelled = false;
+    api<LiveSession>('GET', path)
+      .then((l) => !cancelled && setLive(l))
+      .catch(() => !cancelled && setLive(null));
+    return () => {
+      cancelled = true;
+    };
+  }, [path]);
+
+  async function start() {
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const l = await api<LiveSession>('POST', path);
+      setLive(l);
+      setStatus(t('live.started', { code: l.join_code }));
+    } catch (e) {
+      setError(errorMessage(e, t));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function end() {
+    if (busy || !window.confirm(t('live.confirmEnd'))) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await api<void>('DELETE', path);
+      setLive(null);
+      setStatus(t('live.ended'));
+    } catch (e) {
+      setError(errorMessage(e, t));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <div className="panel live-panel">
+      <h3>{t('live.heading')}</h3>
+      <Alert message={error} />
+      <p role="status" className="visually-hidden">
+        {status}
+      </p>
+      {live === undefined ? (
+        <p>{t('common.loading')}</p>
+      ) : live === null ? (
+        <>
+          <p className="hint">{t('live.intro')}</p>
+          <button type="button" className="primary" onClick={start} aria-disabled={busy || undefined}>
+            {t('live.start')}
+          </button>
+        </>
+      ) : (
+        <div className="live-info">
+          <dl className="meta">
+            <div>
+              <dt>{t('live.joinCode')}</dt>
+              <dd className="join-code" data-testid="join-code">
+                {live.join_code}
+              </dd>
+            </div>
+            <div>
+              <dt>{t('live.joinUrl')}</dt>
+              <dd>
+                <a href={live.join_url} data-testid="join-url">
+                  {live.join_url}
+                </a>
+              </dd>
+            </div>
+          </dl>
+          <QrCode svg={live.qr_svg} url={live.join_url} />
+          <div className="actions">
+            <Link to={presenterPath(roundtableId)} className="button">
+              {t('live.presenterLink')}
+            </Link>
+            <button type="button" className="danger" onClick={end} aria-disabled={busy || undefined}>
+              {t('live.end')}
+            </button>
+          </div>
+        </div>
+      )}
+      {live === null && (
+        <p>
+          <Link to={presenterPath(roundtableId)}>{t('live.presenterLink')}</Link>
+        </p>
+      )}
+    </div>
+  );
+}
+
+/** The server's QR code SVG (generated by our own server, not user input), with a text alternative. */
+export function QrCode({ svg, url, className = 'qr' }: { svg: string; url: string; className?: string }) {
+  const { t } = useI18n();
+  return (
+    <div className={className} role="img" aria-label={t('live.qrAlt', { url })} dangerouslySetInnerHTML={{ __html: svg }} />
+  );
+}
+
+function NewPollPanel({ roundtableId, onCreated }: { roundtableId: string; onCreated: (p: Poll) => void }) {
+  const { t, lang } = useI18n();
+  const [templates, setTemplates] = useState<PollTemplate[] | null>(null);
+  const [template, setTemplate] = useState('');
+  const tplForm = useFormState(t);
+  const [status, setStatus] = useState('');
+
+  useEffect(() => {
+    let cancelled = false;
+    api<PollTemplate[]>('GET', `/poll-templates?lang=${lang}`)
+      .then((list) => {
+        if (cancelled) return;
+        setTemplates(list);
+        setTemplate((cur) => cur || list[0]?.key || '');
+      })
+      .catch(() => !cancelled && setTemplates([]));
+    return () => {
+      cancelled = true;
+    };
+  }, [lang]);
+
+  async function fromTemplate(e: FormEvent) {
+    e.preventDefault();
+    if (tplForm.busy || !template) return;
+    await tplForm.run(async () => {
+      const p = await api<Poll>('POST', `/roundtables/${encodeURIComponent(roundtableId)}/polls`, { template, lang });
+      onCreated(p);
+      setStatus(t('polls.created', { question: p.question }));
+    });
+  }
+
+  return (
+    <div className="panel new-poll">
+      <h3 id="new-poll-heading">{t('polls.new')}</h3>
+      <p role="status" className="visually-hidden">
+        {status}
+      </p>
+      {templates && templates.length > 0 && (
+        <form onSubmit={fromTemplate} noValidate className="inline-form" aria-label={t('polls.fromTemplate')}>
+          <Alert message={tplForm.formError} />
+          <SelectField label={t('polls.template')} value={template} onChange={(e) => setTemplate(e.target.value)}>
+            {templates.map((tp) => (
+              <option key={tp.key} value={tp.key}>
+                {tp.question}
+              </option>
+            ))}
+          </SelectField>
+          <button type="submit" className="primary" aria-disabled={tplForm.busy || undefined}>
+            {t('polls.createFromTemplate')}
+          </button>
+        </form>
+      )}
+      <CustomPollForm roundtableId={roundtableId} onCreated={(p) => {
+        onCreated(p);
+        setStatus(t('polls.created', { question: p.question }));
+      }} />
+    </div>
+  );
+}
+
+const withOptions = (k: PollKind) => k === 'single' || k === 'multiple' || k === 'ranking';
+
+function CustomPollForm({ roundtableId, onCreated }: { roundtableId: string; onCreated: (p: Poll) => void }) {
+  const { t } = useI18n();
+  const [question, setQuestion] = useState('');
+  const [kind, setKind] = useState<PollKind>('single');
+  const [options, setOptions] = useState<{ key: number; label: string }[]>([
+    { key: 1, label: '' },
+    { key: 2, label: '' },
+  ]);
+  const nextKey = useRef(3);
+  const [maxChoices, setMaxChoices] = useState('2');
+  const [scaleMin, setScaleMin] = useState('1');
+  const [scaleMax, setScaleMax] = useState('5');
+  const [secret, setSecret] = useState(false);
+  const [audience, setAudience] = useState(false);
+  const [results, setResults] = useState<ResultsVisibility>('live');
+  const form = useFormState(t);
+  const formRef = useRef<HTMLFormElement>(null);
+  const focusOption = useRef<number | 'add' | null>(null);
+  const addRef = useRef<HTMLButtonElement>(null);
+
+  useEffect(() => {
+    const f = focusOption.current;
+    focusOption.current = null;
+    if (f === 'add') addRef.current?.focus();
+    else if (f !== null) formRef.current?.querySelector<HTMLInputElement>(`[data-option-key="${f}"]`)?.focus();
+  }, [options]);
+
+  function addOption() {
+    const key = nextKey.current++;
+    focusOption.current = key;
+    setOptions((o) => [...o, { key, label: '' }]);
+  }
+
+  function removeOption(i: number) {
+    if (options.length <= 2) return;
+    focusOption.current = options[i - 1]?.key ?? options[i + 1]?.key ?? 'add';
+    setOptions((o) => o.filter((_, j) => j !== i));
+  }
+
+  async function onSubmit(e: FormEvent) {
+    e.preventDefault();
+    if (form.busy) return;
+    const errs: FieldErrors = {};
+    const labels = options.map((o) => o.label.trim());
+    if (!question.trim()) errs.question = t('validation.required');
+    if (withOptions(kind)) {
+      labels.forEach((l, i) => {
+        if (!l) errs[`options.${i}`] = t('validation.required');
+      });
+    }
+    const max = Number(maxChoices);
+    if (kind === 'multiple' && (!Number.isInteger(max) || max < 1 || max > labels.length)) {
+      errs.max_choices = t('polls.maxChoicesInvalid', { count: labels.length });
+    }
+    const lo = Number(scaleMin);
+    const hi = Number(scaleMax);
+    if (kind === 'rating' && (!Number.isInteger(lo) || !Number.isInteger(hi) || lo >= hi || hi - lo > 10)) {
+      errs.scale_max = t('polls.scaleInvalid');
+    }
+    if (!form.validate(errs)) return focusFirstInvalid(formRef.current);
+    const body: Record<string, unknown> = { question: question.trim(), kind, options: withOptions(kind) ? labels : [], secret, audience, results };
+    if (kind === 'multiple') body.max_choices = max;
+    if (kind === 'rating') {
+      body.scale_min = lo;
+      body.scale_max = hi;
+    }
+    let created: Poll | null = null;
+    const ok = await form.run(async () => {
+      created = await api<Poll>('POST', `/roundtables/${encodeURIComponent(roundtableId)}/polls`, body);
+    });
+    if (ok && created) {
+      onCreated(created);
+      setQuestion('');
+      setOptions([
+        { key: nextKey.current++, label: '' },
+        { key: nextKey.current++, label: '' },
+      ]);
+    } else focusFirstInvalid(formRef.current);
+  }
+
+  const fe = form.fieldErrors;
+  return (
+    <form ref={formRef} onSubmit={onSubmit} noValidate className="poll-form" aria-label={t('polls.custom')}>
+      <h4>{t('polls.custom')}</h4>
+      <Alert message={form.formError} />
+      <TextAreaField label={t('polls.question')} rows={2} value={question} onChange={(e) => setQuestion(e.target.value)} error={fe.question} required />
+      <SelectField label={t('polls.type')} value={kind} onChange={(e) => setKind(e.target.value as PollKind)} error={fe.kind}>
+        {POLL_KINDS.map((k) => (
+          <option key={k} value={k}>
+            {t(`pollKind.${k}`)}
+          </option>
+        ))}
+      </SelectField>
+      {withOptions(kind) && (
+        <fieldset className="options-editor">
+          <legend>{t('polls.options')}</legend>
+          {fe.options && <p className="field-error">{fe.options}</p>}
+          <ol>
+            {options.map((o, i) => (
+              <li key={o.key} className="option-row">
+                <TextField
+                  data-option-key={o.key}
+                  label={t('polls.optionN', { n: i + 1 })}
+                  value={o.label}
+                  onChange={(e) => setOptions((list) => list.map((x) => (x.key === o.key ? { ...x, label: e.target.value } : x)))}
+                  error={fe[`options.${i}`]}
+                />
+                <button
+                  type="button"
+                  onClick={() => removeOption(i)}
+                  aria-disabled={options.length <= 2 || undefined}
+                  aria-label={t('polls.removeOptionN', { n: i + 1 })}
+                >
+                  {t('polls.removeOption')}
+                </button>
+              </li>
+            ))}
+          </ol>
+          <button type="button" ref={addRef} onClick={addOption}>
+            {t('polls.addOption')}
+          </button>
+        </fieldset>
+      )}
+      {kind === 'multiple' && (
+        <TextField label={t('polls.maxChoices')} type="number" min={1} max={options.length} inputMode="numeric" value={maxChoices} onChange={(e) => setMaxChoices(e.target.value)} error={fe.max_choices} />
+      )}
+      {kind === 'rating' && (
+        <div className="scale-fields">
+          <TextField label={t('polls.scaleMin')} type="number" inputMode="numeric" value={scaleMin} onChange={(e) => setScaleMin(e.target.value)} error={fe.scale_min} />
+          <TextField label={t('polls.scaleMax')} type="number" inputMode="numeric" value={scaleMax} onChange={(e) => setScaleMax(e.target.value)} error={fe.scale_max} />
+        </div>
+      )}
+      <div className="checks">
+        <label className="choice">
+          <input type="checkbox" checked={secret} onChange={(e) => setSecret(e.target.checked)} /> <span>{t('polls.secret')}</span>
+        </label>
+        <label className="choice">
+          <input type="checkbox" checked={audience} onChange={(e) => setAudience(e.target.checked)} /> <span>{t('polls.audience')}</span>
+        </label>
+      </div>
+      <SelectField label={t('polls.resultsVisibility')} value={results} onChange={(e) => setResults(e.target.value as ResultsVisibility)} error={fe.results}>
+        {RESULTS_VISIBILITY.map((r) => (
+          <option key={r} value={r}>
+            {t(`visibility.${r}`)}
+          </option>
+        ))}
+      </SelectField>
+      <button type="submit" className="primary" aria-disabled={form.busy || undefined}>
+        {t('polls.create')}
+      </button>
+    </form>
+  );
+}
+
+function PollCard({ poll, room, isFacilitator, canVote }: { poll: Poll; room: LiveRoom; isFacilitator: boolean; canVote: boolean }) {
+  const { t } = useI18n();
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [changing, setChanging] = useState(false);
+  const results = room.results[poll.id];
+  const headingId = `poll-${poll.id}-q`;
+
+  async function setStatus(action: 'open' | 'close') {
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const p = await api<Poll>('POST', `/polls/${encodeURIComponent(poll.id)}/${action}`);
+      room.setPolls((l) => mergePoll(l, p));
+      if (p.status !== 'draft') void room.loadResults(p.id);
+    } catch (e) {
+      setError(errorMessage(e, t));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const showVote = poll.status === 'open' && canVote && (!poll.voted || changing);
+  const showResults = results && (isFacilitator || poll.voted || poll.status === 'closed');
+  return (
+    <li className={`poll-card poll-card--${poll.status}`} data-testid="poll" data-poll-id={poll.id} data-status={poll.status}>
+      <h4 id={headingId}>{poll.question}</h4>
+      <p className="poll-meta">
+        <span className={`status status--${poll.status}`}>{t(`pollStatus.${poll.status}`)}</span>
+        <span>{t(`pollKind.${poll.kind}`)}</span>
+        {poll.secret && <span>{t('polls.secret')}</span>}
+        {poll.audience && <span>{t('polls.audience')}</span>}
+        <span>
+          {t('polls.resultsVisibility')}: {t(`visibility.${poll.results}`)}
+        </span>
+      </p>
+      <Alert message={error} />
+      {isFacilitator && (
+        <div className="actions poll-actions">
+          {poll.status === 'draft' && (
+            <button type="button" className="primary" onClick={() => setStatus('open')} aria-disabled={busy || undefined} aria-describedby={headingId}>
+              {t('polls.open')}
+            </button>
+          )}
+          {poll.status === 'open' && (
+            <button type="button" onClick={() => setStatus('close')} aria-disabled={busy || undefined} aria-describedby={headingId}>
+              {t('polls.close')}
+            </button>
+          )}
+          {poll.status !== 'draft' && (
+            <a href={`/api/v1/polls/${encodeURIComponent(poll.id)}/results.csv`} download>
+              {t('polls.csv')}
+            </a>
+          )}
+        </div>
+      )}
+      {showVote && (
+        <BallotForm
+          poll={poll}
+          submitLabel={changing ? t('vote.change') : undefined}
+          onVote={async (b) => {
+            await room.vote(poll, b);
+            setChanging(false);
+          }}
+        />
+      )}
+      {poll.voted && !changing && (
+        <p className="thanks" data-testid="voted">
+          {t('vote.thanks')}{' '}
+          {poll.status === 'open' && !poll.secret && canVote && (
+            <button type="button" className="link-button" onClick={() => setChanging(true)}>
+              {t('vote.changeMine')}
+            </button>
+          )}
+        </p>
+      )}
+      {showResults ? (
+        <>
+          <h5 className="results-heading">{t('results.heading')}</h5>
+          <ResultsView poll={poll} results={results} />
+        </>
+      ) : poll.status !== 'draft' ? (
+        <p className="muted">
+          {poll.results === 'hidden'
+            ? t('results.hidden')
+            : poll.results === 'on_close' && poll.status === 'open'
+              ? t('results.onClose')
+              : poll.voted || poll.status === 'closed'
+                ? t('common.loading')
+                : t('results.afterVoting')}
+        </p>
+      ) : null}
+    </li>
+  );
+}
+
+function QuestionsPanel({
+  roundtableId,
+  questions,
+  setQuestions,
+  isFacilitator,
+}: {
+  roundtableId: string;
+  questions: Question[];
+  setQuestions: (f: (q: Question[]) => Question[]) => void;
+  isFacilitator: boolean;
+}) {
+  const { t } = useI18n();
+  const [error, setError] = useState<string | null>(null);
+  const [status, setStatus] = useState('');
+  const visible = sortQuestions(isFacilitator ? questions : questions.filter((q) => q.status === 'approved' || q.status === 'answered'));
+
+  async function moderate(q: Question, next: 'approved' | 'hidden' | 'answered') {
+    setError(null);
+    try {
+      const updated = await api<Question>('PATCH', `/questions/${encodeURIComponent(q.id)}`, { status: next });
+      setQuestions((l) => mergeQuestion(l, updated));
+      setStatus(t('qa.moderated', { status: t(`qStatus.${next}`) }));
+    } catch (e) {
+      setError(errorMessage(e, t));
+    }
+  }
+
+  return (
+    <div className="qa-panel" data-testid="qa-moderation">
+      <h3>{isFacilitator ? t('qa.moderation') : t('qa.heading')}</h3>
+      <Alert message={error} />
+      <p role="status" className="visually-hidden">
+        {status}
+      </p>
+      <AskForm roundtableId={roundtableId} onAsked={(q) => setQuestions((l) => mergeQuestion(l, q))} />
+      {visible.length === 0 ? (
+        <p className="muted">{t('qa.empty')}</p>
+      ) : (
+        <ul className="questions">
+          {visible.map((q) => (
+            <li key={q.id} className={`question question--${q.status}`} data-testid="question">
+              <p className="question-text">{q.text}</p>
+              <p className="question-meta">
+                <span>{t('qa.votes', { count: q.votes })}</span>
+                {q.author_name && <span>{q.author_name}</span>}
+                <span className={`status status--q-${q.status}`}>{t(`qStatus.${q.status}`)}</span>
+              </p>
+              {isFacilitator && (
+                <div className="actions">
+                  {q.status !== 'approved' && (
+                    <button type="button" onClick={() => moderate(q, 'approved')}>
+                      {t('qa.approve')}
+                    </button>
+                  )}
+                  {q.status !== 'hidden' && (
+                    <button type="button" onClick={() => moderate(q, 'hidden')}>
+                      {t('qa.hide')}
+                    </button>
+                  )}
+                  {q.status !== 'answered' && (
+                    <button type="button" onClick={() => moderate(q, 'answered')}>
+                      {t('qa.markAnswered')}
+                    </button>
+                  )}
+                </div>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
