@@ -5,6 +5,8 @@
 mod auth;
 mod documents;
 mod errors;
+mod events;
 mod helpers;
+mod polls;
 mod roundtables;
 mod yclient;

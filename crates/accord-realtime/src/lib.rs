@@ -12,6 +12,7 @@
 
 pub mod bus;
 pub mod docs;
+pub mod live;
 pub mod protocol;
 pub mod render;
 pub mod room;

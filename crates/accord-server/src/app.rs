@@ -7,6 +7,8 @@ use crate::rate_limit::RateLimits;
 use crate::{assets, demo, error, origin, routes};
 use accord_realtime::bus::Bus;
 use accord_realtime::docs::DocHub;
+use accord_realtime::live::LiveHub;
+use crate::audience::JoinGuard;
 use accord_store::Store;
 use anyhow::Context;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
@@ -29,6 +31,8 @@ pub struct AppState {
     pub passwords: Passwords,
     pub limits: Arc<RateLimits>,
     pub docs: DocHub,
+    pub live: LiveHub,
+    pub join_guard: Arc<JoinGuard>,
     /// Configured public URL; `None` means "the host the request was sent to".
     pub public_url: Option<PublicUrl>,
 }
@@ -98,11 +102,6 @@ impl Application {
             .map(PublicUrl::parse)
             .transpose()
             .map_err(anyhow::Error::msg)?;
-        if args.redis_url.is_some() {
-            tracing::warn!(
-                "REDIS_URL is set, but this version has no cross-node traffic yet; ignoring it"
-            );
-        }
         let store = Store::connect(&args.db.database_url)
             .await
             .with_context(|| "cannot open the database")?;
@@ -117,7 +116,9 @@ impl Application {
             None => Bus::in_process(),
         };
         let state = AppState {
-            docs: DocHub::new(store.clone(), bus),
+            docs: DocHub::new(store.clone(), bus.clone()),
+            live: LiveHub::new(store.clone(), bus),
+            join_guard: Arc::new(JoinGuard::default()),
             store,
             passwords: Passwords::new()?,
             limits: RateLimits::new(),
@@ -167,6 +168,7 @@ async fn housekeeping(state: AppState) {
     loop {
         tick.tick().await;
         state.limits.prune();
+        state.join_guard.prune();
         match state
             .store
             .delete_expired_sessions(crate::sessions::now())

@@ -59,5 +59,11 @@ pub async fn serve(method: Method, uri: Uri) -> Response {
             return ApiError::not_found().into_response();
         }
     }
+    // The conference audience gets its own light page.
+    if path == "live" || path.starts_with("live/") {
+        if let Some(res) = file("audience.html") {
+            return res;
+        }
+    }
     file("index.html").unwrap_or_else(|| Html(NOT_BUILT).into_response())
 }

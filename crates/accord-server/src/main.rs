@@ -2,6 +2,7 @@
 
 mod app;
 mod assets;
+mod audience;
 mod config;
 mod demo;
 mod error;

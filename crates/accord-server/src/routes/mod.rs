@@ -2,8 +2,11 @@
 
 pub mod auth;
 pub mod documents;
+pub mod events;
 pub mod health;
 pub mod invitations;
+pub mod live;
+pub mod polls;
 pub mod roundtables;
 pub mod yjs;
 
@@ -27,6 +30,8 @@ use utoipa_axum::routes;
         (name = "auth", description = "Accounts and sessions"),
         (name = "roundtables", description = "Roundtables and participants"),
         (name = "invitations", description = "Invitation links"),
+        (name = "polls", description = "Polls, ballots and results"),
+        (name = "live", description = "Live audience sessions and the event socket"),
         (name = "documents", description = "Co-drafted documents and the y-websocket endpoint"),
         (name = "health", description = "Liveness and readiness")
     )
@@ -55,6 +60,18 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(documents::markdown))
         .routes(routes!(documents::html))
         .routes(routes!(yjs::upgrade))
+        .routes(routes!(polls::create, polls::list))
+        .routes(routes!(polls::get))
+        .routes(routes!(polls::open))
+        .routes(routes!(polls::close))
+        .routes(routes!(polls::ballot))
+        .routes(routes!(polls::results))
+        .routes(routes!(polls::results_csv))
+        .routes(routes!(polls::templates))
+        .routes(routes!(live::start, live::current, live::end))
+        .routes(routes!(live::join))
+        .routes(routes!(live::me))
+        .routes(routes!(events::upgrade))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
 }

@@ -1,0 +1,531 @@
+//! Roundtable rooms for the event socket: subscribers, presence, poll
+//! events and coalesced tallies, across nodes through the bus.
+//!
+//! Votes only mark a poll dirty. A ticker recomputes each dirty poll's tally
+//! from the store at most every [`TALLY_EVERY`], serialises it once per
+//! audience kind and hands the same bytes to every subscriber, so a burst of
+//! N votes costs N inserts plus ≤ 10 tally pushes a second, not N × viewers.
+//! Other nodes hear "poll X changed" (sequence-numbered) and recompute from
+//! the store themselves: the database is the truth, the bus only a nudge.
+
+use crate::bus::{Bus, BusEvent, Continuity, GapDetector};
+use accord_domain::polls::{results_visible, tally_weighted, Poll, PollStatus, Tally};
+use accord_domain::{Role, Side};
+use accord_store::Store;
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+/// Tally pushes per poll are at most one per this interval.
+pub const TALLY_EVERY: Duration = Duration::from_millis(100);
+/// Presence pushes per room are at most one per this interval.
+const PRESENCE_EVERY: Duration = Duration::from_millis(500);
+/// Each node re-announces its presence this often; older announcements expire.
+const PRESENCE_HEARTBEAT: Duration = Duration::from_secs(10);
+const PRESENCE_EXPIRY: Duration = Duration::from_secs(35);
+/// Messages queued for one subscriber before it counts as too slow.
+pub const SUBSCRIBER_QUEUE: usize = 256;
+
+/// Who is watching a room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Viewer {
+    Participant {
+        user_id: String,
+        display_name: String,
+        side: Side,
+        role: Role,
+    },
+    /// An anonymous conference attendee: sees audience polls only, and no names.
+    Audience { member_id: String },
+}
+
+impl Viewer {
+    pub fn is_audience(&self) -> bool {
+        matches!(self, Viewer::Audience { .. })
+    }
+
+    pub fn is_facilitator(&self) -> bool {
+        matches!(self, Viewer::Participant { role: Role::Facilitator, .. })
+    }
+}
+
+/// What the socket task forwards to its client.
+#[derive(Debug, Clone)]
+pub enum LiveOut {
+    Text(Bytes),
+    /// Too slow or otherwise dropped by the hub: close with this reason.
+    Close(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PresenceEntry {
+    pub user_id: String,
+    pub display_name: String,
+    pub side: Side,
+}
+
+struct Subscriber {
+    viewer: Viewer,
+    out: mpsc::Sender<LiveOut>,
+}
+
+#[derive(Default)]
+struct Room {
+    subs: HashMap<u64, Subscriber>,
+    /// Presence announced by other nodes: (participants, audience count, when heard).
+    remote: HashMap<Uuid, (Vec<PresenceEntry>, u64, Instant)>,
+    presence_dirty: bool,
+    last_presence_push: Option<Instant>,
+    last_announce: Option<Instant>,
+}
+
+#[derive(Default)]
+struct Dirty {
+    /// poll id → roundtable id; `true` when the change was local (so other nodes must hear of it).
+    polls: HashMap<String, (String, bool)>,
+}
+
+struct Inner {
+    store: Store,
+    bus: Bus,
+    rooms: Mutex<HashMap<String, Room>>,
+    dirty: Mutex<Dirty>,
+    next_id: AtomicU64,
+}
+
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct LiveHub {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "k", rename_all = "snake_case")]
+enum BusNote {
+    Tally { rt: String, poll: String },
+    Poll { rt: String, poll: String },
+    Question { rt: String, question: Value, audience: bool },
+    Presence { rt: String, participants: Vec<PresenceEntry>, audience: u64 },
+}
+
+fn channel(rt: &str) -> String {
+    format!("room:{rt}")
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl LiveHub {
+    pub fn new(store: Store, bus: Bus) -> LiveHub {
+        let hub = LiveHub {
+            inner: Arc::new(Inner {
+                store,
+                bus,
+                rooms: Mutex::new(HashMap::new()),
+                dirty: Mutex::new(Dirty::default()),
+                next_id: AtomicU64::new(1),
+            }),
+        };
+        tokio::spawn(ticker(Arc::downgrade(&hub.inner)));
+        tokio::spawn(listen(Arc::downgrade(&hub.inner)));
+        hub
+    }
+
+    /// Adds a subscriber to a roundtable's room; returns its id.
+    pub fn subscribe(&self, rt: &str, viewer: Viewer, out: mpsc::Sender<LiveOut>) -> u64 {
+        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut rooms = lock(&self.inner.rooms);
+        let room = rooms.entry(rt.to_owned()).or_default();
+        room.subs.insert(id, Subscriber { viewer, out });
+        room.presence_dirty = true;
+        id
+    }
+
+    pub fn unsubscribe(&self, rt: &str, id: u64) {
+        let mut rooms = lock(&self.inner.rooms);
+        if let Some(room) = rooms.get_mut(rt) {
+            room.subs.remove(&id);
+            room.presence_dirty = true;
+        }
+    }
+
+    /// Everyone in the room now, on every node, grouped by nothing (the
+    /// client groups by side), plus the audience head count.
+    pub fn presence(&self, rt: &str) -> (Vec<PresenceEntry>, u64) {
+        let rooms = lock(&self.inner.rooms);
+        rooms.get(rt).map_or((Vec::new(), 0), presence_of)
+    }
+
+    /// A vote was stored: the tally will be pushed within [`TALLY_EVERY`].
+    pub fn mark_dirty(&self, rt: &str, poll_id: &str) {
+        let mut d = lock(&self.inner.dirty);
+        d.polls
+            .entry(poll_id.to_owned())
+            .and_modify(|e| e.1 = true)
+            .or_insert_with(|| (rt.to_owned(), true));
+    }
+
+    /// A poll was created, opened or closed: push it now, here and elsewhere.
+    pub async fn poll_changed(&self, poll: &Poll) {
+        push_poll(&self.inner, poll).await;
+        publish(&self.inner, &poll.roundtable_id, &BusNote::Poll { rt: poll.roundtable_id.clone(), poll: poll.id.clone() }).await;
+        self.mark_dirty(&poll.roundtable_id, &poll.id);
+    }
+
+    /// A question was asked or moderated. `question` is its JSON; `audience`
+    /// whether the audience may see it.
+    pub async fn question_changed(&self, rt: &str, question: Value, audience: bool) {
+        push_question(&self.inner, rt, &question, audience);
+        publish(&self.inner, rt, &BusNote::Question { rt: rt.to_owned(), question, audience }).await;
+    }
+
+    /// The tally message a viewer may see now, if any.
+    pub async fn tally_for(&self, poll: &Poll, viewer: &Viewer) -> Option<Value> {
+        if !results_visible(poll.results, poll.status, viewer.is_facilitator()) {
+            return None;
+        }
+        let groups = self.inner.store.ballot_groups(poll).await.ok()?;
+        let t = tally_weighted(poll, &groups);
+        Some(tally_message(&poll.roundtable_id, &t, viewer.is_audience()))
+    }
+}
+
+/// The `tally` message; the audience version has no split by side.
+pub fn tally_message(rt: &str, t: &Tally, audience: bool) -> Value {
+    let mut v = serde_json::to_value(t).unwrap_or(Value::Null);
+    if audience {
+        strip_sides(&mut v);
+    }
+    if let Value::Object(m) = &mut v {
+        m.insert("v".into(), json!(1));
+        m.insert("type".into(), json!("tally"));
+        m.insert("room".into(), json!(format!("roundtable:{rt}")));
+    }
+    v
+}
+
+/// Removes every per-side split (the audience never sees how sides voted).
+pub fn strip_sides(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.remove("by_side");
+            m.remove("mean_by_side");
+            for x in m.values_mut() {
+                strip_sides(x);
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(strip_sides),
+        _ => {}
+    }
+}
+
+fn presence_of(room: &Room) -> (Vec<PresenceEntry>, u64) {
+    let mut seen = HashSet::new();
+    let mut list = Vec::new();
+    let mut audience = 0u64;
+    for s in room.subs.values() {
+        match &s.viewer {
+            Viewer::Participant { user_id, display_name, side, .. } => {
+                if seen.insert(user_id.clone()) {
+                    list.push(PresenceEntry { user_id: user_id.clone(), display_name: display_name.clone(), side: *side });
+                }
+            }
+            Viewer::Audience { .. } => audience += 1,
+        }
+    }
+    let local_only = (list.clone(), audience);
+    for (entries, n, _) in room.remote.values() {
+        audience += n;
+        for e in entries {
+            if seen.insert(e.user_id.clone()) {
+                list.push(e.clone());
+            }
+        }
+    }
+    let _ = local_only;
+    list.sort_by(|a, b| (a.side.as_str(), &a.display_name).cmp(&(b.side.as_str(), &b.display_name)));
+    (list, audience)
+}
+
+fn local_presence(room: &Room) -> (Vec<PresenceEntry>, u64) {
+    let mut seen = HashSet::new();
+    let mut list = Vec::new();
+    let mut audience = 0;
+    for s in room.subs.values() {
+        match &s.viewer {
+            Viewer::Participant { user_id, display_name, side, .. } => {
+                if seen.insert(user_id.clone()) {
+                    list.push(PresenceEntry { user_id: user_id.clone(), display_name: display_name.clone(), side: *side });
+                }
+            }
+            Viewer::Audience { .. } => audience += 1,
+        }
+    }
+    (list, audience)
+}
+
+/// Sends `bytes` to the subscribers `want` selects; slow ones are dropped.
+fn fan_out(room: &mut Room, want: impl Fn(&Viewer) -> Option<Bytes>) {
+    let mut slow = Vec::new();
+    for (id, s) in &room.subs {
+        if let Some(bytes) = want(&s.viewer) {
+            if s.out.try_send(LiveOut::Text(bytes)).is_err() {
+                slow.push(*id);
+            }
+        }
+    }
+    for id in slow {
+        if let Some(s) = room.subs.remove(&id) {
+            let _ = s.out.try_send(LiveOut::Close("client too slow".into()));
+            room.presence_dirty = true;
+        }
+    }
+}
+
+fn bytes(v: &Value) -> Bytes {
+    Bytes::from(serde_json::to_vec(v).unwrap_or_default())
+}
+
+/// The `poll` message for participants and, for audience polls, the audience.
+pub fn poll_message(rt: &str, poll_json: Value) -> Value {
+    json!({"v": 1, "type": "poll", "room": format!("roundtable:{rt}"), "poll": poll_json})
+}
+
+async fn push_poll(inner: &Inner, poll: &Poll) {
+    let msg = bytes(&poll_message(&poll.roundtable_id, poll_json(poll)));
+    let audience_ok = poll.audience;
+    let mut rooms = lock(&inner.rooms);
+    if let Some(room) = rooms.get_mut(&poll.roundtable_id) {
+        fan_out(room, |v| (!v.is_audience() || audience_ok).then(|| msg.clone()));
+    }
+}
+
+/// A poll as clients see it (the REST shape minus the caller's own ballot).
+pub fn poll_json(p: &Poll) -> Value {
+    json!({
+        "id": p.id,
+        "roundtable_id": p.roundtable_id,
+        "question": p.question,
+        "kind": p.kind,
+        "options": p.options.iter().map(|o| json!({"id": o.id, "label": o.label})).collect::<Vec<_>>(),
+        "max_choices": p.max_choices,
+        "scale_min": p.scale_min,
+        "scale_max": p.scale_max,
+        "secret": p.secret,
+        "audience": p.audience,
+        "results": p.results,
+        "status": p.status,
+        "created_at": p.created_at,
+    })
+}
+
+fn push_question(inner: &Inner, rt: &str, question: &Value, audience: bool) {
+    let msg = bytes(&json!({"v": 1, "type": "question", "room": format!("roundtable:{rt}"), "question": question}));
+    let mut rooms = lock(&inner.rooms);
+    if let Some(room) = rooms.get_mut(rt) {
+        fan_out(room, |v| (!v.is_audience() || audience).then(|| msg.clone()));
+    }
+}
+
+async fn publish(inner: &Inner, rt: &str, note: &BusNote) {
+    if !inner.bus.is_shared() {
+        return;
+    }
+    match serde_json::to_vec(note) {
+        Ok(payload) => {
+            if let Err(e) = inner.bus.publish(&channel(rt), payload).await {
+                tracing::warn!(error = %e, "bus publish failed");
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "bus note not serialisable"),
+    }
+}
+
+/// Recomputes dirty tallies and pushes presence, at most every [`TALLY_EVERY`].
+async fn ticker(hub: Weak<Inner>) {
+    let mut tick = tokio::time::interval(TALLY_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(inner) = hub.upgrade() else { return };
+        let dirty = std::mem::take(&mut lock(&inner.dirty).polls);
+        for (poll_id, (rt, local)) in dirty {
+            push_tally(&inner, &rt, &poll_id).await;
+            if local {
+                publish(&inner, &rt, &BusNote::Tally { rt: rt.clone(), poll: poll_id }).await;
+            }
+        }
+        let announcements = presence_pass(&inner);
+        for (rt, participants, audience) in announcements {
+            publish(&inner, &rt.clone(), &BusNote::Presence { rt, participants, audience }).await;
+        }
+    }
+}
+
+async fn push_tally(inner: &Inner, rt: &str, poll_id: &str) {
+    let watched = lock(&inner.rooms).get(rt).is_some_and(|r| !r.subs.is_empty());
+    if !watched {
+        return;
+    }
+    let poll = match inner.store.poll(poll_id).await {
+        Ok(Some(p)) => p,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "tally: poll not readable");
+            return;
+        }
+    };
+    let groups = match inner.store.ballot_groups(&poll).await {
+        Ok(g) => g,
+        Err(e) => {
+            tracing::warn!(error = %e, "tally: ballots not readable");
+            return;
+        }
+    };
+    let t = tally_weighted(&poll, &groups);
+    let full = bytes(&tally_message(rt, &t, false));
+    let public = bytes(&tally_message(rt, &t, true));
+    let visible_to_all = results_visible(poll.results, poll.status, false);
+    let mut rooms = lock(&inner.rooms);
+    if let Some(room) = rooms.get_mut(rt) {
+        fan_out(room, |v| {
+            if v.is_audience() {
+                (poll.audience && visible_to_all).then(|| public.clone())
+            } else if visible_to_all || v.is_facilitator() {
+                Some(full.clone())
+            } else {
+                None
+            }
+        });
+    }
+    let _ = PollStatus::Open;
+}
+
+/// Pushes changed presence to participants; returns the announcements other nodes need.
+fn presence_pass(inner: &Inner) -> Vec<(String, Vec<PresenceEntry>, u64)> {
+    let now = Instant::now();
+    let shared = inner.bus.is_shared();
+    let mut out = Vec::new();
+    let mut rooms = lock(&inner.rooms);
+    rooms.retain(|rt, room| {
+        let before = room.remote.len();
+        room.remote.retain(|_, (_, _, at)| now.duration_since(*at) < PRESENCE_EXPIRY);
+        if room.remote.len() != before {
+            room.presence_dirty = true;
+        }
+        let due = room.last_presence_push.is_none_or(|t| now.duration_since(t) >= PRESENCE_EVERY);
+        if room.presence_dirty && due {
+            room.presence_dirty = false;
+            room.last_presence_push = Some(now);
+            let (list, audience) = presence_of(room);
+            let msg = bytes(&json!({"v": 1, "type": "presence", "room": format!("roundtable:{rt}"), "participants": list, "audience": audience}));
+            fan_out(room, |v| (!v.is_audience()).then(|| msg.clone()));
+            if shared {
+                let (mine, n) = local_presence(room);
+                room.last_announce = Some(now);
+                out.push((rt.clone(), mine, n));
+            }
+        } else if shared && room.last_announce.is_none_or(|t| now.duration_since(t) >= PRESENCE_HEARTBEAT) && !room.subs.is_empty() {
+            let (mine, n) = local_presence(room);
+            room.last_announce = Some(now);
+            out.push((rt.clone(), mine, n));
+        }
+        !room.subs.is_empty() || !room.remote.is_empty()
+    });
+    out
+}
+
+/// Applies other nodes' notes: recompute from the store, never trust the payload's numbers.
+async fn listen(hub: Weak<Inner>) {
+    let Some(mut rx) = hub.upgrade().map(|h| h.bus.subscribe()) else { return };
+    let mut gaps = GapDetector::default();
+    loop {
+        let event = rx.recv().await;
+        let Some(inner) = hub.upgrade() else { return };
+        let env = match event {
+            Ok(BusEvent::Message(env)) if env.origin != inner.bus.node() && env.channel.starts_with("room:") => env,
+            Ok(BusEvent::Message(_)) => continue,
+            Ok(BusEvent::Resync) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                resync_all(&inner).await;
+                continue;
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        };
+        if let Continuity::Gap { missed } = gaps.observe(&env) {
+            tracing::info!(missed, channel = %env.channel, "bus gap; re-reading polls from the store");
+            if let Some(rt) = env.channel.strip_prefix("room:") {
+                resync_room(&inner, rt).await;
+            }
+        }
+        let Ok(note) = serde_json::from_slice::<BusNote>(&env.payload) else { continue };
+        match note {
+            BusNote::Tally { rt, poll } => {
+                lock(&inner.dirty).polls.entry(poll).or_insert((rt, false));
+            }
+            BusNote::Poll { rt, poll } => {
+                if let Ok(Some(p)) = inner.store.poll(&poll).await {
+                    push_poll(&inner, &p).await;
+                }
+                lock(&inner.dirty).polls.entry(poll).or_insert((rt, false));
+            }
+            BusNote::Question { rt, question, audience } => push_question(&inner, &rt, &question, audience),
+            BusNote::Presence { rt, participants, audience } => {
+                let mut rooms = lock(&inner.rooms);
+                let room = rooms.entry(rt).or_default();
+                room.remote.insert(env.origin, (participants, audience, Instant::now()));
+                room.presence_dirty = true;
+            }
+        }
+    }
+}
+
+async fn resync_room(inner: &Inner, rt: &str) {
+    if let Ok(polls) = inner.store.polls_of(rt).await {
+        let mut d = lock(&inner.dirty);
+        for p in polls.into_iter().filter(|p| p.status == PollStatus::Open) {
+            d.polls.entry(p.id).or_insert((rt.to_owned(), false));
+        }
+    }
+}
+
+async fn resync_all(inner: &Inner) {
+    let rts: Vec<String> = lock(&inner.rooms).keys().cloned().collect();
+    for rt in rts {
+        resync_room(inner, &rt).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[test]
+    fn audience_never_sees_sides() {
+        let mut v = json!({"total": 3, "by_side": {"employer": 1}, "options": [{"count": 1, "by_side": {"union": 1}}], "rating": {"mean_by_side": {}}});
+        strip_sides(&mut v);
+        assert_eq!(v, json!({"total": 3, "options": [{"count": 1}], "rating": {}}));
+    }
+
+    #[tokio::test]
+    async fn presence_counts_people_once_and_audience_by_head() {
+        let store = accord_store::Store::connect("sqlite::memory:").await.unwrap();
+        let hub = LiveHub::new(store, Bus::in_process());
+        let (tx, _rx) = mpsc::channel(8);
+        let ann = Viewer::Participant { user_id: "u1".into(), display_name: "Ann".into(), side: Side::Union, role: Role::Member };
+        let a = hub.subscribe("rt", ann.clone(), tx.clone());
+        hub.subscribe("rt", ann, tx.clone());
+        hub.subscribe("rt", Viewer::Audience { member_id: "m1".into() }, tx.clone());
+        let (list, audience) = hub.presence("rt");
+        assert_eq!((list.len(), audience), (1, 1));
+        hub.unsubscribe("rt", a);
+        assert_eq!(hub.presence("rt").0.len(), 1, "a second tab keeps Ann present");
+    }
+}

@@ -1,0 +1,221 @@
+//! `GET /api/v1/ws`: the roundtable event socket (JSON, see PROTOCOL.md).
+//!
+//! Authorisation happens before the upgrade (session or audience cookie,
+//! Origin); each `subscribe` is checked against the room. The task only
+//! parses client messages, forwards hub messages and keeps the heartbeat.
+
+use super::polls::{cast, viewer_of};
+use crate::app::AppState;
+use crate::audience::Caller;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::origin;
+use accord_domain::polls::{BallotInput, PollStatus};
+use accord_realtime::live::{poll_json, LiveOut, Viewer, SUBSCRIBER_QUEUE};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use futures_util::{SinkExt, StreamExt};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+/// Largest client message; votes and subscriptions are tiny.
+const MAX_MESSAGE: usize = 16 * 1024;
+const PING_EVERY: Duration = Duration::from_secs(20);
+const IDLE_LIMIT: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum ClientMsg {
+    Subscribe { room: String },
+    Unsubscribe { room: String },
+    Vote {
+        poll_id: String,
+        #[serde(flatten)]
+        ballot: BallotInput,
+    },
+    Ping,
+}
+
+#[utoipa::path(get, path = "/api/v1/ws", tag = "live",
+    responses(
+        (status = 101, description = "JSON event socket (PROTOCOL.md): subscribe to roundtable rooms, receive presence, polls, tallies and questions, vote"),
+        (status = 401, description = "Neither signed in nor joined as audience", body = Problem),
+        (status = 403, description = "Foreign Origin", body = Problem)
+    ))]
+pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, caller: Caller, ws: WebSocketUpgrade) -> ApiResult<Response> {
+    origin::check(&headers, state.public_url.as_ref().map(|p| p.origin.as_str()))?;
+    // Small buffers: a conference room holds thousands of these sockets.
+    Ok(ws
+        .max_message_size(MAX_MESSAGE)
+        .max_frame_size(MAX_MESSAGE)
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(4 * 1024)
+        .on_upgrade(move |socket| run(socket, state, caller)))
+}
+
+fn msg(v: Value) -> Message {
+    Message::Text(Utf8Bytes::from(v.to_string()))
+}
+
+fn error(code: &str, message: &str, poll_id: Option<&str>) -> Message {
+    let mut v = json!({"v": 1, "type": "error", "code": code, "message": message});
+    if let (Some(p), Value::Object(m)) = (poll_id, &mut v) {
+        m.insert("poll_id".into(), json!(p));
+    }
+    msg(v)
+}
+
+/// The WebSocket error code for a refused vote, from the REST problem type.
+fn vote_error_code(e: &ApiError) -> &'static str {
+    match e.problem().kind.rsplit(':').next().unwrap_or_default() {
+        "poll-not-open" => "poll_not_open",
+        "unknown-option" => "unknown_option",
+        "too-many-choices" => "too_many_choices",
+        "invalid-ballot" | "validation" => "invalid_ballot",
+        "not-found" => "unknown_poll",
+        "rate-limited" => "rate_limited",
+        "already-voted" => "already_voted",
+        _ => "forbidden",
+    }
+}
+
+async fn run(socket: WebSocket, state: AppState, caller: Caller) {
+    let (mut tx, mut rx) = socket.split();
+    let (out_tx, mut out_rx) = mpsc::channel::<LiveOut>(SUBSCRIBER_QUEUE);
+    let mut subs: HashMap<String, u64> = HashMap::new();
+    let mut ping = tokio::time::interval(PING_EVERY);
+    ping.tick().await;
+    let mut last_heard = Instant::now();
+    loop {
+        tokio::select! {
+            incoming = rx.next() => {
+                let text = match incoming {
+                    Some(Ok(Message::Text(t))) => t,
+                    Some(Ok(Message::Binary(_))) => {
+                        let _ = tx.send(Message::Close(Some(CloseFrame { code: 1003, reason: "JSON text frames only".into() }))).await;
+                        break;
+                    }
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => { last_heard = Instant::now(); continue; }
+                    Some(Ok(Message::Close(_))) | None => break,
+                    Some(Err(e)) => {
+                        let code = if e.to_string().contains("too long") || e.to_string().contains("size") { 1009 } else { 1002 };
+                        let _ = tx.send(Message::Close(Some(CloseFrame { code, reason: "message too big or malformed".into() }))).await;
+                        break;
+                    }
+                };
+                last_heard = Instant::now();
+                let reply = match serde_json::from_str::<ClientMsg>(&text) {
+                    Err(e) => vec![error("malformed", &format!("not a valid message: {e}"), None)],
+                    Ok(ClientMsg::Ping) => vec![msg(json!({"v": 1, "type": "pong"}))],
+                    Ok(ClientMsg::Subscribe { room }) => subscribe(&state, &caller, &room, &out_tx, &mut subs).await,
+                    Ok(ClientMsg::Unsubscribe { room }) => {
+                        if let (Some(rt), Some(id)) = (room.strip_prefix("roundtable:"), subs.remove(&room)) {
+                            state.live.unsubscribe(rt, id);
+                        }
+                        vec![]
+                    }
+                    Ok(ClientMsg::Vote { poll_id, ballot }) => match cast(&state, &caller, &poll_id, &ballot).await {
+                        Ok(()) => vec![msg(json!({"v": 1, "type": "vote_ack", "poll_id": poll_id}))],
+                        Err(e) => vec![error(vote_error_code(&e), e.problem().detail.as_deref().unwrap_or("refused"), Some(&poll_id))],
+                    },
+                };
+                let mut failed = false;
+                for m in reply {
+                    if tx.send(m).await.is_err() { failed = true; break; }
+                }
+                if failed { break; }
+            }
+            out = out_rx.recv() => match out {
+                Some(LiveOut::Text(bytes)) => {
+                    let Ok(text) = Utf8Bytes::try_from(bytes) else { continue };
+                    if tx.send(Message::Text(text)).await.is_err() { break; }
+                }
+                Some(LiveOut::Close(reason)) => {
+                    let _ = tx.send(Message::Close(Some(CloseFrame { code: 1008, reason: reason.into() }))).await;
+                    break;
+                }
+                None => break,
+            },
+            _ = ping.tick() => {
+                if last_heard.elapsed() > IDLE_LIMIT {
+                    let _ = tx.send(Message::Close(Some(CloseFrame { code: 1001, reason: "no heartbeat".into() }))).await;
+                    break;
+                }
+                if tx.send(Message::Ping(Default::default())).await.is_err() { break; }
+            }
+        }
+    }
+    for (room, id) in subs {
+        if let Some(rt) = room.strip_prefix("roundtable:") {
+            state.live.unsubscribe(rt, id);
+        }
+    }
+}
+
+/// Checks the right to read, joins the room and returns the current state.
+async fn subscribe(
+    state: &AppState,
+    caller: &Caller,
+    room: &str,
+    out: &mpsc::Sender<LiveOut>,
+    subs: &mut HashMap<String, u64>,
+) -> Vec<Message> {
+    let Some(rt) = room.strip_prefix("roundtable:") else {
+        return vec![error("unknown_room", "rooms are named roundtable:<id>", None)];
+    };
+    let viewer = match viewer_of(state, rt, caller).await {
+        Ok(v) => v,
+        Err(_) => return vec![error("unknown_room", "no such room, or not yours", None)],
+    };
+    match current_state(state, rt, &viewer, caller).await {
+        Ok(mut snapshot) => {
+            if !subs.contains_key(room) {
+                let id = state.live.subscribe(rt, viewer, out.clone());
+                subs.insert(room.to_owned(), id);
+            }
+            if let Value::Object(m) = &mut snapshot {
+                m.insert("room".into(), json!(room));
+            }
+            vec![msg(snapshot)]
+        }
+        Err(e) => {
+            tracing::warn!(error = ?e.problem(), "subscribe failed");
+            vec![error("unknown_room", "the room could not be read", None)]
+        }
+    }
+}
+
+/// Every visible poll (open ones with their tally where visible), and presence for participants.
+async fn current_state(state: &AppState, rt: &str, viewer: &Viewer, caller: &Caller) -> ApiResult<Value> {
+    let mut polls = Vec::new();
+    let mut tallies = Vec::new();
+    for p in state.store.polls_of(rt).await? {
+        if viewer.is_audience() && (!p.audience || p.status == PollStatus::Draft) {
+            continue;
+        }
+        let mut pj = poll_json(&p);
+        let voted = state.store.has_voted(&p.id, &caller.voter()).await?;
+        if let Value::Object(m) = &mut pj {
+            m.insert("voted".into(), json!(voted));
+        }
+        polls.push(pj);
+        if p.status != PollStatus::Draft {
+            if let Some(t) = state.live.tally_for(&p, viewer).await {
+                tallies.push(t);
+            }
+        }
+    }
+    let mut v = json!({"v": 1, "type": "subscribed", "polls": polls, "tallies": tallies, "questions": []});
+    if !viewer.is_audience() {
+        let (participants, audience) = state.live.presence(rt);
+        if let Value::Object(m) = &mut v {
+            m.insert("presence".into(), json!({"participants": participants, "audience": audience}));
+        }
+    }
+    Ok(v)
+}

@@ -1,0 +1,320 @@
+//! Polls: create (or from a template), open, close, vote, results (JSON and CSV).
+
+use super::roundtables::{membership, require};
+use crate::app::AppState;
+use crate::audience::Caller;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::extract::{ApiJson, ApiPath, CurrentUser};
+use crate::sessions;
+use accord_domain::polls::{
+    results_visible, tally_weighted, template, validate_spec, BallotError, BallotInput, Lang, Poll,
+    PollSpecInput, PollStatus, Tally, TEMPLATES,
+};
+use accord_domain::Action;
+use accord_realtime::live::{poll_json, strip_sides, Viewer};
+use accord_store::{CastRefusal, NewPoll, StatusRefusal};
+use axum::extract::{Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct LangQuery {
+    /// en (default) or da
+    pub lang: Option<String>,
+}
+
+/// The poll as a caller sees it, with whether they have voted.
+async fn poll_out(state: &AppState, poll: &Poll, caller: &Caller) -> ApiResult<Value> {
+    let mut v = poll_json(poll);
+    let voted = state.store.has_voted(&poll.id, &caller.voter()).await?;
+    if let Value::Object(m) = &mut v {
+        m.insert("voted".into(), json!(voted));
+    }
+    Ok(v)
+}
+
+/// The poll, if the caller may see it: participants see their roundtable's
+/// polls; the audience only the audience polls of their live session's roundtable.
+pub async fn visible_poll(state: &AppState, id: &str, caller: &Caller) -> ApiResult<(Poll, Viewer)> {
+    let poll = state.store.poll(id).await?.ok_or_else(ApiError::not_found)?;
+    let viewer = viewer_of(state, &poll.roundtable_id, caller).await?;
+    if viewer.is_audience() && !poll.audience {
+        return Err(ApiError::not_found());
+    }
+    Ok((poll, viewer))
+}
+
+/// How `caller` may watch roundtable `rt`; 404 when not at all.
+pub async fn viewer_of(state: &AppState, rt: &str, caller: &Caller) -> ApiResult<Viewer> {
+    match caller {
+        Caller::User(u) => {
+            let id = Uuid::parse_str(rt).map_err(|_| ApiError::not_found())?;
+            let p = membership(state, id, &u.id).await?;
+            Ok(Viewer::Participant {
+                user_id: u.id.clone(),
+                display_name: u.display_name.clone(),
+                side: p.side,
+                role: p.role,
+            })
+        }
+        Caller::Audience(m) if m.roundtable_id == rt => Ok(Viewer::Audience { member_id: m.id.clone() }),
+        Caller::Audience(_) => Err(ApiError::not_found()),
+    }
+}
+
+/// Records a ballot (REST and WebSocket share this). The store re-checks
+/// "open" and eligibility inside its write, so nothing here can race a close.
+pub async fn cast(state: &AppState, caller: &Caller, poll_id: &str, input: &BallotInput) -> ApiResult<()> {
+    let (poll, viewer) = visible_poll(state, poll_id, caller).await?;
+    if let Viewer::Participant { role, side, .. } = &viewer {
+        if !accord_domain::allowed(Action::Vote, *role, *side) {
+            return Err(ApiError::forbidden("Observers do not vote."));
+        }
+    }
+    match state.store.cast_ballot(&poll, &caller.voter(), input, sessions::now()).await? {
+        Ok(_) => {
+            state.live.mark_dirty(&poll.roundtable_id, &poll.id);
+            Ok(())
+        }
+        Err(CastRefusal::UnknownPoll) => Err(ApiError::not_found()),
+        Err(CastRefusal::Invalid(BallotError::PollNotOpen { status })) => Err(ApiError::conflict(
+            "poll-not-open",
+            &format!("The poll is {status}; ballots are accepted only while it is open."),
+        )),
+        Err(CastRefusal::Invalid(e)) => Err(ballot_error(&e)),
+        Err(CastRefusal::NotEligible) => Err(ApiError::forbidden("You cannot vote in this poll.")),
+        Err(CastRefusal::AlreadyVoted) => Err(ApiError::conflict(
+            "already-voted",
+            "You have already cast your secret ballot; it cannot be changed.",
+        )),
+    }
+}
+
+fn ballot_error(e: &BallotError) -> ApiError {
+    let slug = match e {
+        BallotError::UnknownOption { .. } => "unknown-option",
+        BallotError::TooManyChoices { .. } => "too-many-choices",
+        _ => "invalid-ballot",
+    };
+    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, slug, "Invalid ballot").detail(e.to_string())
+}
+
+#[utoipa::path(post, path = "/api/v1/roundtables/{id}/polls", tag = "polls",
+    params(("id" = Uuid, Path, description = "Roundtable id")),
+    request_body(content = Object, description = "`{question, kind, options, max_choices?, scale_min?, scale_max?, secret, audience, results}` or `{template, lang}`"),
+    responses(
+        (status = 201, description = "Created as a draft", body = Object),
+        (status = 403, description = "Only facilitators create polls", body = Problem),
+        (status = 404, description = "Unknown roundtable or template", body = Problem),
+        (status = 422, description = "Invalid poll", body = Problem)
+    ))]
+pub async fn create(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<Value>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let me = membership(&state, id, &user.id).await?;
+    require(&me, Action::ManagePolls)?;
+    let spec = if let Some(key) = body.get("template").and_then(Value::as_str) {
+        let t = template(key).ok_or_else(|| ApiError::invalid("template", "is not a known template"))?;
+        let lang = match body.get("lang").and_then(Value::as_str) {
+            Some(l) => l.parse::<Lang>().map_err(|_| ApiError::invalid("lang", "must be en or da"))?,
+            None => Lang::En,
+        };
+        let mut input = t.input(lang);
+        input.audience = body.get("audience").and_then(Value::as_bool).unwrap_or(true);
+        validate_spec(&input)
+    } else {
+        let input: PollSpecInput = serde_json::from_value(body)
+            .map_err(|e| ApiError::invalid("body", e.to_string()))?;
+        validate_spec(&input)
+    }
+    .map_err(|e| ApiError::invalid("poll", e.to_string()))?;
+    let poll = state
+        .store
+        .create_poll(&NewPoll {
+            id: Uuid::new_v4().to_string(),
+            roundtable_id: id.to_string(),
+            created_by: user.id.clone(),
+            created_at: sessions::now(),
+            spec,
+        })
+        .await?;
+    state.live.poll_changed(&poll).await;
+    let out = poll_out(&state, &poll, &Caller::User(user)).await?;
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+#[utoipa::path(get, path = "/api/v1/roundtables/{id}/polls", tag = "polls",
+    params(("id" = Uuid, Path, description = "Roundtable id")),
+    responses(
+        (status = 200, description = "Polls the caller may see (the audience: audience polls only)", body = [Object]),
+        (status = 404, description = "Unknown roundtable, or not taking part", body = Problem)
+    ))]
+pub async fn list(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Vec<Value>>> {
+    let viewer = viewer_of(&state, &id.to_string(), &caller).await?;
+    let mut out = Vec::new();
+    for p in state.store.polls_of(&id.to_string()).await? {
+        if viewer.is_audience() && (!p.audience || p.status == PollStatus::Draft) {
+            continue;
+        }
+        out.push(poll_out(&state, &p, &caller).await?);
+    }
+    Ok(Json(out))
+}
+
+#[utoipa::path(get, path = "/api/v1/polls/{id}", tag = "polls",
+    params(("id" = Uuid, Path, description = "Poll id")),
+    responses((status = 200, description = "The poll", body = Object), (status = 404, description = "Unknown or not visible", body = Problem)))]
+pub async fn get(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Value>> {
+    let (poll, _) = visible_poll(&state, &id.to_string(), &caller).await?;
+    Ok(Json(poll_out(&state, &poll, &caller).await?))
+}
+
+async fn set_status(state: &AppState, user: accord_store::User, id: Uuid, to: PollStatus) -> ApiResult<Json<Value>> {
+    let caller = Caller::User(user);
+    let (poll, viewer) = visible_poll(state, &id.to_string(), &caller).await?;
+    if !viewer.is_facilitator() {
+        return Err(ApiError::forbidden("Only facilitators open and close polls."));
+    }
+    match state.store.set_poll_status(&poll.id, to, sessions::now()).await? {
+        Ok(p) => {
+            state.live.poll_changed(&p).await;
+            Ok(Json(poll_out(state, &p, &caller).await?))
+        }
+        Err(StatusRefusal::UnknownPoll) => Err(ApiError::not_found()),
+        Err(StatusRefusal::Transition(e)) => Err(ApiError::conflict("poll-status", &e.to_string())),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/polls/{id}/open", tag = "polls",
+    params(("id" = Uuid, Path, description = "Poll id")),
+    responses((status = 200, description = "Opened", body = Object), (status = 403, description = "Not a facilitator", body = Problem), (status = 409, description = "Not a draft", body = Problem)))]
+pub async fn open(State(state): State<AppState>, CurrentUser(user): CurrentUser, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Value>> {
+    set_status(&state, user, id, PollStatus::Open).await
+}
+
+#[utoipa::path(post, path = "/api/v1/polls/{id}/close", tag = "polls",
+    params(("id" = Uuid, Path, description = "Poll id")),
+    responses((status = 200, description = "Closed; the tally is final", body = Object), (status = 403, description = "Not a facilitator", body = Problem), (status = 409, description = "Not open", body = Problem)))]
+pub async fn close(State(state): State<AppState>, CurrentUser(user): CurrentUser, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Value>> {
+    set_status(&state, user, id, PollStatus::Closed).await
+}
+
+#[utoipa::path(post, path = "/api/v1/polls/{id}/ballots", tag = "polls",
+    params(("id" = Uuid, Path, description = "Poll id")),
+    request_body(content = Object, description = "`{choices: [option id…]}` | `{rating: n}` | `{ranking: [option id…]}` | `{text}`"),
+    responses(
+        (status = 201, description = "Stored (a non-secret ballot replaces the caller's earlier one)", body = Object),
+        (status = 403, description = "Not eligible (observer, participants-only poll)", body = Problem),
+        (status = 404, description = "Unknown or not visible", body = Problem),
+        (status = 409, description = "Poll not open, or secret ballot already cast", body = Problem),
+        (status = 422, description = "Invalid ballot (unknown option, too many choices, empty text…)", body = Problem)
+    ))]
+pub async fn ballot(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(input): ApiJson<BallotInput>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    cast(&state, &caller, &id.to_string(), &input).await?;
+    Ok((StatusCode::CREATED, Json(json!({"poll_id": id}))))
+}
+
+async fn results_for(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<(Poll, Tally, bool)> {
+    let (poll, viewer) = visible_poll(state, &id.to_string(), caller).await?;
+    if !results_visible(poll.results, poll.status, viewer.is_facilitator()) {
+        return Err(ApiError::forbidden("Results are not visible yet."));
+    }
+    let groups = state.store.ballot_groups(&poll).await?;
+    let t = tally_weighted(&poll, &groups);
+    Ok((poll, t, viewer.is_audience()))
+}
+
+#[utoipa::path(get, path = "/api/v1/polls/{id}/results", tag = "polls",
+    params(("id" = Uuid, Path, description = "Poll id")),
+    responses(
+        (status = 200, description = "Total and, per option, count and percentage; participants also get the split by side", body = Object),
+        (status = 403, description = "Results hidden for now", body = Problem),
+        (status = 404, description = "Unknown or not visible", body = Problem)
+    ))]
+pub async fn results(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Value>> {
+    let (_, t, audience) = results_for(&state, &caller, id).await?;
+    let mut v = serde_json::to_value(&t).map_err(ApiError::internal)?;
+    if audience {
+        strip_sides(&mut v);
+    }
+    Ok(Json(v))
+}
+
+fn csv_field(s: &str) -> String {
+    // Quote always; defuse spreadsheet formulas in user text.
+    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() };
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+#[utoipa::path(get, path = "/api/v1/polls/{id}/results.csv", tag = "polls",
+    params(("id" = Uuid, Path, description = "Poll id")),
+    responses((status = 200, description = "Results as CSV (no voter is named)", content_type = "text/csv"), (status = 403, description = "Results hidden for now", body = Problem)))]
+pub async fn results_csv(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Response> {
+    let (poll, t, audience) = results_for(&state, &caller, id).await?;
+    let mut out = String::new();
+    if audience {
+        out.push_str("option,count,percent\n");
+    } else {
+        out.push_str("option,count,percent,employer,union,neutral,audience\n");
+    }
+    let mut row = |label: &str, count: String, percent: String, sides: [String; 4]| {
+        out.push_str(&csv_field(label));
+        out.push_str(&format!(",{count},{percent}"));
+        if !audience {
+            out.push_str(&format!(",{}", sides.join(",")));
+        }
+        out.push('\n');
+    };
+    for o in &t.options {
+        let s = o.by_side;
+        row(&o.label, o.count.to_string(), o.percent.to_string(), [s.employer, s.union, s.neutral, s.audience].map(|n| n.to_string()));
+    }
+    if let Some(r) = &t.rating {
+        for d in &r.distribution {
+            row(&d.value.to_string(), d.count.to_string(), d.percent.to_string(), Default::default());
+        }
+    }
+    for r in &t.ranking {
+        let s = r.by_side;
+        row(&r.label, r.points.to_string(), String::new(), [s.employer, s.union, s.neutral, s.audience].map(|n| n.to_string()));
+    }
+    for w in &t.words {
+        row(&w.word, w.count.to_string(), String::new(), Default::default());
+    }
+    let s = t.by_side;
+    row("total", t.total.to_string(), "100".into(), [s.employer, s.union, s.neutral, s.audience].map(|n| n.to_string()));
+    let name = format!("attachment; filename=\"poll-{}.csv\"", poll.id);
+    Ok((
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, name)],
+        out,
+    )
+        .into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/poll-templates", tag = "polls", params(LangQuery),
+    responses((status = 200, description = "Poll templates from the DUFA report", body = [Object])))]
+pub async fn templates(Query(q): Query<LangQuery>) -> Json<Vec<Value>> {
+    let lang = q.lang.as_deref().and_then(|l| l.parse::<Lang>().ok()).unwrap_or(Lang::En);
+    Json(
+        TEMPLATES
+            .iter()
+            .map(|t| {
+                let i = t.input(lang);
+                json!({"key": t.key, "question": i.question, "kind": t.kind, "options": i.options})
+            })
+            .collect(),
+    )
+}
