@@ -8,7 +8,9 @@ if (!process.env.E2E_DB) {
   process.env.E2E_DB = join(mkdtempSync(join(tmpdir(), 'accord-e2e-')), 'accord.db');
 }
 const port = Number(process.env.E2E_PORT ?? 18080);
-const baseURL = `http://127.0.0.1:${port}`;
+// E2E_BASE_URL runs the specs against a server that is already running (no webServer is started).
+const external = process.env.E2E_BASE_URL;
+const baseURL = external ?? `http://127.0.0.1:${port}`;
 
 export default defineConfig({
   testDir: './specs',
@@ -37,7 +39,7 @@ export default defineConfig({
       ],
     },
   },
-  webServer: {
+  webServer: external ? undefined : {
     command: '${ACCORD_BIN:-../../target/debug/accord} serve',
     url: `${baseURL}/healthz`,
     reuseExistingServer: false,

@@ -279,7 +279,7 @@ function NewPollPanel({ roundtableId, onCreated }: { roundtableId: string; onCre
         {status}
       </p>
       {templates && templates.length > 0 && (
-        <form onSubmit={fromTemplate} noValidate className="inline-form" aria-label={t('polls.fromTemplate')}>
+        <form onSubmit={fromTemplate} noValidate className="inline-form">
           <Alert message={tplForm.formError} />
           <SelectField label={t('polls.template')} value={template} onChange={(e) => setTemplate(e.target.value)}>
             {templates.map((tp) => (
@@ -385,7 +385,7 @@ function CustomPollForm({ roundtableId, onCreated }: { roundtableId: string; onC
 
   const fe = form.fieldErrors;
   return (
-    <form ref={formRef} onSubmit={onSubmit} noValidate className="poll-form" aria-label={t('polls.custom')}>
+    <form ref={formRef} onSubmit={onSubmit} noValidate className="poll-form">
       <h4>{t('polls.custom')}</h4>
       <Alert message={form.formError} />
       <TextAreaField label={t('polls.question')} rows={2} value={question} onChange={(e) => setQuestion(e.target.value)} error={fe.question} required />
