@@ -12,6 +12,7 @@ use anyhow::{bail, Context, Result};
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{HeaderValue, Request};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::WebSocketStream;
 
 pub type Ws = WebSocketStream<TcpStream>;
@@ -99,9 +100,14 @@ pub async fn connect(target: &Target, source: Option<Ipv4Addr>) -> Result<Ws> {
     // Updates are a few dozen bytes: Nagle plus delayed ACKs would add tens
     // of milliseconds to exactly the latency being measured.
     stream.set_nodelay(true)?;
-    let (ws, _resp) = tokio_tungstenite::client_async(target.request()?, stream)
-        .await
-        .with_context(|| format!("WebSocket upgrade at {}", target.url))?;
+    // tungstenite zero-fills its whole read buffer (128 KiB by default) on
+    // every read; with thousands of small frames a second that memset was a
+    // quarter of this tool's CPU. Larger messages still grow the buffer.
+    let config = WebSocketConfig::default().read_buffer_size(4096);
+    let (ws, _resp) =
+        tokio_tungstenite::client_async_with_config(target.request()?, stream, Some(config))
+            .await
+            .with_context(|| format!("WebSocket upgrade at {}", target.url))?;
     Ok(ws)
 }
 
