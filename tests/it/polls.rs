@@ -277,3 +277,68 @@ async fn two_nodes_share_tallies_and_presence() {
     let t = viewer.until(|v| v["type"] == "tally" && v["total"] == 5).await;
     assert_eq!(t["options"][1]["count"], 5);
 }
+
+#[tokio::test]
+async fn questions_are_moderated_upvoted_once_and_pushed() {
+    let app = TestApp::spawn(Backend::Sqlite).await.unwrap();
+    let (fac, fac_cookie) = app.user_and_cookie("freja").await;
+    let rt = app.roundtable(&fac, "T").await;
+    let erik = app.member(&fac, &rt, "erik", "employer", "member").await;
+    let live = body(app.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({})).await).await;
+    let code = live["join_code"].as_str().unwrap();
+    let (aud, aud_cookie) = join(&app, code).await;
+    let (aud2, _) = join(&app, code).await;
+    let room = format!("roundtable:{rt}");
+    let mut mod_ws = connect(&app.base, &fac_cookie).await.unwrap();
+    mod_ws.send(json!({"type": "subscribe", "room": room})).await;
+    mod_ws.of_type("subscribed").await;
+    let mut aud_ws = connect(&app.base, &aud_cookie).await.unwrap();
+    aud_ws.send(json!({"type": "subscribe", "room": room})).await;
+    aud_ws.of_type("subscribed").await;
+
+    let url = format!("/api/v1/roundtables/{rt}/questions");
+    let q = body(app.post(&aud, &url, json!({"text": "  How do we measure employment after training?  "})).await).await;
+    assert_eq!((q["status"].as_str(), q["text"].as_str()), (Some("pending"), Some("How do we measure employment after training?")));
+    let qid = q["id"].as_str().unwrap().to_owned();
+    // The facilitator hears of it at once; the audience only once approved.
+    assert_eq!(mod_ws.of_type("question").await["question"]["id"], qid.as_str());
+    assert_eq!(body(app.get(&aud2, &url).await).await, json!([]), "pending questions are not public");
+    assert_eq!(body(app.get(&erik, &url).await).await, json!([]));
+    problem(app.post(&aud2, &format!("/api/v1/questions/{qid}/upvote"), json!({})).await, StatusCode::NOT_FOUND, "not-found").await;
+
+    let patch = |c: &Client, status: &str| {
+        let c = c.clone();
+        let url = app.url(&format!("/api/v1/questions/{qid}"));
+        let status = status.to_owned();
+        async move { c.patch(url).json(&json!({"status": status})).send().await.unwrap() }
+    };
+    problem(patch(&erik, "approved").await, StatusCode::NOT_FOUND, "not-found").await;
+    problem(patch(&fac, "deleted").await, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
+    assert_eq!(body(patch(&fac, "approved").await).await["status"], "approved");
+    let pushed = aud_ws.until(|v| v["type"] == "question").await;
+    assert_eq!(pushed["question"]["status"], "approved");
+    assert!(pushed["question"].get("author_key").is_none());
+    problem(patch(&erik, "hidden").await, StatusCode::FORBIDDEN, "forbidden").await;
+
+    for _ in 0..2 {
+        let up = body(app.post(&aud2, &format!("/api/v1/questions/{qid}/upvote"), json!({})).await).await;
+        assert_eq!(up["votes"], 1, "one upvote per person");
+    }
+    let listed = body(app.get(&aud2, &url).await).await;
+    assert_eq!(listed[0]["voted_by_me"], true);
+
+    problem(app.post(&aud, &url, json!({"text": ""})).await, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
+    problem(app.post(&aud, &url, json!({"text": "x".repeat(281)})).await, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
+    let mut limited = false;
+    for i in 0..5 {
+        let res = app.post(&aud, &url, json!({"text": format!("question {i}")})).await;
+        if res.status() == StatusCode::TOO_MANY_REQUESTS {
+            limited = true;
+            break;
+        }
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    assert!(limited, "asking is rate limited per person");
+    // Another attendee behind the same address is not affected.
+    assert_eq!(app.post(&aud2, &url, json!({"text": "mine"})).await.status(), StatusCode::CREATED);
+}

@@ -330,7 +330,8 @@ fn push_question(inner: &Inner, rt: &str, question: &Value, audience: bool) {
     let msg = bytes(&json!({"v": 1, "type": "question", "room": format!("roundtable:{rt}"), "question": question}));
     let mut rooms = lock(&inner.rooms);
     if let Some(room) = rooms.get_mut(rt) {
-        fan_out(room, |v| (!v.is_audience() || audience).then(|| msg.clone()));
+        // Unmoderated questions reach facilitators only.
+        fan_out(room, |v| (v.is_facilitator() || audience).then(|| msg.clone()));
     }
 }
 

@@ -16,6 +16,8 @@ pub struct RateLimits {
     pub login_ip: DefaultKeyedRateLimiter<IpAddr>,
     /// Registrations per IP address.
     pub register_ip: DefaultKeyedRateLimiter<IpAddr>,
+    /// Questions per author (user or audience member, never per IP: a venue shares one).
+    pub questions: DefaultKeyedRateLimiter<String>,
 }
 
 fn quota(burst: u32, one_every: Duration) -> Quota {
@@ -31,6 +33,7 @@ impl RateLimits {
             login_account: RateLimiter::keyed(quota(10, Duration::from_secs(30))),
             login_ip: RateLimiter::keyed(quota(50, Duration::from_secs(2))),
             register_ip: RateLimiter::keyed(quota(20, Duration::from_secs(10))),
+            questions: RateLimiter::keyed(quota(3, Duration::from_secs(20))),
         })
     }
 
@@ -39,6 +42,7 @@ impl RateLimits {
         self.login_account.retain_recent();
         self.login_ip.retain_recent();
         self.register_ip.retain_recent();
+        self.questions.retain_recent();
     }
 }
 

@@ -9,6 +9,7 @@ mod documents;
 mod error;
 mod pool;
 mod polls;
+mod questions;
 pub mod records;
 mod roundtables;
 #[cfg(feature = "testing")]
@@ -22,4 +23,5 @@ pub use polls::{
     StatusRefusal, Voter,
 };
 pub use pool::{BackendKind, Store};
+pub use questions::{NewQuestion, Question};
 pub use records::*;

@@ -5,6 +5,7 @@
 //! parses client messages, forwards hub messages and keeps the heartbeat.
 
 use super::polls::{cast, viewer_of};
+use super::questions::question_json;
 use crate::app::AppState;
 use crate::audience::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -210,7 +211,15 @@ async fn current_state(state: &AppState, rt: &str, viewer: &Viewer, caller: &Cal
             }
         }
     }
-    let mut v = json!({"v": 1, "type": "subscribed", "polls": polls, "tallies": tallies, "questions": []});
+    let questions: Vec<Value> = state
+        .store
+        .questions_of(rt)
+        .await?
+        .iter()
+        .filter(|q| viewer.is_facilitator() || q.status == "approved" || q.status == "answered")
+        .map(|q| question_json(q, None))
+        .collect();
+    let mut v = json!({"v": 1, "type": "subscribed", "polls": polls, "tallies": tallies, "questions": questions});
     if !viewer.is_audience() {
         let (participants, audience) = state.live.presence(rt);
         if let Value::Object(m) = &mut v {

@@ -7,6 +7,7 @@ pub mod health;
 pub mod invitations;
 pub mod live;
 pub mod polls;
+pub mod questions;
 pub mod roundtables;
 pub mod yjs;
 
@@ -32,6 +33,7 @@ use utoipa_axum::routes;
         (name = "invitations", description = "Invitation links"),
         (name = "polls", description = "Polls, ballots and results"),
         (name = "live", description = "Live audience sessions and the event socket"),
+        (name = "questions", description = "Q&A: ask, upvote, moderate"),
         (name = "documents", description = "Co-drafted documents and the y-websocket endpoint"),
         (name = "health", description = "Liveness and readiness")
     )
@@ -71,6 +73,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(live::start, live::current, live::end))
         .routes(routes!(live::join))
         .routes(routes!(live::me))
+        .routes(routes!(questions::ask, questions::list))
+        .routes(routes!(questions::upvote))
+        .routes(routes!(questions::moderate))
         .routes(routes!(events::upgrade))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
