@@ -145,7 +145,11 @@ describe('socket messages and ballots', () => {
     expect(parseServerMessage('{"v":1,"type":"what"}')).toBeNull();
     expect(parseServerMessage(new ArrayBuffer(2))).toBeNull();
     const sub = parseServerMessage('{"v":1,"type":"subscribed","room":"roundtable:r1","polls":[],"questions":[]}');
-    expect(sub).toMatchObject({ type: 'subscribed', polls: [], questions: [] });
+    expect(sub).toMatchObject({ type: 'subscribed', polls: [], questions: [], tallies: [] });
+    const withTallies = parseServerMessage(
+      '{"v":1,"type":"subscribed","room":"r","polls":[],"questions":[],"tallies":[{"poll_id":"p1","kind":"single","total":4,"options":[]},{"x":1}]}',
+    );
+    expect(withTallies).toMatchObject({ tallies: [{ poll_id: 'p1', total: 4, ranking: [], words: [] }] });
     const tally = parseServerMessage('{"v":1,"type":"tally","room":"roundtable:r1","poll_id":"p1","kind":"single","total":2,"options":[]}');
     expect(tally).toMatchObject({ type: 'tally', poll_id: 'p1', total: 2 });
     expect(parseServerMessage('{"v":1,"type":"tally"}')).toBeNull();
@@ -167,7 +171,8 @@ describe('socket messages and ballots', () => {
   it('knows scales, join codes, URLs and the first poll to present', () => {
     expect(scaleValues({ scale_min: null, scale_max: null })).toEqual([1, 2, 3, 4, 5]);
     expect(scaleValues({ scale_min: 0, scale_max: 100 })).toHaveLength(11);
-    expect(codeFromPath('/live/ab-12 cd')).toBe('AB12CD');
+    expect(codeFromPath('/live/ab12 cd')).toBe('AB12CD');
+    expect(codeFromPath('/live/k7-q2')).toBe('K7-Q2');
     expect(codeFromPath('/live')).toBe('');
     expect(codeFromPath('/live/%E0%A4%A')).toBe('');
     expect(wsUrl({ protocol: 'https:', host: 'accord.example' })).toBe('wss://accord.example/api/v1/ws');

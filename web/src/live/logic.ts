@@ -80,7 +80,9 @@ export function mergeQuestion(list: readonly Question[], q: Question): Question[
 
 /** Most votes first, then oldest first. */
 export function sortQuestions(list: readonly Question[]): Question[] {
-  return list.slice().sort((a, b) => b.votes - a.votes || a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id));
+  return list
+    .slice()
+    .sort((a, b) => b.votes - a.votes || String(a.created_at).localeCompare(String(b.created_at)) || a.id.localeCompare(b.id));
 }
 
 /** Approved (and answered) questions as the audience and the presenter see them, most votes first. */
@@ -131,6 +133,10 @@ export function parseServerMessage(data: unknown): ServerMessage | null {
         polls: Array.isArray(m.polls) ? (m.polls as Poll[]) : [],
         questions: Array.isArray(m.questions) ? (m.questions as Question[]) : [],
         presence: m.presence && typeof m.presence === 'object' ? (m.presence as ServerMessage & { type: 'presence' }) : undefined,
+        // Not in PROTOCOL.md v1, but sent by the server: the current results of the polls visible to us.
+        tallies: Array.isArray(m.tallies)
+          ? (m.tallies as Record<string, unknown>[]).filter((x) => x && typeof x.poll_id === 'string').map(resultsFromTally)
+          : [],
       };
     case 'tally':
       if (typeof m.poll_id !== 'string') return null;
@@ -162,9 +168,9 @@ export function codeFromPath(pathname: string): string {
   return normaliseCode(raw);
 }
 
-/** Join codes are typed on phones: ignore case, spaces and dashes. */
+/** Join codes are typed on phones: ignore case and spaces (the server decides what else is equivalent). */
 export function normaliseCode(code: string): string {
-  return code.replace(/[\s-]+/g, '').toUpperCase();
+  return code.replace(/\s+/g, '').toUpperCase();
 }
 
 export type BallotDraft = {

@@ -113,7 +113,7 @@ export interface Presence {
 
 /** Messages the server sends on /api/v1/ws (PROTOCOL.md section 1). */
 export type ServerMessage =
-  | { type: 'subscribed'; room: string; polls: Poll[]; questions: Question[]; presence?: Presence }
+  | { type: 'subscribed'; room: string; polls: Poll[]; questions: Question[]; presence?: Presence; tallies: Results[] }
   | ({ type: 'presence'; room?: string } & Presence)
   | { type: 'poll'; room: string; poll: Poll }
   | ({ type: 'tally'; room: string } & Results)

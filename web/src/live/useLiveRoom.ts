@@ -67,9 +67,13 @@ export function useLiveRoom(
         case 'subscribed': {
           setRefused(null);
           setPolls(() => msg.polls);
-          setQuestionsState(msg.questions);
+          // Merge rather than replace: a REST read may know questions the socket leaves out (pending ones).
+          setQuestionsState((known) => msg.questions.reduce((acc, q) => mergeQuestion(acc, q), known));
           if (msg.presence) setPresence(msg.presence);
-          for (const p of msg.polls) if (p.status !== 'draft' && optsRef.current.wantResults(p)) void loadResults(p.id);
+          const tallied = new Set(msg.tallies.map((r) => r.poll_id));
+          if (msg.tallies.length) setResults((known) => msg.tallies.reduce((acc, r) => mergeTally(acc, r), known));
+          for (const p of msg.polls)
+            if (p.status !== 'draft' && !tallied.has(p.id) && optsRef.current.wantResults(p)) void loadResults(p.id);
           break;
         }
         case 'poll': {
