@@ -6,7 +6,8 @@ use std::time::Duration;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 pub struct Events {
     ws: Ws,
@@ -15,7 +16,8 @@ pub struct Events {
 pub async fn connect(base: &str, cookie: &str) -> Result<Events, u16> {
     let url = format!("{}/api/v1/ws", base.replacen("http://", "ws://", 1));
     let mut req = url.into_client_request().expect("request");
-    req.headers_mut().insert("cookie", cookie.parse().expect("cookie"));
+    req.headers_mut()
+        .insert("cookie", cookie.parse().expect("cookie"));
     match tokio_tungstenite::connect_async(req).await {
         Ok((ws, _)) => Ok(Events { ws }),
         Err(tokio_tungstenite::tungstenite::Error::Http(res)) => Err(res.status().as_u16()),
@@ -25,7 +27,10 @@ pub async fn connect(base: &str, cookie: &str) -> Result<Events, u16> {
 
 impl Events {
     pub async fn send(&mut self, v: Value) {
-        self.ws.send(Message::Text(v.to_string().into())).await.expect("send");
+        self.ws
+            .send(Message::Text(v.to_string().into()))
+            .await
+            .expect("send");
     }
 
     pub async fn send_raw(&mut self, m: Message) {
@@ -59,7 +64,10 @@ impl Events {
     pub async fn close_code(&mut self) -> u16 {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
-            match tokio::time::timeout_at(deadline, self.ws.next()).await.expect("timed out") {
+            match tokio::time::timeout_at(deadline, self.ws.next())
+                .await
+                .expect("timed out")
+            {
                 Some(Ok(Message::Close(f))) => return f.map_or(1005, |f| u16::from(f.code)),
                 Some(Ok(_)) => continue,
                 _ => return 1006,

@@ -195,8 +195,17 @@ impl TestApp {
     }
 
     /// A participant on `side` with `role`, joined through an invitation.
-    pub async fn member(&self, facilitator: &Client, rt: &str, name: &str, side: &str, role: &str) -> Client {
-        self.member_and_cookie(facilitator, rt, name, side, role).await.0
+    pub async fn member(
+        &self,
+        facilitator: &Client,
+        rt: &str,
+        name: &str,
+        side: &str,
+        role: &str,
+    ) -> Client {
+        self.member_and_cookie(facilitator, rt, name, side, role)
+            .await
+            .0
     }
 
     /// A participant joined through an invitation, with their session cookie.
@@ -240,7 +249,8 @@ pub async fn problem(res: Response, status: StatusCode, slug: &str) -> Value {
 /// Redis for two-node tests; `None` (with a printed skip) when unreachable
 /// and not required.
 pub fn redis_url() -> Option<String> {
-    let url = std::env::var("ACCORD_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let url =
+        std::env::var("ACCORD_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
     let reachable = std::net::TcpStream::connect_timeout(
         &"127.0.0.1:6379".parse().expect("address"),
         std::time::Duration::from_secs(2),

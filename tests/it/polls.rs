@@ -13,13 +13,17 @@ on_both_backends!(
 );
 
 async fn poll(app: &TestApp, c: &Client, rt: &str, body_json: Value) -> Value {
-    let res = app.post(c, &format!("/api/v1/roundtables/{rt}/polls"), body_json).await;
+    let res = app
+        .post(c, &format!("/api/v1/roundtables/{rt}/polls"), body_json)
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     body(res).await
 }
 
 async fn open(app: &TestApp, c: &Client, poll_id: &str) {
-    let res = app.post(c, &format!("/api/v1/polls/{poll_id}/open"), json!({})).await;
+    let res = app
+        .post(c, &format!("/api/v1/polls/{poll_id}/open"), json!({}))
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
 }
 
@@ -28,13 +32,21 @@ fn option(p: &Value, i: usize) -> String {
 }
 
 async fn participants_vote_and_see_the_split_by_side(b: Backend) {
-    let Some(app) = TestApp::spawn(b).await else { return };
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
     let fac = app.user("freja").await;
     let rt = app.roundtable(&fac, "T").await;
     let erik = app.member(&fac, &rt, "erik", "employer", "member").await;
     let ulla = app.member(&fac, &rt, "ulla", "union", "member").await;
     let obs = app.member(&fac, &rt, "olga", "neutral", "observer").await;
-    let p = poll(&app, &fac, &rt, json!({"template": "maturity", "lang": "en", "audience": false})).await;
+    let p = poll(
+        &app,
+        &fac,
+        &rt,
+        json!({"template": "maturity", "lang": "en", "audience": false}),
+    )
+    .await;
     let id = p["id"].as_str().unwrap();
     assert_eq!(p["status"], "draft");
     assert_eq!(p["options"].as_array().unwrap().len(), 5);
@@ -44,99 +56,288 @@ async fn participants_vote_and_see_the_split_by_side(b: Backend) {
         let url = app.url(&format!("/api/v1/polls/{id}/ballots"));
         async move { c.post(url).json(&ballot).send().await.unwrap() }
     };
-    problem(vote(&erik, json!({"choices": [option(&p, 1)]})).await, StatusCode::CONFLICT, "poll-not-open").await;
-    problem(app.post(&erik, &format!("/api/v1/polls/{id}/open"), json!({})).await, StatusCode::FORBIDDEN, "forbidden").await;
+    problem(
+        vote(&erik, json!({"choices": [option(&p, 1)]})).await,
+        StatusCode::CONFLICT,
+        "poll-not-open",
+    )
+    .await;
+    problem(
+        app.post(&erik, &format!("/api/v1/polls/{id}/open"), json!({}))
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
     open(&app, &fac, id).await;
 
-    assert_eq!(vote(&erik, json!({"choices": [option(&p, 0)]})).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        vote(&erik, json!({"choices": [option(&p, 0)]}))
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
     // A change of vote replaces the ballot.
-    assert_eq!(vote(&erik, json!({"choices": [option(&p, 1)]})).await.status(), StatusCode::CREATED);
-    assert_eq!(vote(&ulla, json!({"choices": [option(&p, 1)]})).await.status(), StatusCode::CREATED);
-    problem(vote(&obs, json!({"choices": [option(&p, 1)]})).await, StatusCode::FORBIDDEN, "forbidden").await;
-    problem(vote(&ulla, json!({"choices": ["nope"]})).await, StatusCode::UNPROCESSABLE_ENTITY, "unknown-option").await;
-    problem(vote(&ulla, json!({"choices": [option(&p, 1), option(&p, 2)]})).await, StatusCode::UNPROCESSABLE_ENTITY, "too-many-choices").await;
-    problem(vote(&ulla, json!({"text": "hi"})).await, StatusCode::UNPROCESSABLE_ENTITY, "invalid-ballot").await;
-    problem(vote(&ulla, json!({"choices": "x"})).await, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
+    assert_eq!(
+        vote(&erik, json!({"choices": [option(&p, 1)]}))
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        vote(&ulla, json!({"choices": [option(&p, 1)]}))
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    problem(
+        vote(&obs, json!({"choices": [option(&p, 1)]})).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    problem(
+        vote(&ulla, json!({"choices": ["nope"]})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown-option",
+    )
+    .await;
+    problem(
+        vote(&ulla, json!({"choices": [option(&p, 1), option(&p, 2)]})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "too-many-choices",
+    )
+    .await;
+    problem(
+        vote(&ulla, json!({"text": "hi"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-ballot",
+    )
+    .await;
+    problem(
+        vote(&ulla, json!({"choices": "x"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation",
+    )
+    .await;
 
     let r = body(app.get(&ulla, &format!("/api/v1/polls/{id}/results")).await).await;
     assert_eq!(r["total"], 2);
     assert_eq!(r["options"][1]["count"], 2);
     assert_eq!(r["options"][1]["percent"], 100);
-    assert_eq!(r["options"][1]["by_side"], json!({"employer": 1, "union": 1, "neutral": 0, "audience": 0}));
-    assert_eq!(r["options"][0]["count"], 0, "the changed vote left option 0");
+    assert_eq!(
+        r["options"][1]["by_side"],
+        json!({"employer": 1, "union": 1, "neutral": 0, "audience": 0})
+    );
+    assert_eq!(
+        r["options"][0]["count"], 0,
+        "the changed vote left option 0"
+    );
 
-    let res = app.post(&fac, &format!("/api/v1/polls/{id}/close"), json!({})).await;
+    let res = app
+        .post(&fac, &format!("/api/v1/polls/{id}/close"), json!({}))
+        .await;
     assert_eq!(body(res).await["status"], "closed");
-    problem(vote(&ulla, json!({"choices": [option(&p, 2)]})).await, StatusCode::CONFLICT, "poll-not-open").await;
-    problem(app.post(&fac, &format!("/api/v1/polls/{id}/open"), json!({})).await, StatusCode::CONFLICT, "poll-status").await;
-    let csv = app.get(&fac, &format!("/api/v1/polls/{id}/results.csv")).await.text().await.unwrap();
-    assert!(csv.starts_with("option,count,percent,employer,union,neutral,audience\n"), "{csv}");
+    problem(
+        vote(&ulla, json!({"choices": [option(&p, 2)]})).await,
+        StatusCode::CONFLICT,
+        "poll-not-open",
+    )
+    .await;
+    problem(
+        app.post(&fac, &format!("/api/v1/polls/{id}/open"), json!({}))
+            .await,
+        StatusCode::CONFLICT,
+        "poll-status",
+    )
+    .await;
+    let csv = app
+        .get(&fac, &format!("/api/v1/polls/{id}/results.csv"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.starts_with("option,count,percent,employer,union,neutral,audience\n"),
+        "{csv}"
+    );
     assert!(csv.contains("\"total\",2,100,1,1,0,0"), "{csv}");
 
     // Bad poll definitions.
-    let res = app.post(&fac, &format!("/api/v1/roundtables/{rt}/polls"), json!({"question": "Q", "kind": "single", "options": ["only one"]})).await;
+    let res = app
+        .post(
+            &fac,
+            &format!("/api/v1/roundtables/{rt}/polls"),
+            json!({"question": "Q", "kind": "single", "options": ["only one"]}),
+        )
+        .await;
     problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
-    let res = app.post(&erik, &format!("/api/v1/roundtables/{rt}/polls"), json!({"template": "maturity"})).await;
+    let res = app
+        .post(
+            &erik,
+            &format!("/api/v1/roundtables/{rt}/polls"),
+            json!({"template": "maturity"}),
+        )
+        .await;
     problem(res, StatusCode::FORBIDDEN, "forbidden").await;
-    let res = app.post(&fac, &format!("/api/v1/roundtables/{rt}/polls"), json!({"template": "horoscope"})).await;
+    let res = app
+        .post(
+            &fac,
+            &format!("/api/v1/roundtables/{rt}/polls"),
+            json!({"template": "horoscope"}),
+        )
+        .await;
     problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
     let outsider = app.user("mallory").await;
-    problem(app.get(&outsider, &format!("/api/v1/polls/{id}/results")).await, StatusCode::NOT_FOUND, "not-found").await;
+    problem(
+        app.get(&outsider, &format!("/api/v1/polls/{id}/results"))
+            .await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
     // Hidden results stay hidden from members, not from facilitators.
     let h = poll(&app, &fac, &rt, json!({"question": "Secret?", "kind": "single", "options": ["a", "b"], "secret": true, "results": "hidden"})).await;
     let hid = h["id"].as_str().unwrap();
     open(&app, &fac, hid).await;
     let url = format!("/api/v1/polls/{hid}/ballots");
-    assert_eq!(app.post(&erik, &url, json!({"choices": [option(&h, 0)]})).await.status(), StatusCode::CREATED);
-    problem(app.post(&erik, &url, json!({"choices": [option(&h, 1)]})).await, StatusCode::CONFLICT, "already-voted").await;
-    problem(app.get(&erik, &format!("/api/v1/polls/{hid}/results")).await, StatusCode::FORBIDDEN, "forbidden").await;
-    assert_eq!(body(app.get(&fac, &format!("/api/v1/polls/{hid}/results")).await).await["total"], 1);
+    assert_eq!(
+        app.post(&erik, &url, json!({"choices": [option(&h, 0)]}))
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    problem(
+        app.post(&erik, &url, json!({"choices": [option(&h, 1)]}))
+            .await,
+        StatusCode::CONFLICT,
+        "already-voted",
+    )
+    .await;
+    problem(
+        app.get(&erik, &format!("/api/v1/polls/{hid}/results"))
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    assert_eq!(
+        body(app.get(&fac, &format!("/api/v1/polls/{hid}/results")).await).await["total"],
+        1
+    );
 }
 
 async fn join(app: &TestApp, code: &str) -> (Client, String) {
     let c = app.client();
-    let res = app.post(&c, "/api/v1/join", json!({"code": code, "display_name": "Attendee"})).await;
+    let res = app
+        .post(
+            &c,
+            "/api/v1/join",
+            json!({"code": code, "display_name": "Attendee"}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
-    let cookie = res.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let cookie = res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
     (c, cookie)
 }
 
 async fn audience_joins_with_a_code_and_votes(b: Backend) {
-    let Some(app) = TestApp::spawn(b).await else { return };
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
     let fac = app.user("freja").await;
     let rt = app.roundtable(&fac, "Lisbon closing conference").await;
-    let live = app.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({})).await;
+    let live = app
+        .post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({}))
+        .await;
     assert_eq!(live.status(), StatusCode::CREATED);
     let live = body(live).await;
     let code = live["join_code"].as_str().unwrap().to_owned();
     assert_eq!(code.len(), 6);
     assert!(live["qr_svg"].as_str().unwrap().contains("<svg"));
-    assert!(live["join_url"].as_str().unwrap().ends_with(&format!("/live/{code}")));
+    assert!(live["join_url"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("/live/{code}")));
     // Starting again returns the running session.
-    let again = body(app.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({})).await).await;
+    let again = body(
+        app.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({}))
+            .await,
+    )
+    .await;
     assert_eq!(again["join_code"], code.as_str());
 
-    let p = poll(&app, &fac, &rt, json!({"template": "maturity", "lang": "en"})).await;
-    let internal = poll(&app, &fac, &rt, json!({"question": "Internal?", "kind": "single", "options": ["yes", "no"]})).await;
+    let p = poll(
+        &app,
+        &fac,
+        &rt,
+        json!({"template": "maturity", "lang": "en"}),
+    )
+    .await;
+    let internal = poll(
+        &app,
+        &fac,
+        &rt,
+        json!({"question": "Internal?", "kind": "single", "options": ["yes", "no"]}),
+    )
+    .await;
     open(&app, &fac, p["id"].as_str().unwrap()).await;
     open(&app, &fac, internal["id"].as_str().unwrap()).await;
 
     // Codes are forgiving about case and dashes.
-    let (aud, _) = join(&app, &format!("{}-{}", &code[..3].to_lowercase(), &code[3..])).await;
+    let (aud, _) = join(
+        &app,
+        &format!("{}-{}", &code[..3].to_lowercase(), &code[3..]),
+    )
+    .await;
     let me = body(app.get(&aud, "/api/v1/audience/me").await).await;
     assert_eq!(me["roundtable_title"], "Lisbon closing conference");
-    let listed = body(app.get(&aud, &format!("/api/v1/roundtables/{rt}/polls")).await).await;
-    assert_eq!(listed.as_array().unwrap().len(), 1, "the audience sees audience polls only");
+    let listed = body(
+        app.get(&aud, &format!("/api/v1/roundtables/{rt}/polls"))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        listed.as_array().unwrap().len(),
+        1,
+        "the audience sees audience polls only"
+    );
     let pid = p["id"].as_str().unwrap();
-    let res = app.post(&aud, &format!("/api/v1/polls/{pid}/ballots"), json!({"choices": [option(&p, 1)]})).await;
+    let res = app
+        .post(
+            &aud,
+            &format!("/api/v1/polls/{pid}/ballots"),
+            json!({"choices": [option(&p, 1)]}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let iid = internal["id"].as_str().unwrap();
-    let res = app.post(&aud, &format!("/api/v1/polls/{iid}/ballots"), json!({"choices": [option(&internal, 0)]})).await;
+    let res = app
+        .post(
+            &aud,
+            &format!("/api/v1/polls/{iid}/ballots"),
+            json!({"choices": [option(&internal, 0)]}),
+        )
+        .await;
     problem(res, StatusCode::NOT_FOUND, "not-found").await;
-    problem(app.get(&aud, &format!("/api/v1/roundtables/{rt}")).await, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    problem(
+        app.get(&aud, &format!("/api/v1/roundtables/{rt}")).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await;
     let r = body(app.get(&aud, &format!("/api/v1/polls/{pid}/results")).await).await;
     assert_eq!(r["total"], 1);
-    assert!(r.get("by_side").is_none() && r["options"][1].get("by_side").is_none(), "no split for the audience: {r}");
+    assert!(
+        r.get("by_side").is_none() && r["options"][1].get("by_side").is_none(),
+        "no split for the audience: {r}"
+    );
     let r = body(app.get(&fac, &format!("/api/v1/polls/{pid}/results")).await).await;
     assert_eq!(r["by_side"]["audience"], 1);
 
@@ -144,7 +345,9 @@ async fn audience_joins_with_a_code_and_votes(b: Backend) {
     let c = app.client();
     let mut limited = false;
     for _ in 0..40 {
-        let res = app.post(&c, "/api/v1/join", json!({"code": "ZZZZZZ"})).await;
+        let res = app
+            .post(&c, "/api/v1/join", json!({"code": "ZZZZZZ"}))
+            .await;
         if res.status() == StatusCode::TOO_MANY_REQUESTS {
             limited = true;
             break;
@@ -152,30 +355,60 @@ async fn audience_joins_with_a_code_and_votes(b: Backend) {
         problem(res, StatusCode::NOT_FOUND, "not-found").await;
     }
     assert!(limited, "code guessing is rate limited");
-    problem(app.post(&c, "/api/v1/join", json!({"code": 12})).await, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
+    problem(
+        app.post(&c, "/api/v1/join", json!({"code": 12})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation",
+    )
+    .await;
 
     // Ending the session retires its code and its audience.
-    let res = fac.delete(app.url(&format!("/api/v1/roundtables/{rt}/live"))).send().await.unwrap();
+    let res = fac
+        .delete(app.url(&format!("/api/v1/roundtables/{rt}/live")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    problem(app.get(&aud, "/api/v1/audience/me").await, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    problem(
+        app.get(&aud, "/api/v1/audience/me").await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await;
     let other = app.client();
     // (a fresh address would be needed to see the 404 past the guessing limit; the same client is limited)
     let _ = other;
 }
 
 async fn votes_over_the_socket_reach_every_screen(b: Backend) {
-    let Some(app) = TestApp::spawn(b).await else { return };
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
     let (fac, fac_cookie) = app.user_and_cookie("freja").await;
     let rt = app.roundtable(&fac, "T").await;
-    let (_, erik_cookie) = app.member_and_cookie(&fac, &rt, "erik", "employer", "member").await;
-    let live = body(app.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({})).await).await;
-    let p = poll(&app, &fac, &rt, json!({"template": "maturity", "lang": "en"})).await;
+    let (_, erik_cookie) = app
+        .member_and_cookie(&fac, &rt, "erik", "employer", "member")
+        .await;
+    let live = body(
+        app.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({}))
+            .await,
+    )
+    .await;
+    let p = poll(
+        &app,
+        &fac,
+        &rt,
+        json!({"template": "maturity", "lang": "en"}),
+    )
+    .await;
     let pid = p["id"].as_str().unwrap().to_owned();
     open(&app, &fac, &pid).await;
     let room = format!("roundtable:{rt}");
 
     let mut presenter = connect(&app.base, &fac_cookie).await.unwrap();
-    presenter.send(json!({"type": "subscribe", "room": room})).await;
+    presenter
+        .send(json!({"type": "subscribe", "room": room}))
+        .await;
     let s = presenter.of_type("subscribed").await;
     assert_eq!(s["polls"][0]["id"], pid.as_str());
     assert!(s["presence"].is_object());
@@ -183,8 +416,16 @@ async fn votes_over_the_socket_reach_every_screen(b: Backend) {
     let mut erik = connect(&app.base, &erik_cookie).await.unwrap();
     erik.send(json!({"type": "subscribe", "room": room})).await;
     erik.of_type("subscribed").await;
-    let presence = presenter.until(|v| v["type"] == "presence" && v["participants"].as_array().is_some_and(|a| a.len() == 2)).await;
-    assert!(presence["participants"].as_array().unwrap().iter().any(|p| p["display_name"] == "erik" && p["side"] == "employer"));
+    let presence = presenter
+        .until(|v| {
+            v["type"] == "presence" && v["participants"].as_array().is_some_and(|a| a.len() == 2)
+        })
+        .await;
+    assert!(presence["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p["display_name"] == "erik" && p["side"] == "employer"));
 
     let mut screens = Vec::new();
     for _ in 0..3 {
@@ -196,22 +437,32 @@ async fn votes_over_the_socket_reach_every_screen(b: Backend) {
         screens.push(a);
     }
     for a in &mut screens {
-        a.send(json!({"type": "vote", "poll_id": pid, "choices": [option(&p, 1)]})).await;
-        let ack = a.until(|v| v["type"] == "vote_ack" || v["type"] == "error").await;
+        a.send(json!({"type": "vote", "poll_id": pid, "choices": [option(&p, 1)]}))
+            .await;
+        let ack = a
+            .until(|v| v["type"] == "vote_ack" || v["type"] == "error")
+            .await;
         assert_eq!(ack["type"], "vote_ack", "{ack}");
     }
-    erik.send(json!({"type": "vote", "poll_id": pid, "choices": [option(&p, 0)]})).await;
+    erik.send(json!({"type": "vote", "poll_id": pid, "choices": [option(&p, 0)]}))
+        .await;
     erik.of_type("vote_ack").await;
 
-    let t = presenter.until(|v| v["type"] == "tally" && v["total"] == 4).await;
+    let t = presenter
+        .until(|v| v["type"] == "tally" && v["total"] == 4)
+        .await;
     assert_eq!(t["options"][1]["count"], 3);
     assert_eq!(t["by_side"]["employer"], 1);
     for a in &mut screens {
         let t = a.until(|v| v["type"] == "tally" && v["total"] == 4).await;
-        assert!(t.get("by_side").is_none(), "audience tallies carry no sides: {t}");
+        assert!(
+            t.get("by_side").is_none(),
+            "audience tallies carry no sides: {t}"
+        );
     }
     // Closing is pushed to everyone.
-    app.post(&fac, &format!("/api/v1/polls/{pid}/close"), json!({})).await;
+    app.post(&fac, &format!("/api/v1/polls/{pid}/close"), json!({}))
+        .await;
     for a in &mut screens {
         let m = a.until(|v| v["type"] == "poll").await;
         assert_eq!(m["poll"]["status"], "closed");
@@ -226,33 +477,60 @@ async fn votes_over_the_socket_reach_every_screen(b: Backend) {
 }
 
 async fn bad_socket_input_gets_clear_errors(b: Backend) {
-    let Some(app) = TestApp::spawn(b).await else { return };
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
     let (fac, cookie) = app.user_and_cookie("freja").await;
     let rt = app.roundtable(&fac, "T").await;
-    assert_eq!(crate::events::connect(&app.base, "accord_session=nope").await.err(), Some(401));
+    assert_eq!(
+        crate::events::connect(&app.base, "accord_session=nope")
+            .await
+            .err(),
+        Some(401)
+    );
     let mut ws = connect(&app.base, &cookie).await.unwrap();
-    ws.send_raw(tokio_tungstenite::tungstenite::Message::Text("{not json".into())).await;
+    ws.send_raw(tokio_tungstenite::tungstenite::Message::Text(
+        "{not json".into(),
+    ))
+    .await;
     assert_eq!(ws.of_type("error").await["code"], "malformed");
-    ws.send(json!({"type": "subscribe", "room": format!("roundtable:{}", uuid::Uuid::new_v4())})).await;
+    ws.send(json!({"type": "subscribe", "room": format!("roundtable:{}", uuid::Uuid::new_v4())}))
+        .await;
     assert_eq!(ws.of_type("error").await["code"], "unknown_room");
-    ws.send(json!({"type": "vote", "poll_id": uuid::Uuid::new_v4().to_string(), "choices": []})).await;
+    ws.send(json!({"type": "vote", "poll_id": uuid::Uuid::new_v4().to_string(), "choices": []}))
+        .await;
     assert_eq!(ws.of_type("error").await["code"], "unknown_poll");
     ws.send(json!({"type": "ping"})).await;
     ws.of_type("pong").await;
-    ws.send(json!({"type": "subscribe", "room": format!("roundtable:{rt}")})).await;
+    ws.send(json!({"type": "subscribe", "room": format!("roundtable:{rt}")}))
+        .await;
     ws.of_type("subscribed").await;
-    ws.send_raw(tokio_tungstenite::tungstenite::Message::Text("x".repeat(64 * 1024).into())).await;
+    ws.send_raw(tokio_tungstenite::tungstenite::Message::Text(
+        "x".repeat(64 * 1024).into(),
+    ))
+    .await;
     let code = ws.close_code().await;
-    assert!(code == 1009 || code == 1006, "oversize message closes the socket: {code}");
+    assert!(
+        code == 1009 || code == 1006,
+        "oversize message closes the socket: {code}"
+    );
 }
 
 #[tokio::test]
 async fn two_nodes_share_tallies_and_presence() {
-    let Some((a, b)) = crate::helpers::two_nodes().await else { return };
+    let Some((a, b)) = crate::helpers::two_nodes().await else {
+        return;
+    };
     let (fac, fac_cookie) = a.user_and_cookie("freja").await;
     let rt = a.roundtable(&fac, "T").await;
-    let (_, erik_cookie) = a.member_and_cookie(&fac, &rt, "erik", "employer", "member").await;
-    let live = body(a.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({})).await).await;
+    let (_, erik_cookie) = a
+        .member_and_cookie(&fac, &rt, "erik", "employer", "member")
+        .await;
+    let live = body(
+        a.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({}))
+            .await,
+    )
+    .await;
     let p = poll(&a, &fac, &rt, json!({"template": "maturity", "lang": "en"})).await;
     let pid = p["id"].as_str().unwrap().to_owned();
     open(&a, &fac, &pid).await;
@@ -260,21 +538,37 @@ async fn two_nodes_share_tallies_and_presence() {
 
     // The viewer is on node B, the voters on node A.
     let mut viewer = connect(&b.base, &fac_cookie).await.unwrap();
-    viewer.send(json!({"type": "subscribe", "room": room})).await;
+    viewer
+        .send(json!({"type": "subscribe", "room": room}))
+        .await;
     viewer.of_type("subscribed").await;
     let mut erik = connect(&a.base, &erik_cookie).await.unwrap();
     erik.send(json!({"type": "subscribe", "room": room})).await;
     erik.of_type("subscribed").await;
-    let pres = viewer.until(|v| v["type"] == "presence" && v["participants"].as_array().is_some_and(|a| a.len() == 2)).await;
-    assert!(pres["participants"].as_array().unwrap().iter().any(|p| p["display_name"] == "erik"), "presence spans nodes");
+    let pres = viewer
+        .until(|v| {
+            v["type"] == "presence" && v["participants"].as_array().is_some_and(|a| a.len() == 2)
+        })
+        .await;
+    assert!(
+        pres["participants"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["display_name"] == "erik"),
+        "presence spans nodes"
+    );
 
     for _ in 0..5 {
         let (_, cookie) = join(&a, live["join_code"].as_str().unwrap()).await;
         let mut v = connect(&a.base, &cookie).await.unwrap();
-        v.send(json!({"type": "vote", "poll_id": pid, "choices": [option(&p, 1)]})).await;
+        v.send(json!({"type": "vote", "poll_id": pid, "choices": [option(&p, 1)]}))
+            .await;
         v.of_type("vote_ack").await;
     }
-    let t = viewer.until(|v| v["type"] == "tally" && v["total"] == 5).await;
+    let t = viewer
+        .until(|v| v["type"] == "tally" && v["total"] == 5)
+        .await;
     assert_eq!(t["options"][1]["count"], 5);
 }
 
@@ -284,54 +578,129 @@ async fn questions_are_moderated_upvoted_once_and_pushed() {
     let (fac, fac_cookie) = app.user_and_cookie("freja").await;
     let rt = app.roundtable(&fac, "T").await;
     let erik = app.member(&fac, &rt, "erik", "employer", "member").await;
-    let live = body(app.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({})).await).await;
+    let live = body(
+        app.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({}))
+            .await,
+    )
+    .await;
     let code = live["join_code"].as_str().unwrap();
     let (aud, aud_cookie) = join(&app, code).await;
     let (aud2, _) = join(&app, code).await;
     let room = format!("roundtable:{rt}");
     let mut mod_ws = connect(&app.base, &fac_cookie).await.unwrap();
-    mod_ws.send(json!({"type": "subscribe", "room": room})).await;
+    mod_ws
+        .send(json!({"type": "subscribe", "room": room}))
+        .await;
     mod_ws.of_type("subscribed").await;
     let mut aud_ws = connect(&app.base, &aud_cookie).await.unwrap();
-    aud_ws.send(json!({"type": "subscribe", "room": room})).await;
+    aud_ws
+        .send(json!({"type": "subscribe", "room": room}))
+        .await;
     aud_ws.of_type("subscribed").await;
 
     let url = format!("/api/v1/roundtables/{rt}/questions");
-    let q = body(app.post(&aud, &url, json!({"text": "  How do we measure employment after training?  "})).await).await;
-    assert_eq!((q["status"].as_str(), q["text"].as_str()), (Some("pending"), Some("How do we measure employment after training?")));
+    let q = body(
+        app.post(
+            &aud,
+            &url,
+            json!({"text": "  How do we measure employment after training?  "}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (q["status"].as_str(), q["text"].as_str()),
+        (
+            Some("pending"),
+            Some("How do we measure employment after training?")
+        )
+    );
     let qid = q["id"].as_str().unwrap().to_owned();
     // The facilitator hears of it at once; the audience only once approved.
-    assert_eq!(mod_ws.of_type("question").await["question"]["id"], qid.as_str());
-    assert_eq!(body(app.get(&aud2, &url).await).await, json!([]), "pending questions are not public");
+    assert_eq!(
+        mod_ws.of_type("question").await["question"]["id"],
+        qid.as_str()
+    );
+    assert_eq!(
+        body(app.get(&aud2, &url).await).await,
+        json!([]),
+        "pending questions are not public"
+    );
     assert_eq!(body(app.get(&erik, &url).await).await, json!([]));
-    problem(app.post(&aud2, &format!("/api/v1/questions/{qid}/upvote"), json!({})).await, StatusCode::NOT_FOUND, "not-found").await;
+    problem(
+        app.post(&aud2, &format!("/api/v1/questions/{qid}/upvote"), json!({}))
+            .await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
 
     let patch = |c: &Client, status: &str| {
         let c = c.clone();
         let url = app.url(&format!("/api/v1/questions/{qid}"));
         let status = status.to_owned();
-        async move { c.patch(url).json(&json!({"status": status})).send().await.unwrap() }
+        async move {
+            c.patch(url)
+                .json(&json!({"status": status}))
+                .send()
+                .await
+                .unwrap()
+        }
     };
-    problem(patch(&erik, "approved").await, StatusCode::NOT_FOUND, "not-found").await;
-    problem(patch(&fac, "deleted").await, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
-    assert_eq!(body(patch(&fac, "approved").await).await["status"], "approved");
+    problem(
+        patch(&erik, "approved").await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+    problem(
+        patch(&fac, "deleted").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation",
+    )
+    .await;
+    assert_eq!(
+        body(patch(&fac, "approved").await).await["status"],
+        "approved"
+    );
     let pushed = aud_ws.until(|v| v["type"] == "question").await;
     assert_eq!(pushed["question"]["status"], "approved");
     assert!(pushed["question"].get("author_key").is_none());
-    problem(patch(&erik, "hidden").await, StatusCode::FORBIDDEN, "forbidden").await;
+    problem(
+        patch(&erik, "hidden").await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
 
     for _ in 0..2 {
-        let up = body(app.post(&aud2, &format!("/api/v1/questions/{qid}/upvote"), json!({})).await).await;
+        let up = body(
+            app.post(&aud2, &format!("/api/v1/questions/{qid}/upvote"), json!({}))
+                .await,
+        )
+        .await;
         assert_eq!(up["votes"], 1, "one upvote per person");
     }
     let listed = body(app.get(&aud2, &url).await).await;
     assert_eq!(listed[0]["voted_by_me"], true);
 
-    problem(app.post(&aud, &url, json!({"text": ""})).await, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
-    problem(app.post(&aud, &url, json!({"text": "x".repeat(281)})).await, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
+    problem(
+        app.post(&aud, &url, json!({"text": ""})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation",
+    )
+    .await;
+    problem(
+        app.post(&aud, &url, json!({"text": "x".repeat(281)})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation",
+    )
+    .await;
     let mut limited = false;
     for i in 0..5 {
-        let res = app.post(&aud, &url, json!({"text": format!("question {i}")})).await;
+        let res = app
+            .post(&aud, &url, json!({"text": format!("question {i}")}))
+            .await;
         if res.status() == StatusCode::TOO_MANY_REQUESTS {
             limited = true;
             break;
@@ -340,5 +709,10 @@ async fn questions_are_moderated_upvoted_once_and_pushed() {
     }
     assert!(limited, "asking is rate limited per person");
     // Another attendee behind the same address is not affected.
-    assert_eq!(app.post(&aud2, &url, json!({"text": "mine"})).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        app.post(&aud2, &url, json!({"text": "mine"}))
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
 }

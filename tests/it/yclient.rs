@@ -1,7 +1,9 @@
 //! A minimal y-websocket client over tokio-tungstenite, built on the same
 //! yrs the server uses, speaking the protocol as y-websocket's provider does.
 
-use accord_realtime::protocol::{decode_frame, encode_sync_step1, encode_sync_step2, encode_update};
+use accord_realtime::protocol::{
+    decode_frame, encode_sync_step1, encode_sync_step2, encode_update,
+};
 use accord_realtime::Frame;
 use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
@@ -11,7 +13,8 @@ use tokio_tungstenite::tungstenite::Message;
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, ReadTxn, Transact, Update, WriteTxn, XmlElementPrelim, XmlFragment, XmlTextPrelim};
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 pub struct YClient {
     pub doc: Doc,
@@ -26,17 +29,30 @@ pub struct Closed {
 }
 
 /// The HTTP status an upgrade was refused with, or the connected client.
-pub async fn connect(base: &str, doc_id: &str, cookie: Option<&str>, origin: Option<&str>) -> Result<YClient, u16> {
-    let url = format!("{}/api/v1/yjs/{doc_id}", base.replacen("http://", "ws://", 1));
+pub async fn connect(
+    base: &str,
+    doc_id: &str,
+    cookie: Option<&str>,
+    origin: Option<&str>,
+) -> Result<YClient, u16> {
+    let url = format!(
+        "{}/api/v1/yjs/{doc_id}",
+        base.replacen("http://", "ws://", 1)
+    );
     let mut req = url.into_client_request().expect("request");
     if let Some(c) = cookie {
-        req.headers_mut().insert("cookie", c.parse().expect("cookie header"));
+        req.headers_mut()
+            .insert("cookie", c.parse().expect("cookie header"));
     }
     if let Some(o) = origin {
-        req.headers_mut().insert("origin", o.parse().expect("origin header"));
+        req.headers_mut()
+            .insert("origin", o.parse().expect("origin header"));
     }
     match tokio_tungstenite::connect_async(req).await {
-        Ok((ws, _)) => Ok(YClient { doc: Doc::new(), ws }),
+        Ok((ws, _)) => Ok(YClient {
+            doc: Doc::new(),
+            ws,
+        }),
         Err(tokio_tungstenite::tungstenite::Error::Http(res)) => Err(res.status().as_u16()),
         Err(e) => panic!("connect failed: {e}"),
     }
@@ -49,7 +65,10 @@ impl YClient {
 
     /// Sends, reporting rather than panicking when the server has already hung up.
     pub async fn try_send_raw(&mut self, bytes: Vec<u8>) -> Result<(), String> {
-        self.ws.send(Message::Binary(bytes.into())).await.map_err(|e| e.to_string())
+        self.ws
+            .send(Message::Binary(bytes.into()))
+            .await
+            .map_err(|e| e.to_string())
     }
 
     /// Handshake: offer our state vector and apply what the server sends
@@ -59,7 +78,10 @@ impl YClient {
         self.send_raw(encode_sync_step1(&sv)).await;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
-            let frames = self.next_frames(deadline).await.expect("server closed during sync");
+            let frames = self
+                .next_frames(deadline)
+                .await
+                .expect("server closed during sync");
             let mut done = false;
             for f in frames {
                 done |= matches!(f, Frame::SyncStep2(_));
@@ -92,15 +114,28 @@ impl YClient {
                 .await
                 .expect("timed out waiting for the server");
             match msg {
-                Some(Ok(Message::Binary(b))) => return Ok(decode_frame(&b).expect("server frame decodes")),
+                Some(Ok(Message::Binary(b))) => {
+                    return Ok(decode_frame(&b).expect("server frame decodes"))
+                }
                 Some(Ok(Message::Close(frame))) => {
                     return Err(frame.map_or(
-                        Closed { code: 1005, reason: String::new() },
-                        |f| Closed { code: u16::from(f.code), reason: f.reason.to_string() },
+                        Closed {
+                            code: 1005,
+                            reason: String::new(),
+                        },
+                        |f| Closed {
+                            code: u16::from(f.code),
+                            reason: f.reason.to_string(),
+                        },
                     ))
                 }
                 Some(Ok(_)) => continue,
-                Some(Err(_)) | None => return Err(Closed { code: u16::from(CloseCode::Abnormal), reason: String::new() }),
+                Some(Err(_)) | None => {
+                    return Err(Closed {
+                        code: u16::from(CloseCode::Abnormal),
+                        reason: String::new(),
+                    })
+                }
             }
         }
     }
@@ -127,7 +162,10 @@ impl YClient {
     pub async fn wait_for_text(&mut self, needle: &str) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         while !self.text().contains(needle) {
-            let frames = self.next_frames(deadline).await.expect("server closed while waiting");
+            let frames = self
+                .next_frames(deadline)
+                .await
+                .expect("server closed while waiting");
             for f in frames {
                 self.handle(f).await;
             }

@@ -189,7 +189,10 @@ mod tests {
         assert_eq!(check_password("1234567890"), Err(PasswordError::Common));
         assert_eq!(check_password("Password123"), Err(PasswordError::Common));
         assert_eq!(check_password("zzzzzzzzzzzz"), Err(PasswordError::Common));
-        assert_eq!(check_password(&"ab".repeat(200)), Err(PasswordError::TooLong));
+        assert_eq!(
+            check_password(&"ab".repeat(200)),
+            Err(PasswordError::TooLong)
+        );
         assert_eq!(check_password("correct horse battery"), Ok(()));
         // Length counts characters, not bytes.
         assert_eq!(check_password("æøåæøå"), Err(PasswordError::TooShort));
@@ -198,14 +201,20 @@ mod tests {
     #[test]
     fn common_list_entries_are_long_enough_to_matter() {
         for p in COMMON_PASSWORDS {
-            assert!(p.chars().count() >= PASSWORD_MIN, "{p} can never be chosen anyway");
+            assert!(
+                p.chars().count() >= PASSWORD_MIN,
+                "{p} can never be chosen anyway"
+            );
             assert_eq!(*p, p.to_lowercase(), "{p} must be lower case");
         }
     }
 
     #[test]
     fn emails_compare_case_insensitively() {
-        assert_eq!(normalise_email(" Ann@Example.ORG "), Some("ann@example.org".into()));
+        assert_eq!(
+            normalise_email(" Ann@Example.ORG "),
+            Some("ann@example.org".into())
+        );
         assert_eq!(normalise_email("nobody"), None);
         assert_eq!(normalise_email("@x.org"), None);
         assert_eq!(normalise_email("a@"), None);

@@ -143,7 +143,10 @@ mod tests {
 
     #[test]
     fn serde_uses_wire_names() {
-        assert_eq!(serde_json_like(Theme::EthnicityAndRefugees), "ethnicity_and_refugees");
+        assert_eq!(
+            serde_json_like(Theme::EthnicityAndRefugees),
+            "ethnicity_and_refugees"
+        );
         assert_eq!(serde_json_like(Side::Union), "union");
     }
 

@@ -270,11 +270,7 @@ struct Pass {
 }
 
 impl Worker {
-    async fn run(
-        mut self,
-        mut rx: mpsc::UnboundedReceiver<Cmd>,
-        me: mpsc::UnboundedSender<Cmd>,
-    ) {
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Cmd>, me: mpsc::UnboundedSender<Cmd>) {
         drop(me);
         loop {
             let first = if self.conns.is_empty() {
@@ -376,9 +372,12 @@ impl Worker {
                         p.relay_updates.push(update.clone());
                         p.persist.push(update);
                     }
-                    p.replies.extend(applied.reply.into_iter().map(|f| (conn, f)));
+                    p.replies
+                        .extend(applied.reply.into_iter().map(|f| (conn, f)));
                     for frame in applied.broadcast {
-                        if let Ok([Frame::Awareness(raw, _)]) = protocol::decode_frame(&frame).as_deref() {
+                        if let Ok([Frame::Awareness(raw, _)]) =
+                            protocol::decode_frame(&frame).as_deref()
+                        {
                             p.local_awareness.push(raw.clone());
                         }
                     }

@@ -51,7 +51,13 @@ impl Viewer {
     }
 
     pub fn is_facilitator(&self) -> bool {
-        matches!(self, Viewer::Participant { role: Role::Facilitator, .. })
+        matches!(
+            self,
+            Viewer::Participant {
+                role: Role::Facilitator,
+                ..
+            }
+        )
     }
 }
 
@@ -108,10 +114,24 @@ pub struct LiveHub {
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "k", rename_all = "snake_case")]
 enum BusNote {
-    Tally { rt: String, poll: String },
-    Poll { rt: String, poll: String },
-    Question { rt: String, question: Value, audience: bool },
-    Presence { rt: String, participants: Vec<PresenceEntry>, audience: u64 },
+    Tally {
+        rt: String,
+        poll: String,
+    },
+    Poll {
+        rt: String,
+        poll: String,
+    },
+    Question {
+        rt: String,
+        question: Value,
+        audience: bool,
+    },
+    Presence {
+        rt: String,
+        participants: Vec<PresenceEntry>,
+        audience: u64,
+    },
 }
 
 fn channel(rt: &str) -> String {
@@ -175,7 +195,15 @@ impl LiveHub {
     /// A poll was created, opened or closed: push it now, here and elsewhere.
     pub async fn poll_changed(&self, poll: &Poll) {
         push_poll(&self.inner, poll).await;
-        publish(&self.inner, &poll.roundtable_id, &BusNote::Poll { rt: poll.roundtable_id.clone(), poll: poll.id.clone() }).await;
+        publish(
+            &self.inner,
+            &poll.roundtable_id,
+            &BusNote::Poll {
+                rt: poll.roundtable_id.clone(),
+                poll: poll.id.clone(),
+            },
+        )
+        .await;
         self.mark_dirty(&poll.roundtable_id, &poll.id);
     }
 
@@ -183,7 +211,16 @@ impl LiveHub {
     /// whether the audience may see it.
     pub async fn question_changed(&self, rt: &str, question: Value, audience: bool) {
         push_question(&self.inner, rt, &question, audience);
-        publish(&self.inner, rt, &BusNote::Question { rt: rt.to_owned(), question, audience }).await;
+        publish(
+            &self.inner,
+            rt,
+            &BusNote::Question {
+                rt: rt.to_owned(),
+                question,
+                audience,
+            },
+        )
+        .await;
     }
 
     /// The tally message a viewer may see now, if any.
@@ -232,9 +269,18 @@ fn presence_of(room: &Room) -> (Vec<PresenceEntry>, u64) {
     let mut audience = 0u64;
     for s in room.subs.values() {
         match &s.viewer {
-            Viewer::Participant { user_id, display_name, side, .. } => {
+            Viewer::Participant {
+                user_id,
+                display_name,
+                side,
+                ..
+            } => {
                 if seen.insert(user_id.clone()) {
-                    list.push(PresenceEntry { user_id: user_id.clone(), display_name: display_name.clone(), side: *side });
+                    list.push(PresenceEntry {
+                        user_id: user_id.clone(),
+                        display_name: display_name.clone(),
+                        side: *side,
+                    });
                 }
             }
             Viewer::Audience { .. } => audience += 1,
@@ -250,7 +296,9 @@ fn presence_of(room: &Room) -> (Vec<PresenceEntry>, u64) {
         }
     }
     let _ = local_only;
-    list.sort_by(|a, b| (a.side.as_str(), &a.display_name).cmp(&(b.side.as_str(), &b.display_name)));
+    list.sort_by(|a, b| {
+        (a.side.as_str(), &a.display_name).cmp(&(b.side.as_str(), &b.display_name))
+    });
     (list, audience)
 }
 
@@ -260,9 +308,18 @@ fn local_presence(room: &Room) -> (Vec<PresenceEntry>, u64) {
     let mut audience = 0;
     for s in room.subs.values() {
         match &s.viewer {
-            Viewer::Participant { user_id, display_name, side, .. } => {
+            Viewer::Participant {
+                user_id,
+                display_name,
+                side,
+                ..
+            } => {
                 if seen.insert(user_id.clone()) {
-                    list.push(PresenceEntry { user_id: user_id.clone(), display_name: display_name.clone(), side: *side });
+                    list.push(PresenceEntry {
+                        user_id: user_id.clone(),
+                        display_name: display_name.clone(),
+                        side: *side,
+                    });
                 }
             }
             Viewer::Audience { .. } => audience += 1,
@@ -303,7 +360,9 @@ async fn push_poll(inner: &Inner, poll: &Poll) {
     let audience_ok = poll.audience;
     let mut rooms = lock(&inner.rooms);
     if let Some(room) = rooms.get_mut(&poll.roundtable_id) {
-        fan_out(room, |v| (!v.is_audience() || audience_ok).then(|| msg.clone()));
+        fan_out(room, |v| {
+            (!v.is_audience() || audience_ok).then(|| msg.clone())
+        });
     }
 }
 
@@ -327,11 +386,15 @@ pub fn poll_json(p: &Poll) -> Value {
 }
 
 fn push_question(inner: &Inner, rt: &str, question: &Value, audience: bool) {
-    let msg = bytes(&json!({"v": 1, "type": "question", "room": format!("roundtable:{rt}"), "question": question}));
+    let msg = bytes(
+        &json!({"v": 1, "type": "question", "room": format!("roundtable:{rt}"), "question": question}),
+    );
     let mut rooms = lock(&inner.rooms);
     if let Some(room) = rooms.get_mut(rt) {
         // Unmoderated questions reach facilitators only.
-        fan_out(room, |v| (v.is_facilitator() || audience).then(|| msg.clone()));
+        fan_out(room, |v| {
+            (v.is_facilitator() || audience).then(|| msg.clone())
+        });
     }
 }
 
@@ -360,18 +423,37 @@ async fn ticker(hub: Weak<Inner>) {
         for (poll_id, (rt, local)) in dirty {
             push_tally(&inner, &rt, &poll_id).await;
             if local {
-                publish(&inner, &rt, &BusNote::Tally { rt: rt.clone(), poll: poll_id }).await;
+                publish(
+                    &inner,
+                    &rt,
+                    &BusNote::Tally {
+                        rt: rt.clone(),
+                        poll: poll_id,
+                    },
+                )
+                .await;
             }
         }
         let announcements = presence_pass(&inner);
         for (rt, participants, audience) in announcements {
-            publish(&inner, &rt.clone(), &BusNote::Presence { rt, participants, audience }).await;
+            publish(
+                &inner,
+                &rt.clone(),
+                &BusNote::Presence {
+                    rt,
+                    participants,
+                    audience,
+                },
+            )
+            .await;
         }
     }
 }
 
 async fn push_tally(inner: &Inner, rt: &str, poll_id: &str) {
-    let watched = lock(&inner.rooms).get(rt).is_some_and(|r| !r.subs.is_empty());
+    let watched = lock(&inner.rooms)
+        .get(rt)
+        .is_some_and(|r| !r.subs.is_empty());
     if !watched {
         return;
     }
@@ -445,13 +527,19 @@ fn presence_pass(inner: &Inner) -> Vec<(String, Vec<PresenceEntry>, u64)> {
 
 /// Applies other nodes' notes: recompute from the store, never trust the payload's numbers.
 async fn listen(hub: Weak<Inner>) {
-    let Some(mut rx) = hub.upgrade().map(|h| h.bus.subscribe()) else { return };
+    let Some(mut rx) = hub.upgrade().map(|h| h.bus.subscribe()) else {
+        return;
+    };
     let mut gaps = GapDetector::default();
     loop {
         let event = rx.recv().await;
         let Some(inner) = hub.upgrade() else { return };
         let env = match event {
-            Ok(BusEvent::Message(env)) if env.origin != inner.bus.node() && env.channel.starts_with("room:") => env,
+            Ok(BusEvent::Message(env))
+                if env.origin != inner.bus.node() && env.channel.starts_with("room:") =>
+            {
+                env
+            }
             Ok(BusEvent::Message(_)) => continue,
             Ok(BusEvent::Resync) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
                 resync_all(&inner).await;
@@ -465,7 +553,9 @@ async fn listen(hub: Weak<Inner>) {
                 resync_room(&inner, rt).await;
             }
         }
-        let Ok(note) = serde_json::from_slice::<BusNote>(&env.payload) else { continue };
+        let Ok(note) = serde_json::from_slice::<BusNote>(&env.payload) else {
+            continue;
+        };
         match note {
             BusNote::Tally { rt, poll } => {
                 lock(&inner.dirty).polls.entry(poll).or_insert((rt, false));
@@ -476,11 +566,20 @@ async fn listen(hub: Weak<Inner>) {
                 }
                 lock(&inner.dirty).polls.entry(poll).or_insert((rt, false));
             }
-            BusNote::Question { rt, question, audience } => push_question(&inner, &rt, &question, audience),
-            BusNote::Presence { rt, participants, audience } => {
+            BusNote::Question {
+                rt,
+                question,
+                audience,
+            } => push_question(&inner, &rt, &question, audience),
+            BusNote::Presence {
+                rt,
+                participants,
+                audience,
+            } => {
                 let mut rooms = lock(&inner.rooms);
                 let room = rooms.entry(rt).or_default();
-                room.remote.insert(env.origin, (participants, audience, Instant::now()));
+                room.remote
+                    .insert(env.origin, (participants, audience, Instant::now()));
                 room.presence_dirty = true;
             }
         }
@@ -512,21 +611,41 @@ mod tests {
     fn audience_never_sees_sides() {
         let mut v = json!({"total": 3, "by_side": {"employer": 1}, "options": [{"count": 1, "by_side": {"union": 1}}], "rating": {"mean_by_side": {}}});
         strip_sides(&mut v);
-        assert_eq!(v, json!({"total": 3, "options": [{"count": 1}], "rating": {}}));
+        assert_eq!(
+            v,
+            json!({"total": 3, "options": [{"count": 1}], "rating": {}})
+        );
     }
 
     #[tokio::test]
     async fn presence_counts_people_once_and_audience_by_head() {
-        let store = accord_store::Store::connect("sqlite::memory:").await.unwrap();
+        let store = accord_store::Store::connect("sqlite::memory:")
+            .await
+            .unwrap();
         let hub = LiveHub::new(store, Bus::in_process());
         let (tx, _rx) = mpsc::channel(8);
-        let ann = Viewer::Participant { user_id: "u1".into(), display_name: "Ann".into(), side: Side::Union, role: Role::Member };
+        let ann = Viewer::Participant {
+            user_id: "u1".into(),
+            display_name: "Ann".into(),
+            side: Side::Union,
+            role: Role::Member,
+        };
         let a = hub.subscribe("rt", ann.clone(), tx.clone());
         hub.subscribe("rt", ann, tx.clone());
-        hub.subscribe("rt", Viewer::Audience { member_id: "m1".into() }, tx.clone());
+        hub.subscribe(
+            "rt",
+            Viewer::Audience {
+                member_id: "m1".into(),
+            },
+            tx.clone(),
+        );
         let (list, audience) = hub.presence("rt");
         assert_eq!((list.len(), audience), (1, 1));
         hub.unsubscribe("rt", a);
-        assert_eq!(hub.presence("rt").0.len(), 1, "a second tab keeps Ann present");
+        assert_eq!(
+            hub.presence("rt").0.len(),
+            1,
+            "a second tab keeps Ann present"
+        );
     }
 }

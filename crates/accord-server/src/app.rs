@@ -1,5 +1,6 @@
 //! Start-up: builds the state and router, binds the listener, serves until stopped.
 
+use crate::audience::JoinGuard;
 use crate::config::{PublicUrl, ServeArgs};
 use crate::error::ApiError;
 use crate::passwords::Passwords;
@@ -8,7 +9,6 @@ use crate::{assets, demo, error, origin, routes};
 use accord_realtime::bus::Bus;
 use accord_realtime::docs::DocHub;
 use accord_realtime::live::LiveHub;
-use crate::audience::JoinGuard;
 use accord_store::Store;
 use anyhow::Context;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};

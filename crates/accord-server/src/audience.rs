@@ -59,9 +59,17 @@ fn token(headers: &HeaderMap) -> Option<String> {
 }
 
 /// The audience member of an unexpired live session, if the cookie names one.
-pub async fn member(state: &AppState, headers: &HeaderMap) -> Result<Option<AudienceMember>, ApiError> {
-    let Some(t) = token(headers) else { return Ok(None) };
-    let m = state.store.audience_member_by_token(&sessions::hash_token(&t)).await?;
+pub async fn member(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<AudienceMember>, ApiError> {
+    let Some(t) = token(headers) else {
+        return Ok(None);
+    };
+    let m = state
+        .store
+        .audience_member_by_token(&sessions::hash_token(&t))
+        .await?;
     Ok(m.filter(|m| m.session_ended_at.is_none()))
 }
 
@@ -83,9 +91,16 @@ impl Caller {
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if let Some(t) = sessions::token_from_headers(&parts.headers) {
-            if let Some(u) = state.store.session_user(&sessions::hash_token(&t), sessions::now()).await? {
+            if let Some(u) = state
+                .store
+                .session_user(&sessions::hash_token(&t), sessions::now())
+                .await?
+            {
                 return Ok(Caller::User(u));
             }
         }
@@ -138,7 +153,10 @@ mod tests {
     fn codes() {
         let c = new_join_code();
         assert_eq!(normalise_code(&c), Some(c.clone()));
-        assert_eq!(normalise_code(&format!(" {}-{} ", &c[..3].to_lowercase(), &c[3..])), Some(c));
+        assert_eq!(
+            normalise_code(&format!(" {}-{} ", &c[..3].to_lowercase(), &c[3..])),
+            Some(c)
+        );
         assert_eq!(normalise_code("ABC12"), None);
         assert_eq!(normalise_code("ABCDE0"), None, "0 is not in the alphabet");
     }

@@ -30,8 +30,12 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
 }
 
+/// Boxed so that `Result<T, ApiError>` stays small on every handler's happy path.
 #[derive(Debug)]
-pub struct ApiError {
+pub struct ApiError(Box<Inner>);
+
+#[derive(Debug)]
+struct Inner {
     status: StatusCode,
     slug: &'static str,
     title: &'static str,
@@ -49,7 +53,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(status: StatusCode, slug: &'static str, title: &'static str) -> Self {
-        ApiError {
+        ApiError(Box::new(Inner {
             status,
             slug,
             title,
@@ -57,17 +61,17 @@ impl ApiError {
             errors: Vec::new(),
             retry_after: None,
             internal: None,
-        }
+        }))
     }
 
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
-        self.detail = Some(detail.into());
+        self.0.detail = Some(detail.into());
         self
     }
 
     #[cfg(test)]
     pub fn status(&self) -> StatusCode {
-        self.status
+        self.0.status
     }
 
     pub fn not_found() -> Self {
@@ -115,7 +119,7 @@ impl ApiError {
             "Invalid request",
         )
         .detail(detail);
-        e.errors = errors;
+        e.0.errors = errors;
         e
     }
 
@@ -126,7 +130,7 @@ impl ApiError {
             "Too many requests",
         )
         .detail(format!("Try again in {retry_after_secs} seconds."));
-        e.retry_after = Some(retry_after_secs.max(1));
+        e.0.retry_after = Some(retry_after_secs.max(1));
         e
     }
 
@@ -136,17 +140,18 @@ impl ApiError {
             "internal",
             "Internal error",
         );
-        e.internal = Some(cause.to_string());
+        e.0.internal = Some(cause.to_string());
         e
     }
 
     pub fn problem(&self) -> Problem {
+        let e = &self.0;
         Problem {
-            kind: format!("urn:accord:problem:{}", self.slug),
-            title: self.title.to_owned(),
-            status: self.status.as_u16(),
-            detail: self.detail.clone(),
-            errors: self.errors.clone(),
+            kind: format!("urn:accord:problem:{}", e.slug),
+            title: e.title.to_owned(),
+            status: e.status.as_u16(),
+            detail: e.detail.clone(),
+            errors: e.errors.clone(),
         }
     }
 }
@@ -169,16 +174,17 @@ impl From<StoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
-        let mut res = (self.status, body).into_response();
+        let e = *self.0;
+        let mut res = (e.status, body).into_response();
         let headers = res.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if let Some(secs) = self.retry_after {
+        if let Some(secs) = e.retry_after {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
-        if let Some(cause) = self.internal {
+        if let Some(cause) = e.internal {
             res.extensions_mut().insert(InternalError(cause));
         }
         res

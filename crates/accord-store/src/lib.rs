@@ -7,8 +7,8 @@
 
 mod documents;
 mod error;
-mod pool;
 mod polls;
+mod pool;
 mod questions;
 pub mod records;
 mod roundtables;
@@ -19,8 +19,8 @@ mod users;
 pub use documents::{DocumentLog, DocumentSnapshot, LoggedUpdate, NewDocument, StoredDocument};
 pub use error::StoreError;
 pub use polls::{
-    AudienceMember, CastOutcome, CastRefusal, LiveSession, NewAudienceMember, NewLiveSession, NewPoll,
-    StatusRefusal, Voter,
+    AudienceMember, CastOutcome, CastRefusal, LiveSession, NewAudienceMember, NewLiveSession,
+    NewPoll, StatusRefusal, Voter,
 };
 pub use pool::{BackendKind, Store};
 pub use questions::{NewQuestion, Question};

@@ -27,11 +27,31 @@ pub struct NewQuestion {
     pub created_at: i64,
 }
 
-type Row = (String, String, String, Option<String>, String, String, i64, i64);
+type Row = (
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    String,
+    i64,
+    i64,
+);
 const COLUMNS: &str = "id, roundtable_id, author_key, author_name, text, status, votes, created_at";
 
-fn question((id, roundtable_id, author_key, author_name, text, status, votes, created_at): Row) -> Question {
-    Question { id, roundtable_id, author_key, author_name, text, status, votes, created_at }
+fn question(
+    (id, roundtable_id, author_key, author_name, text, status, votes, created_at): Row,
+) -> Question {
+    Question {
+        id,
+        roundtable_id,
+        author_key,
+        author_name,
+        text,
+        status,
+        votes,
+        created_at,
+    }
 }
 
 impl Store {
@@ -59,7 +79,8 @@ impl Store {
     #[tracing::instrument(skip_all)]
     pub async fn question(&self, id: &str) -> Result<Option<Question>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM questions WHERE id = $1");
-        let row: Option<Row> = on_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
+        let row: Option<Row> =
+            on_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
         Ok(row.map(question))
     }
 
@@ -67,13 +88,18 @@ impl Store {
     #[tracing::instrument(skip_all)]
     pub async fn questions_of(&self, roundtable_id: &str) -> Result<Vec<Question>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM questions WHERE roundtable_id = $1 ORDER BY votes DESC, created_at, id");
-        let rows: Vec<Row> = on_pool!(self, pool => sqlx::query_as(&sql).bind(roundtable_id).fetch_all(pool).await)?;
+        let rows: Vec<Row> =
+            on_pool!(self, pool => sqlx::query_as(&sql).bind(roundtable_id).fetch_all(pool).await)?;
         Ok(rows.into_iter().map(question).collect())
     }
 
     /// The question ids `voter_key` has upvoted in a roundtable.
     #[tracing::instrument(skip_all)]
-    pub async fn my_question_votes(&self, roundtable_id: &str, voter_key: &str) -> Result<Vec<String>, StoreError> {
+    pub async fn my_question_votes(
+        &self,
+        roundtable_id: &str,
+        voter_key: &str,
+    ) -> Result<Vec<String>, StoreError> {
         let rows: Vec<(String,)> = on_pool!(self, pool => sqlx::query_as(
             "SELECT v.question_id FROM question_votes v JOIN questions q ON q.id = v.question_id \
              WHERE q.roundtable_id = $1 AND v.voter_key = $2",
@@ -87,7 +113,11 @@ impl Store {
 
     /// Upvotes once per voter; a repeat is ignored. Returns the question after.
     #[tracing::instrument(skip_all)]
-    pub async fn upvote_question(&self, id: &str, voter_key: &str) -> Result<Option<Question>, StoreError> {
+    pub async fn upvote_question(
+        &self,
+        id: &str,
+        voter_key: &str,
+    ) -> Result<Option<Question>, StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let added = sqlx::query(
@@ -111,7 +141,11 @@ impl Store {
     }
 
     #[tracing::instrument(skip_all)]
-    pub async fn set_question_status(&self, id: &str, status: &str) -> Result<Option<Question>, StoreError> {
+    pub async fn set_question_status(
+        &self,
+        id: &str,
+        status: &str,
+    ) -> Result<Option<Question>, StoreError> {
         on_pool!(self, pool => sqlx::query("UPDATE questions SET status = $2 WHERE id = $1")
             .bind(id)
             .bind(status)

@@ -68,7 +68,11 @@ pub fn can_edit(d: &Document, me: &Participant) -> bool {
 }
 
 /// The document and the caller's participation in its roundtable; 404 for outsiders.
-pub async fn document_for(state: &AppState, id: Uuid, user_id: &str) -> ApiResult<(Document, Participant)> {
+pub async fn document_for(
+    state: &AppState,
+    id: Uuid,
+    user_id: &str,
+) -> ApiResult<(Document, Participant)> {
     let doc = state
         .store
         .document(&id.to_string())
@@ -180,7 +184,11 @@ pub async fn update(
     Ok(Json(out(updated, &me)))
 }
 
-async fn rendered(state: &AppState, id: Uuid, user_id: &str) -> ApiResult<accord_domain::document::Document> {
+async fn rendered(
+    state: &AppState,
+    id: Uuid,
+    user_id: &str,
+) -> ApiResult<accord_domain::document::Document> {
     let (doc, me) = document_for(state, id, user_id).await?;
     require(&me, Action::View)?;
     // The store is the truth: every update any client has seen is already in it.
@@ -189,7 +197,7 @@ async fn rendered(state: &AppState, id: Uuid, user_id: &str) -> ApiResult<accord
         log.snapshot.as_ref().map(|s| s.data.as_slice()),
         log.updates.iter().map(|u| u.data.as_slice()),
     )
-        .map_err(ApiError::internal)?;
+    .map_err(ApiError::internal)?;
     Ok(room.render())
 }
 
@@ -227,7 +235,10 @@ pub async fn html(
     Ok((
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'",
+            ),
         ],
         doc.to_html(),
     )

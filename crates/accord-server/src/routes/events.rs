@@ -32,8 +32,12 @@ const IDLE_LIMIT: Duration = Duration::from_secs(60);
 #[derive(Debug, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum ClientMsg {
-    Subscribe { room: String },
-    Unsubscribe { room: String },
+    Subscribe {
+        room: String,
+    },
+    Unsubscribe {
+        room: String,
+    },
     Vote {
         poll_id: String,
         #[serde(flatten)]
@@ -48,8 +52,16 @@ enum ClientMsg {
         (status = 401, description = "Neither signed in nor joined as audience", body = Problem),
         (status = 403, description = "Foreign Origin", body = Problem)
     ))]
-pub async fn upgrade(State(state): State<AppState>, headers: HeaderMap, caller: Caller, ws: WebSocketUpgrade) -> ApiResult<Response> {
-    origin::check(&headers, state.public_url.as_ref().map(|p| p.origin.as_str()))?;
+pub async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    caller: Caller,
+    ws: WebSocketUpgrade,
+) -> ApiResult<Response> {
+    origin::check(
+        &headers,
+        state.public_url.as_ref().map(|p| p.origin.as_str()),
+    )?;
     // Small buffers: a conference room holds thousands of these sockets.
     Ok(ws
         .max_message_size(MAX_MESSAGE)
@@ -167,7 +179,11 @@ async fn subscribe(
     subs: &mut HashMap<String, u64>,
 ) -> Vec<Message> {
     let Some(rt) = room.strip_prefix("roundtable:") else {
-        return vec![error("unknown_room", "rooms are named roundtable:<id>", None)];
+        return vec![error(
+            "unknown_room",
+            "rooms are named roundtable:<id>",
+            None,
+        )];
     };
     let viewer = match viewer_of(state, rt, caller).await {
         Ok(v) => v,
@@ -192,7 +208,12 @@ async fn subscribe(
 }
 
 /// Every visible poll (open ones with their tally where visible), and presence for participants.
-async fn current_state(state: &AppState, rt: &str, viewer: &Viewer, caller: &Caller) -> ApiResult<Value> {
+async fn current_state(
+    state: &AppState,
+    rt: &str,
+    viewer: &Viewer,
+    caller: &Caller,
+) -> ApiResult<Value> {
     let mut polls = Vec::new();
     let mut tallies = Vec::new();
     for p in state.store.polls_of(rt).await? {
@@ -223,7 +244,10 @@ async fn current_state(state: &AppState, rt: &str, viewer: &Viewer, caller: &Cal
     if !viewer.is_audience() {
         let (participants, audience) = state.live.presence(rt);
         if let Value::Object(m) = &mut v {
-            m.insert("presence".into(), json!({"participants": participants, "audience": audience}));
+            m.insert(
+                "presence".into(),
+                json!({"participants": participants, "audience": audience}),
+            );
         }
     }
     Ok(v)

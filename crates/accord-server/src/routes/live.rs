@@ -3,7 +3,7 @@
 
 use super::roundtables::{membership, require};
 use crate::app::AppState;
-use crate::audience::{self, normalise_code, new_join_code};
+use crate::audience::{self, new_join_code, normalise_code};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiPath, ClientIp, CurrentUser};
 use crate::sessions;
@@ -107,17 +107,29 @@ pub async fn current(
     headers: HeaderMap,
 ) -> ApiResult<Json<LiveOut>> {
     membership(&state, id, &user.id).await?;
-    let s = state.store.active_live_session(&id.to_string()).await?.ok_or_else(ApiError::not_found)?;
+    let s = state
+        .store
+        .active_live_session(&id.to_string())
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     Ok(Json(live_out(&state, &headers, &s)?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/roundtables/{id}/live", tag = "live",
     params(("id" = Uuid, Path, description = "Roundtable id")),
     responses((status = 204, description = "Ended; its code stops working"), (status = 403, description = "Not a facilitator", body = Problem), (status = 404, description = "None running", body = Problem)))]
-pub async fn end(State(state): State<AppState>, CurrentUser(user): CurrentUser, ApiPath(id): ApiPath<Uuid>) -> ApiResult<StatusCode> {
+pub async fn end(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<StatusCode> {
     let me = membership(&state, id, &user.id).await?;
     require(&me, Action::ManagePolls)?;
-    let s = state.store.active_live_session(&id.to_string()).await?.ok_or_else(ApiError::not_found)?;
+    let s = state
+        .store
+        .active_live_session(&id.to_string())
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     state.store.end_live_session(&s.id, sessions::now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -139,7 +151,10 @@ pub async fn join(
     }
     let display_name = match body.display_name.as_deref().map(str::trim) {
         None | Some("") => None,
-        Some(n) => Some(accord_domain::account::display_name(n).map_err(|m| ApiError::invalid("display_name", m))?),
+        Some(n) => Some(
+            accord_domain::account::display_name(n)
+                .map_err(|m| ApiError::invalid("display_name", m))?,
+        ),
     };
     let session = match normalise_code(&body.code) {
         Some(code) => state.store.live_session_by_code(&code).await?,
@@ -147,9 +162,15 @@ pub async fn join(
     };
     let Some(session) = session else {
         state.join_guard.failed(ip);
-        return Err(ApiError::not_found().detail("No live session has this code. Check it on the screen."));
+        return Err(
+            ApiError::not_found().detail("No live session has this code. Check it on the screen.")
+        );
     };
-    let roundtable = state.store.roundtable(&session.roundtable_id).await?.ok_or_else(ApiError::not_found)?;
+    let roundtable = state
+        .store
+        .roundtable(&session.roundtable_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     let token = sessions::new_token();
     let member = state
         .store
@@ -167,13 +188,30 @@ pub async fn join(
         roundtable_title: roundtable.title,
         display_name,
     };
-    Ok(([(header::SET_COOKIE, audience::cookie(&token, state.secure_cookies()))], Json(out)).into_response())
+    Ok((
+        [(
+            header::SET_COOKIE,
+            audience::cookie(&token, state.secure_cookies()),
+        )],
+        Json(out),
+    )
+        .into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/audience/me", tag = "live",
     responses((status = 200, description = "The audience member's session", body = Joined), (status = 401, description = "Not joined, or the session ended", body = Problem)))]
 pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Joined>> {
-    let m = audience::member(&state, &headers).await?.ok_or_else(ApiError::unauthorized)?;
-    let rt = state.store.roundtable(&m.roundtable_id).await?.ok_or_else(ApiError::unauthorized)?;
-    Ok(Json(Joined { roundtable_id: m.roundtable_id, roundtable_title: rt.title, display_name: m.display_name }))
+    let m = audience::member(&state, &headers)
+        .await?
+        .ok_or_else(ApiError::unauthorized)?;
+    let rt = state
+        .store
+        .roundtable(&m.roundtable_id)
+        .await?
+        .ok_or_else(ApiError::unauthorized)?;
+    Ok(Json(Joined {
+        roundtable_id: m.roundtable_id,
+        roundtable_title: rt.title,
+        display_name: m.display_name,
+    }))
 }

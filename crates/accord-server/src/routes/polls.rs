@@ -40,8 +40,16 @@ async fn poll_out(state: &AppState, poll: &Poll, caller: &Caller) -> ApiResult<V
 
 /// The poll, if the caller may see it: participants see their roundtable's
 /// polls; the audience only the audience polls of their live session's roundtable.
-pub async fn visible_poll(state: &AppState, id: &str, caller: &Caller) -> ApiResult<(Poll, Viewer)> {
-    let poll = state.store.poll(id).await?.ok_or_else(ApiError::not_found)?;
+pub async fn visible_poll(
+    state: &AppState,
+    id: &str,
+    caller: &Caller,
+) -> ApiResult<(Poll, Viewer)> {
+    let poll = state
+        .store
+        .poll(id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     let viewer = viewer_of(state, &poll.roundtable_id, caller).await?;
     if viewer.is_audience() && !poll.audience {
         return Err(ApiError::not_found());
@@ -62,21 +70,32 @@ pub async fn viewer_of(state: &AppState, rt: &str, caller: &Caller) -> ApiResult
                 role: p.role,
             })
         }
-        Caller::Audience(m) if m.roundtable_id == rt => Ok(Viewer::Audience { member_id: m.id.clone() }),
+        Caller::Audience(m) if m.roundtable_id == rt => Ok(Viewer::Audience {
+            member_id: m.id.clone(),
+        }),
         Caller::Audience(_) => Err(ApiError::not_found()),
     }
 }
 
 /// Records a ballot (REST and WebSocket share this). The store re-checks
 /// "open" and eligibility inside its write, so nothing here can race a close.
-pub async fn cast(state: &AppState, caller: &Caller, poll_id: &str, input: &BallotInput) -> ApiResult<()> {
+pub async fn cast(
+    state: &AppState,
+    caller: &Caller,
+    poll_id: &str,
+    input: &BallotInput,
+) -> ApiResult<()> {
     let (poll, viewer) = visible_poll(state, poll_id, caller).await?;
     if let Viewer::Participant { role, side, .. } = &viewer {
         if !accord_domain::allowed(Action::Vote, *role, *side) {
             return Err(ApiError::forbidden("Observers do not vote."));
         }
     }
-    match state.store.cast_ballot(&poll, &caller.voter(), input, sessions::now()).await? {
+    match state
+        .store
+        .cast_ballot(&poll, &caller.voter(), input, sessions::now())
+        .await?
+    {
         Ok(_) => {
             state.live.mark_dirty(&poll.roundtable_id, &poll.id);
             Ok(())
@@ -122,17 +141,23 @@ pub async fn create(
     let me = membership(&state, id, &user.id).await?;
     require(&me, Action::ManagePolls)?;
     let spec = if let Some(key) = body.get("template").and_then(Value::as_str) {
-        let t = template(key).ok_or_else(|| ApiError::invalid("template", "is not a known template"))?;
+        let t = template(key)
+            .ok_or_else(|| ApiError::invalid("template", "is not a known template"))?;
         let lang = match body.get("lang").and_then(Value::as_str) {
-            Some(l) => l.parse::<Lang>().map_err(|_| ApiError::invalid("lang", "must be en or da"))?,
+            Some(l) => l
+                .parse::<Lang>()
+                .map_err(|_| ApiError::invalid("lang", "must be en or da"))?,
             None => Lang::En,
         };
         let mut input = t.input(lang);
-        input.audience = body.get("audience").and_then(Value::as_bool).unwrap_or(true);
+        input.audience = body
+            .get("audience")
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
         validate_spec(&input)
     } else {
-        let input: PollSpecInput = serde_json::from_value(body)
-            .map_err(|e| ApiError::invalid("body", e.to_string()))?;
+        let input: PollSpecInput =
+            serde_json::from_value(body).map_err(|e| ApiError::invalid("body", e.to_string()))?;
         validate_spec(&input)
     }
     .map_err(|e| ApiError::invalid("poll", e.to_string()))?;
@@ -157,7 +182,11 @@ pub async fn create(
         (status = 200, description = "Polls the caller may see (the audience: audience polls only)", body = [Object]),
         (status = 404, description = "Unknown roundtable, or not taking part", body = Problem)
     ))]
-pub async fn list(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Vec<Value>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Vec<Value>>> {
     let viewer = viewer_of(&state, &id.to_string(), &caller).await?;
     let mut out = Vec::new();
     for p in state.store.polls_of(&id.to_string()).await? {
@@ -172,18 +201,33 @@ pub async fn list(State(state): State<AppState>, caller: Caller, ApiPath(id): Ap
 #[utoipa::path(get, path = "/api/v1/polls/{id}", tag = "polls",
     params(("id" = Uuid, Path, description = "Poll id")),
     responses((status = 200, description = "The poll", body = Object), (status = 404, description = "Unknown or not visible", body = Problem)))]
-pub async fn get(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Value>> {
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Value>> {
     let (poll, _) = visible_poll(&state, &id.to_string(), &caller).await?;
     Ok(Json(poll_out(&state, &poll, &caller).await?))
 }
 
-async fn set_status(state: &AppState, user: accord_store::User, id: Uuid, to: PollStatus) -> ApiResult<Json<Value>> {
+async fn set_status(
+    state: &AppState,
+    user: accord_store::User,
+    id: Uuid,
+    to: PollStatus,
+) -> ApiResult<Json<Value>> {
     let caller = Caller::User(user);
     let (poll, viewer) = visible_poll(state, &id.to_string(), &caller).await?;
     if !viewer.is_facilitator() {
-        return Err(ApiError::forbidden("Only facilitators open and close polls."));
+        return Err(ApiError::forbidden(
+            "Only facilitators open and close polls.",
+        ));
     }
-    match state.store.set_poll_status(&poll.id, to, sessions::now()).await? {
+    match state
+        .store
+        .set_poll_status(&poll.id, to, sessions::now())
+        .await?
+    {
         Ok(p) => {
             state.live.poll_changed(&p).await;
             Ok(Json(poll_out(state, &p, &caller).await?))
@@ -196,14 +240,22 @@ async fn set_status(state: &AppState, user: accord_store::User, id: Uuid, to: Po
 #[utoipa::path(post, path = "/api/v1/polls/{id}/open", tag = "polls",
     params(("id" = Uuid, Path, description = "Poll id")),
     responses((status = 200, description = "Opened", body = Object), (status = 403, description = "Not a facilitator", body = Problem), (status = 409, description = "Not a draft", body = Problem)))]
-pub async fn open(State(state): State<AppState>, CurrentUser(user): CurrentUser, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Value>> {
+pub async fn open(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Value>> {
     set_status(&state, user, id, PollStatus::Open).await
 }
 
 #[utoipa::path(post, path = "/api/v1/polls/{id}/close", tag = "polls",
     params(("id" = Uuid, Path, description = "Poll id")),
     responses((status = 200, description = "Closed; the tally is final", body = Object), (status = 403, description = "Not a facilitator", body = Problem), (status = 409, description = "Not open", body = Problem)))]
-pub async fn close(State(state): State<AppState>, CurrentUser(user): CurrentUser, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Value>> {
+pub async fn close(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Value>> {
     set_status(&state, user, id, PollStatus::Closed).await
 }
 
@@ -227,7 +279,11 @@ pub async fn ballot(
     Ok((StatusCode::CREATED, Json(json!({"poll_id": id}))))
 }
 
-async fn results_for(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<(Poll, Tally, bool)> {
+async fn results_for(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+) -> ApiResult<(Poll, Tally, bool)> {
     let (poll, viewer) = visible_poll(state, &id.to_string(), caller).await?;
     if !results_visible(poll.results, poll.status, viewer.is_facilitator()) {
         return Err(ApiError::forbidden("Results are not visible yet."));
@@ -244,7 +300,11 @@ async fn results_for(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<(
         (status = 403, description = "Results hidden for now", body = Problem),
         (status = 404, description = "Unknown or not visible", body = Problem)
     ))]
-pub async fn results(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Value>> {
+pub async fn results(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Value>> {
     let (_, t, audience) = results_for(&state, &caller, id).await?;
     let mut v = serde_json::to_value(&t).map_err(ApiError::internal)?;
     if audience {
@@ -255,14 +315,22 @@ pub async fn results(State(state): State<AppState>, caller: Caller, ApiPath(id):
 
 fn csv_field(s: &str) -> String {
     // Quote always; defuse spreadsheet formulas in user text.
-    let s = if s.starts_with(['=', '+', '-', '@']) { format!("'{s}") } else { s.to_owned() };
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
 #[utoipa::path(get, path = "/api/v1/polls/{id}/results.csv", tag = "polls",
     params(("id" = Uuid, Path, description = "Poll id")),
     responses((status = 200, description = "Results as CSV (no voter is named)", content_type = "text/csv"), (status = 403, description = "Results hidden for now", body = Problem)))]
-pub async fn results_csv(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Response> {
+pub async fn results_csv(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Response> {
     let (poll, t, audience) = results_for(&state, &caller, id).await?;
     let mut out = String::new();
     if audience {
@@ -280,25 +348,53 @@ pub async fn results_csv(State(state): State<AppState>, caller: Caller, ApiPath(
     };
     for o in &t.options {
         let s = o.by_side;
-        row(&o.label, o.count.to_string(), o.percent.to_string(), [s.employer, s.union, s.neutral, s.audience].map(|n| n.to_string()));
+        row(
+            &o.label,
+            o.count.to_string(),
+            o.percent.to_string(),
+            [s.employer, s.union, s.neutral, s.audience].map(|n| n.to_string()),
+        );
     }
     if let Some(r) = &t.rating {
         for d in &r.distribution {
-            row(&d.value.to_string(), d.count.to_string(), d.percent.to_string(), Default::default());
+            row(
+                &d.value.to_string(),
+                d.count.to_string(),
+                d.percent.to_string(),
+                Default::default(),
+            );
         }
     }
     for r in &t.ranking {
         let s = r.by_side;
-        row(&r.label, r.points.to_string(), String::new(), [s.employer, s.union, s.neutral, s.audience].map(|n| n.to_string()));
+        row(
+            &r.label,
+            r.points.to_string(),
+            String::new(),
+            [s.employer, s.union, s.neutral, s.audience].map(|n| n.to_string()),
+        );
     }
     for w in &t.words {
-        row(&w.word, w.count.to_string(), String::new(), Default::default());
+        row(
+            &w.word,
+            w.count.to_string(),
+            String::new(),
+            Default::default(),
+        );
     }
     let s = t.by_side;
-    row("total", t.total.to_string(), "100".into(), [s.employer, s.union, s.neutral, s.audience].map(|n| n.to_string()));
+    row(
+        "total",
+        t.total.to_string(),
+        "100".into(),
+        [s.employer, s.union, s.neutral, s.audience].map(|n| n.to_string()),
+    );
     let name = format!("attachment; filename=\"poll-{}.csv\"", poll.id);
     Ok((
-        [(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()), (header::CONTENT_DISPOSITION, name)],
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, name),
+        ],
         out,
     )
         .into_response())
@@ -307,7 +403,11 @@ pub async fn results_csv(State(state): State<AppState>, caller: Caller, ApiPath(
 #[utoipa::path(get, path = "/api/v1/poll-templates", tag = "polls", params(LangQuery),
     responses((status = 200, description = "Poll templates from the DUFA report", body = [Object])))]
 pub async fn templates(Query(q): Query<LangQuery>) -> Json<Vec<Value>> {
-    let lang = q.lang.as_deref().and_then(|l| l.parse::<Lang>().ok()).unwrap_or(Lang::En);
+    let lang = q
+        .lang
+        .as_deref()
+        .and_then(|l| l.parse::<Lang>().ok())
+        .unwrap_or(Lang::En);
     Json(
         TEMPLATES
             .iter()

@@ -85,10 +85,16 @@ pub async fn ask(
         return Err(ApiError::invalid("text", "must not be empty"));
     }
     if text.chars().count() > QUESTION_MAX {
-        return Err(ApiError::invalid("text", "is too long (at most 280 characters)"));
+        return Err(ApiError::invalid(
+            "text",
+            "is too long (at most 280 characters)",
+        ));
     }
     if text.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(ApiError::invalid("text", "must not contain control characters"));
+        return Err(ApiError::invalid(
+            "text",
+            "must not contain control characters",
+        ));
     }
     let (key, name) = author(&caller);
     check(&state.limits.questions, &key)?;
@@ -100,18 +106,30 @@ pub async fn ask(
             author_key: key,
             author_name: if body.anonymous { None } else { name },
             text: text.to_owned(),
-            status: if viewer.is_facilitator() { "approved" } else { "pending" }.into(),
+            status: if viewer.is_facilitator() {
+                "approved"
+            } else {
+                "pending"
+            }
+            .into(),
             created_at: sessions::now(),
         })
         .await?;
-    state.live.question_changed(&rt, question_json(&q, None), public(&q)).await;
+    state
+        .live
+        .question_changed(&rt, question_json(&q, None), public(&q))
+        .await;
     Ok((StatusCode::CREATED, Json(question_json(&q, Some(false)))))
 }
 
 #[utoipa::path(get, path = "/api/v1/roundtables/{id}/questions", tag = "questions",
     params(("id" = Uuid, Path, description = "Roundtable id")),
     responses((status = 200, description = "Most upvoted first; facilitators see every status", body = [Object]), (status = 404, description = "Unknown room, or not taking part", body = Problem)))]
-pub async fn list(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Vec<Value>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Vec<Value>>> {
     let rt = id.to_string();
     let viewer = viewer_of(&state, &rt, &caller).await?;
     let (key, _) = author(&caller);
@@ -127,8 +145,16 @@ pub async fn list(State(state): State<AppState>, caller: Caller, ApiPath(id): Ap
     Ok(Json(out))
 }
 
-async fn visible_question(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<(Question, bool)> {
-    let q = state.store.question(&id.to_string()).await?.ok_or_else(ApiError::not_found)?;
+async fn visible_question(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+) -> ApiResult<(Question, bool)> {
+    let q = state
+        .store
+        .question(&id.to_string())
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     let viewer = viewer_of(state, &q.roundtable_id, caller).await?;
     let (key, _) = author(caller);
     if !(viewer.is_facilitator() || public(&q) || q.author_key == key) {
@@ -140,11 +166,22 @@ async fn visible_question(state: &AppState, caller: &Caller, id: Uuid) -> ApiRes
 #[utoipa::path(post, path = "/api/v1/questions/{id}/upvote", tag = "questions",
     params(("id" = Uuid, Path, description = "Question id")),
     responses((status = 200, description = "Upvoted (once per person; repeats change nothing)", body = Object), (status = 404, description = "Unknown or not visible", body = Problem)))]
-pub async fn upvote(State(state): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Value>> {
+pub async fn upvote(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Value>> {
     let (q, _) = visible_question(&state, &caller, id).await?;
     let (key, _) = author(&caller);
-    let q = state.store.upvote_question(&q.id, &key).await?.ok_or_else(ApiError::not_found)?;
-    state.live.question_changed(&q.roundtable_id, question_json(&q, None), public(&q)).await;
+    let q = state
+        .store
+        .upvote_question(&q.id, &key)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    state
+        .live
+        .question_changed(&q.roundtable_id, question_json(&q, None), public(&q))
+        .await;
     Ok(Json(question_json(&q, Some(true))))
 }
 
@@ -162,11 +199,21 @@ pub async fn moderate(
         return Err(ApiError::forbidden("Only facilitators moderate questions."));
     }
     if !STATUSES.contains(&body.status.as_str()) {
-        return Err(ApiError::invalid("status", "must be pending, approved, hidden or answered"));
+        return Err(ApiError::invalid(
+            "status",
+            "must be pending, approved, hidden or answered",
+        ));
     }
-    let q = state.store.set_question_status(&q.id, &body.status).await?.ok_or_else(ApiError::not_found)?;
+    let q = state
+        .store
+        .set_question_status(&q.id, &body.status)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     // Hidden questions still reach facilitators; the audience learns of
     // approved and answered ones only.
-    state.live.question_changed(&q.roundtable_id, question_json(&q, None), public(&q)).await;
+    state
+        .live
+        .question_changed(&q.roundtable_id, question_json(&q, None), public(&q))
+        .await;
     Ok(Json(question_json(&q, None)))
 }

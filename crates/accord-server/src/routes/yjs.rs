@@ -40,14 +40,21 @@ pub async fn upgrade(
     ApiPath(id): ApiPath<Uuid>,
     ws: WebSocketUpgrade,
 ) -> ApiResult<Response> {
-    origin::check(&headers, state.public_url.as_ref().map(|p| p.origin.as_str()))?;
+    origin::check(
+        &headers,
+        state.public_url.as_ref().map(|p| p.origin.as_str()),
+    )?;
     let (doc, me) = document_for(&state, id, &user.id).await?;
     let access = if can_edit(&doc, &me) {
         Access::ReadWrite
     } else {
         Access::ReadOnly
     };
-    let conn = state.docs.join(&doc.id, access).await.map_err(ApiError::internal)?;
+    let conn = state
+        .docs
+        .join(&doc.id, access)
+        .await
+        .map_err(ApiError::internal)?;
     Ok(ws
         .max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
