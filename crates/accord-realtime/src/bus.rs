@@ -225,7 +225,9 @@ async fn relay_from_redis(
 pub enum Continuity {
     InOrder,
     /// Messages were lost: re-read the channel's state from the database.
-    Gap { missed: u64 },
+    Gap {
+        missed: u64,
+    },
     /// Already seen (or older): ignore.
     Stale,
 }
@@ -313,7 +315,10 @@ mod tests {
         for (ch, seq, body) in [("c", 1, "one"), ("c", 2, "two"), ("d", 1, "three")] {
             match rx.recv().await {
                 Ok(BusEvent::Message(e)) => {
-                    assert_eq!((&*e.channel, e.seq, &*e.payload), (ch, seq, body.as_bytes()));
+                    assert_eq!(
+                        (&*e.channel, e.seq, &*e.payload),
+                        (ch, seq, body.as_bytes())
+                    );
                     assert_eq!(e.origin, bus.node());
                 }
                 other => panic!("unexpected {other:?}"),

@@ -23,7 +23,9 @@ async fn node() -> Option<Bus> {
 
 #[tokio::test]
 async fn messages_cross_nodes_in_order_and_not_back() {
-    let (Some(a), Some(b)) = (node().await, node().await) else { return };
+    let (Some(a), Some(b)) = (node().await, node().await) else {
+        return;
+    };
     assert_ne!(a.node(), b.node());
     let channel = format!("test:{}", uuid::Uuid::new_v4());
     let mut at_a = a.subscribe();
@@ -33,7 +35,10 @@ async fn messages_cross_nodes_in_order_and_not_back() {
     }
     let mut seen = Vec::new();
     while seen.len() < 20 {
-        let ev = tokio::time::timeout(Duration::from_secs(5), at_b.recv()).await.unwrap().unwrap();
+        let ev = tokio::time::timeout(Duration::from_secs(5), at_b.recv())
+            .await
+            .unwrap()
+            .unwrap();
         if let BusEvent::Message(e) = ev {
             if *e.channel == *channel {
                 assert_eq!(e.origin, a.node());
