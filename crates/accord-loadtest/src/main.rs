@@ -99,6 +99,9 @@ struct RampArgs {
     /// Use a fresh room per step (`<room>-e<N>`); only for servers that create rooms on demand.
     #[arg(long)]
     room_per_step: bool,
+    /// Run every step, even after p95 has passed the limit.
+    #[arg(long)]
+    all_steps: bool,
     /// Seconds of rest between steps.
     #[arg(long, default_value_t = 3.0)]
     pause: f64,
@@ -150,6 +153,7 @@ async fn main() -> Result<()> {
                 room_per_step: a.room_per_step,
                 pause: secs(a.pause),
                 verbose: !a.common.json,
+                all_steps: a.all_steps,
             };
             let report = ramp::run(&base, &plan).await?;
             if a.common.json {

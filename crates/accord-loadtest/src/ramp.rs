@@ -18,6 +18,8 @@ pub struct Plan {
     pub room_per_step: bool,
     pub pause: Duration,
     pub verbose: bool,
+    /// Run every step even past the limit (to see how cost scales).
+    pub all_steps: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -92,11 +94,13 @@ pub async fn run(base: &Config, plan: &Plan) -> Result<RampReport> {
         }
         let ok = step.within_limit;
         out.steps.push(step);
-        if ok {
+        if ok && out.first_past_limit.is_none() {
             out.last_within_limit = Some(editors);
         } else {
-            out.first_past_limit = Some(editors);
-            break;
+            out.first_past_limit.get_or_insert(editors);
+            if !plan.all_steps {
+                break;
+            }
         }
     }
     Ok(out)
