@@ -99,6 +99,7 @@ pub async fn register(
         return Err(ApiError::invalid_fields(errors));
     };
     check(&state.limits.register_ip, &ip)?;
+    check(&state.limits.login_account, &email)?;
     let password_hash = state
         .passwords
         .hash(body.password)
