@@ -96,10 +96,13 @@ fn decode_frame_unguarded(frame: &[u8]) -> Result<Vec<Frame>, SyncError> {
                     .read_buf()
                     .map_err(|e| malformed("sync payload", e))?;
                 match sub {
-                    SYNC_STEP1 => Frame::SyncStep1(
-                        StateVector::decode_v1(payload)
-                            .map_err(|e| malformed("state vector", e))?,
-                    ),
+                    SYNC_STEP1 => {
+                        plausible_count("state vector", payload)?;
+                        Frame::SyncStep1(
+                            StateVector::decode_v1(payload)
+                                .map_err(|e| malformed("state vector", e))?,
+                        )
+                    }
                     SYNC_STEP2 => {
                         check_update(payload)?;
                         Frame::SyncStep2(payload.to_vec())
@@ -130,14 +133,35 @@ fn decode_frame_unguarded(frame: &[u8]) -> Result<Vec<Frame>, SyncError> {
     Ok(out)
 }
 
+/// Refuses a payload whose leading count claims more entries than it has
+/// bytes. yrs reserves that many hash-map slots before reading them, and
+/// hashbrown initialises its control bytes, so a 7-byte update claiming
+/// 2^28 clients would touch hundreds of MiB (found by the fuzzer under
+/// `-malloc_limit_mb=512`). Every entry takes at least one byte, so a
+/// count above the length is always a lie.
+fn plausible_count(what: &str, payload: &[u8]) -> Result<(), SyncError> {
+    let mut cursor = Cursor::new(payload);
+    let count: u64 = cursor.read_var().map_err(|e| malformed(what, e))?;
+    if count > payload.len() as u64 {
+        return Err(SyncError::Malformed(format!(
+            "{what} claims {count} entries in {} bytes",
+            payload.len()
+        )));
+    }
+    Ok(())
+}
+
 /// Proves a v1 update decodes, without applying it.
 pub fn check_update(update: &[u8]) -> Result<Update, SyncError> {
+    plausible_count("update", update).map_err(|e| SyncError::BadUpdate(e.to_string()))?;
     guarded("update", || {
         Update::decode_v1(update).map_err(|e| SyncError::BadUpdate(e.to_string()))
     })
 }
 
-fn decode_awareness(payload: &[u8]) -> Result<AwarenessUpdate, SyncError> {
+pub(crate) fn decode_awareness(payload: &[u8]) -> Result<AwarenessUpdate, SyncError> {
+    plausible_count("awareness update", payload)
+        .map_err(|e| SyncError::BadAwareness(e.to_string()))?;
     let update = guarded("awareness update", || {
         AwarenessUpdate::decode_v1(payload).map_err(|e| SyncError::BadAwareness(e.to_string()))
     })?;
@@ -394,6 +418,12 @@ mod tests {
         classic.push(0x0f);
         assert_eq!(classic.len(), 21);
         assert!(decode_frame(&classic).is_err());
+        // The fuzzer's find: 7 bytes claiming ~2^32 clients, and a 2^28 variant.
+        assert!(check_update(&[0xff, 0xff, 0xff, 0xff, 0x0f, 2, 0]).is_err());
+        let mut medium = Vec::new();
+        write_var(&mut medium, 1 << 28);
+        medium.extend([0u8; 4]);
+        assert!(check_update(&medium).is_err());
         // A state vector claiming 2^40 entries.
         let mut sv = Vec::new();
         write_var(&mut sv, 1 << 40);

@@ -93,20 +93,29 @@ impl DocRoom {
         B: AsRef<[u8]>,
     {
         let room = DocRoom::new();
-        {
-            let doc = room.awareness.doc();
+        let doc = room.awareness.doc().clone();
+        let parts: Vec<Vec<u8>> = snapshot
+            .into_iter()
+            .map(<[u8]>::to_vec)
+            .chain(updates.into_iter().map(|u| u.as_ref().to_vec()))
+            .collect();
+        // yrs can panic while integrating hostile structs (the fuzzer found an
+        // out-of-bounds index in its block store); a corrupt log must give an
+        // error, not take the caller down.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let mut txn = doc.transact_mut();
-            for bytes in snapshot
-                .into_iter()
-                .map(<[u8]>::to_vec)
-                .chain(updates.into_iter().map(|u| u.as_ref().to_vec()))
-            {
-                let update = protocol::check_update(&bytes)?;
+            for bytes in &parts {
+                let update = protocol::check_update(bytes)?;
                 txn.apply_update(update)
                     .map_err(|e| SyncError::ApplyFailed(e.to_string()))?;
             }
+            Ok::<(), SyncError>(())
+        }));
+        match outcome {
+            Ok(Ok(())) => Ok(room),
+            Ok(Err(e)) => Err(e),
+            Err(_) => Err(SyncError::ApplyFailed("update integration panicked".into())),
         }
-        Ok(room)
     }
 
     /// The underlying document, for rendering and tests.
@@ -274,8 +283,7 @@ impl DocRoom {
 
     /// Applies awareness relayed from another node; returns the frame to relay locally.
     pub fn apply_remote_awareness(&mut self, payload: &[u8]) -> Result<Vec<u8>, SyncError> {
-        let update = AwarenessUpdate::decode_v1(payload)
-            .map_err(|e| SyncError::BadAwareness(e.to_string()))?;
+        let update = protocol::decode_awareness(payload)?;
         self.awareness
             .apply_update(update)
             .map_err(|e| SyncError::BadAwareness(e.to_string()))?;
@@ -564,6 +572,31 @@ mod tests {
         let room = DocRoom::load(Some(&snap), &later).unwrap();
         assert_eq!(text(room.doc()), "ab");
         assert!(DocRoom::load(Some(&[1, 2, 3][..]), Vec::<Vec<u8>>::new()).is_err());
+    }
+
+    #[test]
+    fn fuzzer_found_inputs_are_errors_not_panics() {
+        // An update whose struct refers to a clock far past its client's blocks:
+        // yrs 0.28.1 indexes out of bounds while resolving the dependency.
+        let crash: &[u8] = &[
+            3, 1, 255, 255, 255, 255, 45, 1, 1, 1, 0, 1, 1, 1, 0, 38, 99, 1, 3, 1, 1, 1, 1, 1, 1,
+            0, 1, 0, 38, 1, 1, 3,
+        ];
+        let _ = DocRoom::load(Some(crash), Vec::<Vec<u8>>::new());
+        let mut room = DocRoom::new();
+        room.connect(A, Access::ReadWrite);
+        let _ = room.apply(A, &encode_update(crash));
+        // Seven bytes claiming ~2^32 clients; one client claiming ~2^35 structs.
+        assert!(DocRoom::load(
+            Some(&[0xff, 0xff, 0xff, 0xff, 0x0f, 2, 0][..]),
+            Vec::<Vec<u8>>::new()
+        )
+        .is_err());
+        assert!(DocRoom::load(
+            Some(&[1, 251, 251, 251, 251, 46, 48, 32][..]),
+            Vec::<Vec<u8>>::new()
+        )
+        .is_err());
     }
 
     #[test]
