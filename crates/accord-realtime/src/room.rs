@@ -224,6 +224,25 @@ impl DocRoom {
             }
         }
 
+        // A connection may only speak for awareness clients no other
+        // connection has claimed, so nobody can move someone else's cursor
+        // or rename them.
+        for m in &messages {
+            if let Frame::Awareness(_, update) = m {
+                for client in update.clients.keys() {
+                    let taken = self
+                        .conns
+                        .iter()
+                        .any(|(id, c)| *id != conn && c.awareness_clients.contains(&client.get()));
+                    if taken {
+                        return Err(SyncError::BadAwareness(
+                            "awareness client belongs to another connection".into(),
+                        ));
+                    }
+                }
+            }
+        }
+
         let mut applied = Applied::default();
         let mut changes: Vec<Vec<u8>> = Vec::new();
         for m in messages {
@@ -555,6 +574,32 @@ mod tests {
         }
         let reply = room.apply(B, &protocol::encode_query_awareness()).unwrap();
         assert!(reply.reply.is_empty(), "no one is present any more");
+    }
+
+    #[test]
+    fn nobody_speaks_for_another_connections_awareness_client() {
+        let mut room = DocRoom::new();
+        room.connect(A, Access::ReadWrite);
+        room.connect(B, Access::ReadOnly);
+        let claim = |clock, name: &str| {
+            let aw = AwarenessUpdate {
+                clients: HashMap::from([(
+                    ClientID::new(7),
+                    AwarenessUpdateEntry {
+                        clock,
+                        json: format!("{{\"user\":{{\"name\":\"{name}\"}}}}").into(),
+                    },
+                )]),
+            };
+            protocol::encode_awareness(&aw.encode_v1())
+        };
+        room.apply(A, &claim(1, "Ann")).unwrap();
+        assert!(matches!(
+            room.apply(B, &claim(2, "Mallory")),
+            Err(SyncError::BadAwareness(_))
+        ));
+        // Ann may keep updating her own state.
+        room.apply(A, &claim(3, "Ann")).unwrap();
     }
 
     #[test]
