@@ -6,8 +6,10 @@
 //!
 //! - `co-edit`: E editors typing into one Yjs document (`coedit`).
 //! - `ramp`: `co-edit` at growing editor counts until p95 passes a limit (`ramp`).
+//! - `poll-burst`: N audience clients voting on one live poll (`pollburst`).
 
 mod coedit;
+mod pollburst;
 mod procstat;
 mod ramp;
 mod stats;
@@ -32,6 +34,8 @@ enum Cmd {
     CoEdit(CoEditArgs),
     /// co-edit at growing editor counts; reports where p95 passes a limit.
     Ramp(RampArgs),
+    /// N audience clients join a live session and vote once each within a window.
+    PollBurst(pollburst::Args),
 }
 
 /// What both co-edit and ramp need: where to connect and how each editor behaves.
@@ -142,6 +146,11 @@ async fn main() -> Result<()> {
                 coedit::print_human(&report);
             }
             if !report.converged() {
+                std::process::exit(2);
+            }
+        }
+        Cmd::PollBurst(a) => {
+            if !pollburst::cli(a).await? {
                 std::process::exit(2);
             }
         }
