@@ -1,6 +1,7 @@
 //! Start-up: builds the state and router, binds the listener, serves until stopped.
 
 use crate::audience::JoinGuard;
+use crate::ballots::BallotWriter;
 use crate::config::{PublicUrl, ServeArgs};
 use crate::error::ApiError;
 use crate::passwords::Passwords;
@@ -33,6 +34,7 @@ pub struct AppState {
     pub docs: DocHub,
     pub live: LiveHub,
     pub join_guard: Arc<JoinGuard>,
+    pub ballots: BallotWriter,
     /// Configured public URL; `None` means "the host the request was sent to".
     pub public_url: Option<PublicUrl>,
 }
@@ -119,6 +121,7 @@ impl Application {
             docs: DocHub::new(store.clone(), bus.clone()),
             live: LiveHub::new(store.clone(), bus),
             join_guard: Arc::new(JoinGuard::default()),
+            ballots: BallotWriter::new(store.clone()),
             store,
             passwords: Passwords::new()?,
             limits: RateLimits::new(),

@@ -3,6 +3,7 @@
 mod app;
 mod assets;
 mod audience;
+mod ballots;
 mod config;
 mod demo;
 mod error;

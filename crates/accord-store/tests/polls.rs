@@ -40,6 +40,7 @@ on_both_backends!(
     who_may_vote,
     every_kind_round_trips_and_tallies,
     live_sessions_and_audience,
+    batched_ballots_commit_together_with_their_own_outcomes,
 );
 
 /// A fresh store and its URL (some tests look at the raw tables).
@@ -873,4 +874,62 @@ impl Raw {
             }
         }
     }
+}
+
+async fn batched_ballots_commit_together_with_their_own_outcomes(s: Store, _url: String) {
+    let (rt, fac) = roundtable(&s).await;
+    let p = open_maturity(&s, &rt, &fac, false).await;
+    let e = Voter::User(member(&s, &rt, &fac, Side::Employer).await);
+    let u = Voter::User(member(&s, &rt, &fac, Side::Union).await);
+    let outsider = Voter::User(user(&s, "outsider").await);
+    let bad = BallotInput {
+        choices: Some(vec!["nope".into()]),
+        ..BallotInput::default()
+    };
+    let batch = vec![
+        (e.clone(), choose(&p, &[0])),
+        (u.clone(), choose(&p, &[1])),
+        (e.clone(), choose(&p, &[2])),
+        (u.clone(), bad),
+        (outsider, choose(&p, &[0])),
+    ];
+    let out = s.cast_open_ballots(&p, &batch, 30).await.unwrap();
+    assert_eq!(out[0], Ok(CastOutcome::Cast));
+    assert_eq!(out[1], Ok(CastOutcome::Cast));
+    assert_eq!(
+        out[2],
+        Ok(CastOutcome::Changed),
+        "a second ballot in the same batch changes the first"
+    );
+    assert!(matches!(
+        out[3],
+        Err(CastRefusal::Invalid(BallotError::UnknownOption { .. }))
+    ));
+    assert_eq!(out[4], Err(CastRefusal::NotEligible));
+    assert_eq!(s.count_ballots(&p.id).await.unwrap(), 2);
+    let t = tally(&p, &s.ballots_for_tally(&p).await.unwrap());
+    assert_eq!(
+        (t.options[1].count, t.options[2].count, t.options[0].count),
+        (1, 1, 0)
+    );
+
+    // Closed polls refuse the whole batch, one outcome each.
+    s.set_poll_status(&p.id, PollStatus::Closed, 40)
+        .await
+        .unwrap()
+        .unwrap();
+    let out = s
+        .cast_open_ballots(&p, &[(e, choose(&p, &[3]))], 41)
+        .await
+        .unwrap();
+    assert!(matches!(
+        out[0],
+        Err(CastRefusal::Invalid(BallotError::PollNotOpen { .. }))
+    ));
+    // Secret polls are never batched.
+    let secret = open_maturity(&s, &rt, &fac, true).await;
+    assert!(s
+        .cast_open_ballots(&secret, &[(u, choose(&secret, &[0]))], 42)
+        .await
+        .is_err());
 }

@@ -91,11 +91,20 @@ pub async fn cast(
             return Err(ApiError::forbidden("Observers do not vote."));
         }
     }
-    match state
-        .store
-        .cast_ballot(&poll, &caller.voter(), input, sessions::now())
-        .await?
-    {
+    let outcome = if poll.secret {
+        state
+            .store
+            .cast_ballot(&poll, &caller.voter(), input, sessions::now())
+            .await?
+    } else {
+        // Non-secret ballots go through the group-commit writer.
+        state
+            .ballots
+            .cast(poll.clone(), caller.voter(), input.clone())
+            .await
+            .map_err(ApiError::internal)?
+    };
+    match outcome {
         Ok(_) => {
             state.live.mark_dirty(&poll.roundtable_id, &poll.id);
             Ok(())
