@@ -226,18 +226,19 @@ impl DocRoom {
 
         // A connection may only speak for awareness clients no other
         // connection has claimed, so nobody can move someone else's cursor
-        // or rename them.
+        // or rename them. y-websocket clients echo others' states back with
+        // the clock they received; such echoes are dropped below, but a
+        // newer clock for someone else's client is a forgery.
         for m in &messages {
             if let Frame::Awareness(_, update) = m {
-                for client in update.clients.keys() {
-                    let taken = self
-                        .conns
-                        .iter()
-                        .any(|(id, c)| *id != conn && c.awareness_clients.contains(&client.get()));
-                    if taken {
-                        return Err(SyncError::BadAwareness(
-                            "awareness client belongs to another connection".into(),
-                        ));
+                for (client, entry) in &update.clients {
+                    if self.claimed_by_other(conn, client.get()) {
+                        let known = self.awareness.meta(*client).map_or(0, |(clock, _)| clock);
+                        if entry.clock > known {
+                            return Err(SyncError::BadAwareness(
+                                "awareness client belongs to another connection".into(),
+                            ));
+                        }
                     }
                 }
             }
@@ -256,7 +257,14 @@ impl DocRoom {
                         changes.push(u);
                     }
                 }
-                Frame::Awareness(raw, update) => {
+                Frame::Awareness(_, mut update) => {
+                    update
+                        .clients
+                        .retain(|client, _| !self.claimed_by_other(conn, client.get()));
+                    if update.clients.is_empty() {
+                        continue;
+                    }
+                    let raw = update.encode_v1();
                     if let Some(c) = self.conns.get_mut(&conn) {
                         for (client, entry) in &update.clients {
                             if &*entry.json == "null" {
@@ -350,6 +358,13 @@ impl DocRoom {
         }
         let deleted = txn.snapshot().delete_set;
         Ok(rest.delete_set().diff(&deleted).is_empty())
+    }
+
+    /// Whether another connection has announced this awareness client.
+    fn claimed_by_other(&self, conn: ConnId, client: u64) -> bool {
+        self.conns
+            .iter()
+            .any(|(id, c)| *id != conn && c.awareness_clients.contains(&client))
     }
 
     fn awareness_frame(&self) -> Option<Vec<u8>> {
@@ -594,6 +609,9 @@ mod tests {
             protocol::encode_awareness(&aw.encode_v1())
         };
         room.apply(A, &claim(1, "Ann")).unwrap();
+        // y-websocket clients echo states they received: harmless, dropped.
+        let echo = room.apply(B, &claim(1, "Ann")).unwrap();
+        assert!(echo.broadcast.is_empty());
         assert!(matches!(
             room.apply(B, &claim(2, "Mallory")),
             Err(SyncError::BadAwareness(_))
