@@ -263,30 +263,11 @@ pub fn strip_sides(v: &mut Value) {
     }
 }
 
+/// Everyone present on every node: this node's subscribers plus what the
+/// other nodes announced, each person once.
 fn presence_of(room: &Room) -> (Vec<PresenceEntry>, u64) {
-    let mut seen = HashSet::new();
-    let mut list = Vec::new();
-    let mut audience = 0u64;
-    for s in room.subs.values() {
-        match &s.viewer {
-            Viewer::Participant {
-                user_id,
-                display_name,
-                side,
-                ..
-            } => {
-                if seen.insert(user_id.clone()) {
-                    list.push(PresenceEntry {
-                        user_id: user_id.clone(),
-                        display_name: display_name.clone(),
-                        side: *side,
-                    });
-                }
-            }
-            Viewer::Audience { .. } => audience += 1,
-        }
-    }
-    let local_only = (list.clone(), audience);
+    let (mut list, mut audience) = local_presence(room);
+    let mut seen: HashSet<String> = list.iter().map(|e| e.user_id.clone()).collect();
     for (entries, n, _) in room.remote.values() {
         audience += n;
         for e in entries {
@@ -295,13 +276,13 @@ fn presence_of(room: &Room) -> (Vec<PresenceEntry>, u64) {
             }
         }
     }
-    let _ = local_only;
     list.sort_by(|a, b| {
         (a.side.as_str(), &a.display_name).cmp(&(b.side.as_str(), &b.display_name))
     });
     (list, audience)
 }
 
+/// This node's own subscribers: each person once, the audience by head.
 fn local_presence(room: &Room) -> (Vec<PresenceEntry>, u64) {
     let mut seen = HashSet::new();
     let mut list = Vec::new();
@@ -488,7 +469,6 @@ async fn push_tally(inner: &Inner, rt: &str, poll_id: &str) {
             }
         });
     }
-    let _ = PollStatus::Open;
 }
 
 /// Pushes changed presence to participants; returns the announcements other nodes need.

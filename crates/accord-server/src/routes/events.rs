@@ -4,14 +4,14 @@
 //! Origin); each `subscribe` is checked against the room. The task only
 //! parses client messages, forwards hub messages and keeps the heartbeat.
 
-use super::polls::{cast, viewer_of};
+use super::polls::{cast, poll_out, viewer_of};
 use super::questions::question_json;
 use crate::app::AppState;
 use crate::audience::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::origin;
 use accord_domain::polls::{BallotInput, PollStatus};
-use accord_realtime::live::{poll_json, LiveOut, Viewer, SUBSCRIBER_QUEUE};
+use accord_realtime::live::{LiveOut, Viewer, SUBSCRIBER_QUEUE};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -220,12 +220,7 @@ async fn current_state(
         if viewer.is_audience() && (!p.audience || p.status == PollStatus::Draft) {
             continue;
         }
-        let mut pj = poll_json(&p);
-        let voted = state.store.has_voted(&p.id, &caller.voter()).await?;
-        if let Value::Object(m) = &mut pj {
-            m.insert("voted".into(), json!(voted));
-        }
-        polls.push(pj);
+        polls.push(poll_out(state, &p, caller).await?);
         if p.status != PollStatus::Draft {
             if let Some(t) = state.live.tally_for(&p, viewer).await {
                 tallies.push(t);

@@ -29,7 +29,7 @@ pub struct LangQuery {
 }
 
 /// The poll as a caller sees it, with whether they have voted.
-async fn poll_out(state: &AppState, poll: &Poll, caller: &Caller) -> ApiResult<Value> {
+pub async fn poll_out(state: &AppState, poll: &Poll, caller: &Caller) -> ApiResult<Value> {
     let mut v = poll_json(poll);
     let voted = state.store.has_voted(&poll.id, &caller.voter()).await?;
     if let Value::Object(m) = &mut v {
