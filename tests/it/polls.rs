@@ -341,6 +341,24 @@ async fn audience_joins_with_a_code_and_votes(b: Backend) {
     let r = body(app.get(&fac, &format!("/api/v1/polls/{pid}/results")).await).await;
     assert_eq!(r["by_side"]["audience"], 1);
 
+    // Ending the session retires its code and its audience.
+    let res = fac
+        .delete(app.url(&format!("/api/v1/roundtables/{rt}/live")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    problem(
+        app.get(&aud, "/api/v1/audience/me").await,
+        StatusCode::UNAUTHORIZED,
+        "unauthenticated",
+    )
+    .await;
+    // The old code admits nobody any more.
+    let late = app.client();
+    let res = app.post(&late, "/api/v1/join", json!({"code": code})).await;
+    problem(res, StatusCode::NOT_FOUND, "not-found").await;
+
     // Wrong codes: a clear 404, then a 429 for a guessing address.
     let c = app.client();
     let mut limited = false;
@@ -361,23 +379,6 @@ async fn audience_joins_with_a_code_and_votes(b: Backend) {
         "validation",
     )
     .await;
-
-    // Ending the session retires its code and its audience.
-    let res = fac
-        .delete(app.url(&format!("/api/v1/roundtables/{rt}/live")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    problem(
-        app.get(&aud, "/api/v1/audience/me").await,
-        StatusCode::UNAUTHORIZED,
-        "unauthenticated",
-    )
-    .await;
-    let other = app.client();
-    // (a fresh address would be needed to see the 404 past the guessing limit; the same client is limited)
-    let _ = other;
 }
 
 async fn votes_over_the_socket_reach_every_screen(b: Backend) {

@@ -197,7 +197,7 @@ impl DocHub {
             compacting: Arc::new(AtomicBool::new(false)),
         };
         let span = tracing::info_span!("document", id = %doc_id);
-        tokio::spawn(worker.run(rx, tx.clone()).instrument(span));
+        tokio::spawn(worker.run(rx).instrument(span));
         Ok(tx)
     }
 
@@ -270,8 +270,7 @@ struct Pass {
 }
 
 impl Worker {
-    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Cmd>, me: mpsc::UnboundedSender<Cmd>) {
-        drop(me);
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Cmd>) {
         loop {
             let first = if self.conns.is_empty() {
                 match tokio::time::timeout(IDLE_UNLOAD, rx.recv()).await {
