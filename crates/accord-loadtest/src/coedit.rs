@@ -12,9 +12,17 @@
 //! covers. A delivery is thus counted when the change is integrated, which
 //! is what a user would see, and merged or re-encoded updates from the
 //! server are handled without any cooperation from it.
+//!
+//! With `replicas` below the editor count, only the first editors are full
+//! replicas. The others are light: they edit their own paragraph as usual
+//! but only decode what they receive, crediting a sender's clock range once
+//! it joins what they already hold. Integrating every update at every editor
+//! grows with the square of the editor count and saturated the load
+//! generator long before the server; decoding is much cheaper.
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
+use std::ops::Range;
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -62,6 +70,8 @@ pub struct Config {
     pub server_pid: Option<u32>,
     /// Base URL of Accord's HTTP API, for the Markdown cross-check.
     pub server_http: Option<String>,
+    /// How many editors (the first ones) are full replicas; `None`: all.
+    pub replicas: Option<usize>,
 }
 
 // ---------------------------------------------------------------------------
@@ -120,10 +130,15 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// One receiving editor's view: how far into each sender's log it has
-/// already accounted.
+/// already accounted. The same bookkeeping serves full replicas (`apply`)
+/// and light editors (`observe`), so both count deliveries identically.
 pub struct Tracker {
     me: usize,
+    /// Per sender: the clock up to which this receiver holds its changes.
     seen: Vec<u32>,
+    /// Light editors only: ranges received above a gap, per sender, held
+    /// back until the gap fills just as a replica parks such an update.
+    parked: HashMap<usize, Vec<Range<u32>>>,
     pub deliveries: u64,
 }
 
@@ -132,6 +147,7 @@ impl Tracker {
         Tracker {
             me,
             seen: vec![0; editors],
+            parked: HashMap::new(),
             deliveries: 0,
         }
     }
@@ -146,7 +162,7 @@ impl Tracker {
         received: Instant,
         hist: &mut Histogram,
     ) -> Result<()> {
-        let update = Update::decode_v1(update).map_err(|e| anyhow!("update decode: {e}"))?;
+        let update = decode(update)?;
         // Where each client's content in this update ends. Reading it off the
         // update is far cheaper than a full state vector after every frame
         // (that hash-map copy was a quarter of this tool's CPU).
@@ -179,6 +195,65 @@ impl Tracker {
         Ok(())
     }
 
+    /// A light editor's receipt: reads which clock ranges the update
+    /// carries, without integrating it, and records the latency of every
+    /// logged send that is now held without a gap.
+    ///
+    /// Dependencies across clients are not checked, only each client's own
+    /// clock continuity: the server forwards only what it has integrated, in
+    /// order, so a sender's range never arrives before what it builds on.
+    pub fn observe(
+        &mut self,
+        log: &SendLog,
+        update: &[u8],
+        received: Instant,
+        hist: &mut Histogram,
+    ) -> Result<()> {
+        let update = decode(update)?;
+        for (c, ranges) in update.insertions(true).iter() {
+            let Some(&idx) = log.index.get(c) else {
+                // Earlier runs' editors in a reused room: not measured.
+                continue;
+            };
+            if idx == self.me {
+                continue;
+            }
+            let mut held = self.seen[idx];
+            let mut still_parked = Vec::new();
+            let mut extend = |r: Range<u32>| {
+                if r.start <= held {
+                    held = held.max(r.end);
+                } else {
+                    still_parked.push(r);
+                }
+            };
+            // Each client's ranges come sorted; only an earlier gap needs a
+            // merge, so the common case allocates nothing per frame.
+            match self.parked.remove(&idx) {
+                None => ranges.into_iter().cloned().for_each(&mut extend),
+                Some(mut pending) => {
+                    pending.extend(ranges.into_iter().cloned());
+                    pending.sort_unstable_by_key(|r| r.start);
+                    pending.into_iter().for_each(&mut extend);
+                }
+            }
+            if !still_parked.is_empty() {
+                self.parked.insert(idx, still_parked);
+            }
+            self.account(log, idx, held, received, hist);
+        }
+        Ok(())
+    }
+
+    /// Whether a light editor holds every sender's change up to `expected`
+    /// (its own are in its own document).
+    fn observed_all(&self, log: &SendLog, expected: &[(ClientID, u32)]) -> bool {
+        expected.iter().all(|(c, k)| match log.index.get(c) {
+            Some(&idx) => idx == self.me || self.seen[idx] >= *k,
+            None => false,
+        })
+    }
+
     fn account(
         &mut self,
         log: &SendLog,
@@ -206,6 +281,10 @@ impl Tracker {
             .map(|i| log.count_after(i, self.seen[i]) as u64)
             .sum()
     }
+}
+
+fn decode(update: &[u8]) -> Result<Update> {
+    Update::decode_v1(update).map_err(|e| anyhow!("update decode: {e}"))
 }
 
 /// A state vector as sorted pairs, so two replicas compare regardless of
@@ -249,6 +328,8 @@ struct Shared {
     connect: Semaphore,
     rate: f64,
     awareness_rate: f64,
+    /// Editors `0..replicas` integrate what they receive; the rest are light.
+    replicas: usize,
 }
 
 #[derive(Default)]
@@ -284,6 +365,9 @@ struct Editor {
     out: EditorOutcome,
     synced: bool,
     aw_clock: u32,
+    /// Full replica: integrates every update. Otherwise `doc` holds only
+    /// this editor's own changes.
+    replica: bool,
 }
 
 impl Editor {
@@ -300,6 +384,7 @@ impl Editor {
             out: EditorOutcome::default(),
             synced: false,
             aw_clock: 0,
+            replica: idx < shared.replicas,
         }
     }
 
@@ -341,8 +426,13 @@ impl Editor {
     }
 
     fn apply(&mut self, shared: &Shared, update: &[u8], received: Instant) -> Result<()> {
-        self.tracker
-            .apply(&shared.log, &self.doc, update, received, &mut self.out.hist)
+        if self.replica {
+            self.tracker
+                .apply(&shared.log, &self.doc, update, received, &mut self.out.hist)
+        } else {
+            self.tracker
+                .observe(&shared.log, update, received, &mut self.out.hist)
+        }
     }
 
     fn own_clock(&self) -> u32 {
@@ -407,7 +497,10 @@ impl Editor {
         encode_awareness(&update.encode_v1())
     }
 
-    fn covers(&self, expected: &[(ClientID, u32)]) -> bool {
+    fn covers(&self, shared: &Shared, expected: &[(ClientID, u32)]) -> bool {
+        if !self.replica {
+            return self.tracker.observed_all(&shared.log, expected);
+        }
         let sv = self.doc.transact().state_vector();
         expected.iter().all(|(c, k)| sv.get(c) >= *k)
     }
@@ -586,7 +679,7 @@ async fn editor_main(
         let current = phase.borrow_and_update().clone();
         match current {
             Phase::Drain { expected, deadline } => {
-                while !ed.covers(&expected) {
+                while !ed.covers(shared, &expected) {
                     match next_until(&mut ws, deadline.min(hard_deadline)).await? {
                         Some(msg) => ed.handle(&mut ws, shared, msg).await?,
                         None => break,
@@ -624,6 +717,8 @@ pub struct Report {
     pub rate_per_editor: f64,
     pub awareness_rate_per_editor: f64,
     pub duration_s: f64,
+    /// Editors that were full replicas (the others only decoded updates).
+    pub replicas: usize,
     pub connected: usize,
     pub connect_failures: usize,
     pub handshake_max_ms: f64,
@@ -662,6 +757,10 @@ pub async fn run(cfg: &Config) -> Result<Report> {
         bail!("need at least one editor and a positive rate");
     }
     let n = cfg.editors;
+    let replicas = cfg.replicas.unwrap_or(n).min(n);
+    if replicas == 0 {
+        bail!("need at least one full replica for the final-state checks");
+    }
     // Fresh random ids per run: a ramp reuses the server's room, and two
     // replicas sharing a client id would corrupt the document.
     let base = rand::rng().random_range(1u64..(1u64 << 52));
@@ -679,6 +778,7 @@ pub async fn run(cfg: &Config) -> Result<Report> {
         connect: Semaphore::new(cfg.connect_concurrency.max(1)),
         rate: cfg.rate,
         awareness_rate: cfg.awareness_rate,
+        replicas,
     });
     let (phase_tx, phase_rx) = watch::channel(Phase::Wait);
     let connect_budget = Duration::from_secs(60) + Duration::from_millis(100 * n as u64);
@@ -886,8 +986,11 @@ fn summarize(
     let expected: u64 = (0..shared.log.editors())
         .map(|i| shared.log.sent(i) as u64 * (outcomes.len() as u64 - 1))
         .sum();
+    // Editors `0..replicas` are the replicas; light editors' documents hold
+    // only their own changes, so there is nothing to compare them on.
+    let replicas = shared.replicas.min(outcomes.len());
     let first = outcomes.first();
-    let clients_equal = outcomes
+    let clients_equal = outcomes[..replicas]
         .iter()
         .all(|o| first.is_some_and(|f| f.state_vector == o.state_vector && f.content == o.content));
     let server_equal = match server_state {
@@ -920,6 +1023,7 @@ fn summarize(
         rate_per_editor: cfg.rate,
         awareness_rate_per_editor: cfg.awareness_rate,
         duration_s: secs,
+        replicas,
         connected,
         connect_failures: cfg.editors - connected,
         handshake_max_ms: outcomes
@@ -988,8 +1092,9 @@ pub fn print_human(r: &Report) {
         None => "not checked",
     };
     println!(
-        "  final state: clients equal {}, equal to server {}, markdown has every paragraph {} ({} chars of XML)",
+        "  final state: clients equal {} ({} replicas compared), equal to server {}, markdown has every paragraph {} ({} chars of XML)",
         opt(Some(r.clients_equal)),
+        r.replicas,
         opt(r.server_equal),
         opt(r.markdown_has_all_paragraphs),
         r.final_chars
@@ -1132,6 +1237,190 @@ mod tests {
         let _ = b;
     }
 
+    /// A full replica and a light editor receiving the same frames.
+    struct Both {
+        doc: Doc,
+        full: Tracker,
+        light: Tracker,
+        full_hist: Histogram,
+        light_hist: Histogram,
+    }
+
+    impl Both {
+        fn new(me: usize, editors: usize) -> Self {
+            Both {
+                doc: Doc::with_client_id(99),
+                full: Tracker::new(me, editors),
+                light: Tracker::new(me, editors),
+                full_hist: Histogram::new(),
+                light_hist: Histogram::new(),
+            }
+        }
+
+        /// Feeds one frame to both and checks they agree so far.
+        fn feed(&mut self, log: &SendLog, update: &[u8], at: Instant) -> u64 {
+            let before = self.light.deliveries;
+            self.full
+                .apply(log, &self.doc, update, at, &mut self.full_hist)
+                .unwrap();
+            self.light
+                .observe(log, update, at, &mut self.light_hist)
+                .unwrap();
+            assert_eq!(self.full.deliveries, self.light.deliveries);
+            assert_eq!(self.full.lost(log), self.light.lost(log));
+            assert_eq!(self.full_hist.summary(), self.light_hist.summary());
+            self.light.deliveries - before
+        }
+    }
+
+    fn ms(t0: Instant, n: u64) -> Instant {
+        t0 + Duration::from_millis(n)
+    }
+
+    #[test]
+    fn light_tracker_credits_what_a_replica_credits() {
+        let a = Doc::with_client_id(11);
+        let b = Doc::with_client_id(22);
+        // Editor 2 is the receiver; it sends nothing itself.
+        let log = SendLog::new(&[a.client_id(), b.client_id(), ClientID::new(99)]);
+        let t0 = Instant::now();
+        let (pa, ta) = paragraph(&a);
+        let (pb, tb) = paragraph(&b);
+        let sends = |doc: &Doc, text: &XmlTextRef, who: usize, at: u64| {
+            let (u, c) = insert(doc, text, "xy");
+            log.record(who, c, ms(t0, at));
+            u
+        };
+        let a1 = sends(&a, &ta, 0, 1);
+        let b1 = sends(&b, &tb, 1, 2);
+        let a2 = sends(&a, &ta, 0, 3);
+        let a3 = sends(&a, &ta, 0, 4);
+        let b2 = sends(&b, &tb, 1, 5);
+        let merge = |us: &[&[u8]]| yrs::merge_updates_v1(us.iter().copied()).unwrap();
+
+        let mut r = Both::new(2, 3);
+        assert_eq!(r.feed(&log, &merge(&[&pa, &pb]), ms(t0, 10)), 0);
+        // One merged frame carrying two senders' ranges.
+        assert_eq!(r.feed(&log, &merge(&[&a1, &b1]), ms(t0, 20)), 2);
+        // a3 before a2: nothing until the gap fills, then both at once.
+        assert_eq!(r.feed(&log, &a3, ms(t0, 30)), 0);
+        assert_eq!(r.light.lost(&log), 3);
+        assert_eq!(r.feed(&log, &a2, ms(t0, 40)), 2);
+        // Repeats and overlaps count nothing twice.
+        assert_eq!(r.feed(&log, &merge(&[&a1, &b1]), ms(t0, 50)), 0);
+        assert_eq!(r.feed(&log, &merge(&[&a2, &a3]), ms(t0, 55)), 0);
+        assert_eq!(r.feed(&log, &b2, ms(t0, 60)), 1);
+        let whole_a = a
+            .transact()
+            .encode_state_as_update_v1(&StateVector::default());
+        assert_eq!(r.feed(&log, &whole_a, ms(t0, 70)), 0);
+        assert_eq!(r.light.deliveries, 5);
+        assert_eq!(r.light.lost(&log), 0);
+        // Latencies 19, 18, 37, 36 and 55 ms.
+        assert_eq!(r.light_hist.count(), 5);
+        assert_eq!(r.light_hist.percentile(1.0), Some(55_000));
+    }
+
+    #[test]
+    fn light_tracker_holds_back_a_gap_inside_a_merged_update() {
+        let a = Doc::with_client_id(11);
+        let log = SendLog::new(&[a.client_id(), ClientID::new(99)]);
+        let t0 = Instant::now();
+        let (pa, ta) = paragraph(&a);
+        let mut us = Vec::new();
+        for i in 0..3 {
+            let (u, c) = insert(&a, &ta, "q");
+            log.record(0, c, ms(t0, i));
+            us.push(u);
+        }
+        let mut r = Both::new(1, 2);
+        r.feed(&log, &pa, ms(t0, 5));
+        // Sends 0 and 2 merged: the server's merge leaves a skip where 1 was.
+        let gapped = yrs::merge_updates_v1([us[0].as_slice(), us[2].as_slice()]).unwrap();
+        assert_eq!(r.feed(&log, &gapped, ms(t0, 10)), 1);
+        assert_eq!(r.light.lost(&log), 2);
+        assert_eq!(r.feed(&log, &us[1], ms(t0, 20)), 2);
+        assert_eq!(r.feed(&log, &gapped, ms(t0, 30)), 0);
+        assert_eq!(r.light.lost(&log), 0);
+    }
+
+    #[test]
+    fn light_and_full_agree_on_shuffled_overlapping_frames() {
+        for seed in 0..20u64 {
+            let docs: Vec<Doc> = (1..=3).map(|c| Doc::with_client_id(c * 10)).collect();
+            let mut ids: Vec<ClientID> = docs.iter().map(|d| d.client_id()).collect();
+            ids.push(ClientID::new(99));
+            let log = SendLog::new(&ids);
+            let t0 = Instant::now();
+            let mut frames: Vec<Vec<u8>> = Vec::new();
+            for (who, d) in docs.iter().enumerate() {
+                let (p, t) = paragraph(d);
+                frames.push(p);
+                for i in 0..6 {
+                    let (u, c) = insert(d, &t, "z");
+                    log.record(who, c, ms(t0, i));
+                    frames.push(u);
+                }
+            }
+            let mut rng = StdRng::seed_from_u64(seed);
+            // Merged pairs (possibly across senders, possibly gapped) and
+            // duplicates, as a relaying server might produce.
+            for _ in 0..8 {
+                let i = rng.random_range(0..frames.len());
+                let j = rng.random_range(0..frames.len());
+                let m =
+                    yrs::merge_updates_v1([frames[i].as_slice(), frames[j].as_slice()]).unwrap();
+                frames.push(m);
+            }
+            for i in (1..frames.len()).rev() {
+                frames.swap(i, rng.random_range(0..=i));
+            }
+            let mut r = Both::new(3, 4);
+            for (k, f) in frames.iter().enumerate() {
+                r.feed(&log, f, ms(t0, 10 + k as u64));
+            }
+            assert_eq!(r.light.deliveries, 18, "seed {seed}");
+            assert_eq!(r.light.lost(&log), 0, "seed {seed}");
+        }
+    }
+
+    #[test]
+    fn light_tracker_ignores_its_own_echo_and_unknown_clients() {
+        let me = Doc::with_client_id(11);
+        let stranger = Doc::with_client_id(77);
+        let log = SendLog::new(&[me.client_id(), ClientID::new(22)]);
+        let (p, text) = paragraph(&me);
+        let (u, c) = insert(&me, &text, "x");
+        log.record(0, c, Instant::now());
+        let (q, _) = paragraph(&stranger);
+        let mut t = Tracker::new(0, 2);
+        let mut hist = Histogram::new();
+        for f in [&p, &u, &q] {
+            t.observe(&log, f, Instant::now(), &mut hist).unwrap();
+        }
+        assert_eq!(t.deliveries, 0);
+        assert_eq!(t.lost(&log), 0);
+        assert_eq!(hist.count(), 0);
+    }
+
+    #[test]
+    fn light_drain_waits_for_every_sender_but_itself() {
+        let a = Doc::with_client_id(11);
+        let log = SendLog::new(&[a.client_id(), ClientID::new(22)]);
+        let (p, text) = paragraph(&a);
+        let (u, c) = insert(&a, &text, "x");
+        log.record(0, c, Instant::now());
+        let expected = [(a.client_id(), c), (ClientID::new(22), 5)];
+        let mut t = Tracker::new(1, 2);
+        let mut hist = Histogram::new();
+        assert!(!t.observed_all(&log, &expected));
+        t.observe(&log, &u, Instant::now(), &mut hist).unwrap();
+        assert!(!t.observed_all(&log, &expected), "u waits for p");
+        t.observe(&log, &p, Instant::now(), &mut hist).unwrap();
+        assert!(t.observed_all(&log, &expected));
+        assert!(!t.observed_all(&log, &[(ClientID::new(5), 1)]));
+    }
+
     #[test]
     fn garbage_updates_are_errors() {
         let a = Doc::new();
@@ -1140,6 +1429,9 @@ mod tests {
         let mut h = Histogram::new();
         assert!(t
             .apply(&log, &a, &[0xff, 0xff, 0xff], Instant::now(), &mut h)
+            .is_err());
+        assert!(t
+            .observe(&log, &[0xff, 0xff, 0xff], Instant::now(), &mut h)
             .is_err());
     }
 }

@@ -68,6 +68,11 @@ struct Common {
     /// Loopback source addresses to spread connections over (ephemeral-port limit).
     #[arg(long, value_delimiter = ',')]
     source_ips: Vec<Ipv4Addr>,
+    /// Only the first K editors are full Yjs replicas (integrate every update, compared at the
+    /// end); the others only decode what they receive to time deliveries, which spares the
+    /// load generator integrating editors² updates. Default: every editor is a replica.
+    #[arg(long, value_name = "K")]
+    replicas: Option<usize>,
     /// Connections opened at once.
     #[arg(long, default_value_t = 32)]
     connect_concurrency: usize,
@@ -117,6 +122,9 @@ fn secs(s: f64) -> Duration {
 
 impl Common {
     fn config(&self, editors: usize, duration: f64) -> Result<coedit::Config> {
+        if self.replicas == Some(0) {
+            anyhow::bail!("--replicas must be at least 1: the final-state checks need a replica");
+        }
         Ok(coedit::Config {
             target: ws::Target::parse(&self.url, self.cookie.clone())?,
             editors,
@@ -129,6 +137,7 @@ impl Common {
             connect_concurrency: self.connect_concurrency,
             server_pid: self.server_pid,
             server_http: self.server_http.clone(),
+            replicas: self.replicas,
         })
     }
 }

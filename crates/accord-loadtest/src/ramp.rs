@@ -35,6 +35,8 @@ pub struct RampReport {
     pub scenario: &'static str,
     pub url: String,
     pub rate_per_editor: f64,
+    /// Full replicas per step (`None`: every editor), as passed to co-edit.
+    pub replicas: Option<usize>,
     pub step_duration_s: f64,
     pub p95_limit_ms: f64,
     pub steps: Vec<StepResult>,
@@ -55,6 +57,7 @@ pub async fn run(base: &Config, plan: &Plan) -> Result<RampReport> {
         scenario: "ramp",
         url: base.target.url.clone(),
         rate_per_editor: base.rate,
+        replicas: base.replicas,
         step_duration_s: base.duration.as_secs_f64(),
         p95_limit_ms: plan.p95_limit_ms,
         steps: Vec::new(),
@@ -121,7 +124,7 @@ fn print_step(s: &StepResult) {
                 })
                 .unwrap_or_default();
             println!(
-                "  {:>4} editors: {:>6} sent, {:>9} delivered ({} lost), p50 {} p95 {} p99 {} max {} ms, clients equal {}, server equal {:?}; {}; loadgen {:.1} CPU s{}",
+                "  {:>4} editors: {:>6} sent, {:>9} delivered ({} lost), p50 {} p95 {} p99 {} max {} ms, clients equal {} ({} replicas), server equal {:?}; {}; loadgen {:.1} CPU s{}",
                 s.editors,
                 r.updates_sent,
                 r.deliveries,
@@ -131,6 +134,7 @@ fn print_step(s: &StepResult) {
                 fmt_ms(l.p99_ms, l.lost),
                 fmt_ms(l.max_ms, 0),
                 r.clients_equal,
+                r.replicas,
                 r.server_equal,
                 cpu,
                 r.loadgen_cpu_seconds,
@@ -143,8 +147,12 @@ fn print_step(s: &StepResult) {
 }
 
 pub fn print_human(r: &RampReport, plan: &Plan) {
+    let replicas = r
+        .replicas
+        .map(|k| format!("first {k} editors full replicas"))
+        .unwrap_or_else(|| "every editor a full replica".into());
     println!(
-        "ramp  {}  ({} upd/s/editor, {:.0} s per step, p95 limit {} ms)",
+        "ramp  {}  ({} upd/s/editor, {:.0} s per step, p95 limit {} ms, {replicas})",
         r.url, r.rate_per_editor, r.step_duration_s, plan.p95_limit_ms
     );
     match (r.last_within_limit, r.first_past_limit) {
