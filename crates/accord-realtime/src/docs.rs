@@ -1,16 +1,17 @@
 //! Live documents on this node: one actor task per open document, owning its
 //! [`DocRoom`], talking to the store and the bus.
 //!
-//! Each pass of the actor takes every command waiting (up to a bound),
-//! applies them to memory, persists the resulting updates in one
-//! transaction, and only then sends anything: replies, one merged update
-//! frame and one merged awareness frame to every connection, and one bus
-//! message to the other nodes. Under load a pass covers many edits, so the
-//! fan-out cost grows with passes × connections, not edits × connections.
+//! Each pass of the actor collects commands for a short flush window
+//! ([`FLUSH_WINDOW`], when anyone else is there to hear them), applies them
+//! to memory, persists this node's changes merged into one update, and only
+//! then sends anything: replies, one merged update frame and one merged
+//! awareness frame to every connection, and one bus message per kind to the
+//! other nodes. So the fan-out cost grows with windows × connections, not
+//! edits × connections, and the database sees one row per window.
 //! Whatever a client has seen is already durable.
 
 use crate::bus::{Bus, BusEvent, Continuity, Envelope, GapDetector};
-use crate::protocol::{self, Frame};
+use crate::protocol;
 use crate::room::{Access, ConnId, DocRoom};
 use crate::SyncError;
 use accord_store::Store;
@@ -26,6 +27,10 @@ use yrs::{ReadTxn, StateVector, Transact};
 
 /// Commands handled per pass; bounds the latency one pass can add.
 const MAX_BATCH: usize = 1024;
+/// How long a pass keeps collecting once its first command arrived. Short
+/// enough to go unnoticed while typing; long enough that at 50 editors typing
+/// five times a second a window holds several edits and cursor moves.
+pub const FLUSH_WINDOW: Duration = Duration::from_millis(10);
 /// Frames queued for one connection before it counts as too slow and is closed.
 const CONN_QUEUE: usize = 512;
 /// How long a document without connections stays in memory.
@@ -261,10 +266,12 @@ struct Worker {
 /// What one pass will send once its updates are durable.
 #[derive(Default)]
 struct Pass {
-    persist: Vec<Vec<u8>>,
     replies: Vec<(ConnId, Vec<u8>)>,
-    /// Updates to relay to local connections (local ones also go to the bus).
-    relay_updates: Vec<Vec<u8>>,
+    /// This node's changes: persisted (merged), relayed, published.
+    local_updates: Vec<Vec<u8>>,
+    /// Changes another node already persisted: relayed only.
+    remote_updates: Vec<Vec<u8>>,
+    /// Awareness payloads from this node's connections: relayed, published.
     local_awareness: Vec<Vec<u8>>,
     remote_awareness: Vec<Vec<u8>>,
 }
@@ -290,10 +297,21 @@ impl Worker {
                 }
             };
             let mut batch = vec![first];
+            // A lone connection has nobody to share a window with.
+            let deadline =
+                (self.conns.len() > 1).then(|| tokio::time::Instant::now() + FLUSH_WINDOW);
             while batch.len() < MAX_BATCH {
                 match rx.try_recv() {
                     Ok(c) => batch.push(c),
-                    Err(_) => break,
+                    Err(mpsc::error::TryRecvError::Empty) => {
+                        let Some(deadline) = deadline else { break };
+                        match tokio::time::timeout_at(deadline, rx.recv()).await {
+                            Ok(Some(c)) => batch.push(c),
+                            // Closed: handled by the next recv. Elapsed: the window is over.
+                            Ok(None) | Err(_) => break,
+                        }
+                    }
+                    Err(mpsc::error::TryRecvError::Disconnected) => break,
                 }
             }
             if !self.pass(batch).await {
@@ -331,29 +349,39 @@ impl Worker {
         for cmd in batch {
             self.handle(cmd, &mut p).await;
         }
-        if !p.persist.is_empty() {
-            let n = p.persist.len() as u64;
-            let updates: Vec<&[u8]> = p.persist.iter().map(Vec::as_slice).collect();
-            let now = unix_now();
-            if let Err(e) = self
-                .store
-                .append_document_updates(&self.doc_id, &updates, now)
-                .await
-            {
-                // Memory is now ahead of the truth: drop everyone, reload on next join.
-                tracing::error!(error = %e, "persisting document updates failed");
-                for out in self.conns.values() {
-                    let _ = out.try_send(Outgoing::Close(
-                        close::TRY_AGAIN,
-                        "the document could not be saved; reconnect".into(),
-                    ));
+        let local = if p.local_updates.is_empty() {
+            None
+        } else {
+            let persisted = match protocol::merge_updates(&p.local_updates) {
+                Ok(update) => self
+                    .store
+                    .append_document_updates(&self.doc_id, &[&update], unix_now())
+                    .await
+                    .map(|_| update)
+                    .map_err(HubError::from),
+                Err(e) => Err(HubError::Load(e)),
+            };
+            match persisted {
+                Ok(update) => Some(update),
+                Err(e) => {
+                    // Memory is now ahead of the truth: drop everyone (their
+                    // clients resend what they have on reconnect) and reload.
+                    tracing::error!(error = %e, "persisting document updates failed");
+                    for out in self.conns.values() {
+                        let _ = out.try_send(Outgoing::Close(
+                            close::TRY_AGAIN,
+                            "the document could not be saved; reconnect".into(),
+                        ));
+                    }
+                    return false;
                 }
-                return false;
             }
-            self.since_compaction += n;
+        };
+        if local.is_some() {
+            self.since_compaction += 1;
             self.maybe_compact();
         }
-        self.send(p).await;
+        self.send(p, local).await;
         !self.room.is_poisoned()
     }
 
@@ -367,19 +395,10 @@ impl Worker {
             }
             Cmd::Frame { conn, bytes } => match self.room.apply(conn, &bytes) {
                 Ok(applied) => {
-                    if let Some(update) = applied.persist {
-                        p.relay_updates.push(update.clone());
-                        p.persist.push(update);
-                    }
+                    p.local_updates.extend(applied.persist);
                     p.replies
                         .extend(applied.reply.into_iter().map(|f| (conn, f)));
-                    for frame in applied.broadcast {
-                        if let Ok([Frame::Awareness(raw, _)]) =
-                            protocol::decode_frame(&frame).as_deref()
-                        {
-                            p.local_awareness.push(raw.clone());
-                        }
-                    }
+                    p.local_awareness.extend(applied.awareness);
                 }
                 Err(e) => {
                     let code = match e {
@@ -403,11 +422,7 @@ impl Worker {
 
     fn drop_conn(&mut self, conn: ConnId, p: &mut Pass) {
         if self.conns.remove(&conn).is_some() {
-            if let Some(frame) = self.room.disconnect(conn) {
-                if let Ok([Frame::Awareness(raw, _)]) = protocol::decode_frame(&frame).as_deref() {
-                    p.local_awareness.push(raw.clone());
-                }
-            }
+            p.local_awareness.extend(self.room.disconnect(conn));
         }
     }
 
@@ -426,8 +441,8 @@ impl Worker {
         };
         match tag {
             TAG_UPDATE => match self.room.apply_remote_update(body) {
-                Ok(Some(_)) => p.relay_updates.push(body.to_vec()),
-                Ok(None) => {}
+                Ok(true) => p.remote_updates.push(body.to_vec()),
+                Ok(false) => {}
                 Err(e) => tracing::warn!(error = %e, "remote update refused"),
             },
             TAG_AWARENESS => match self.room.apply_remote_awareness(body) {
@@ -454,13 +469,15 @@ impl Worker {
             fresh.doc().transact().encode_state_as_update_v1(&sv)
         };
         match self.room.apply_remote_update(&missing) {
-            Ok(Some(_)) => p.relay_updates.push(missing),
-            Ok(None) => {}
+            Ok(true) => p.remote_updates.push(missing),
+            Ok(false) => {}
             Err(e) => tracing::warn!(error = %e, "resync update refused"),
         }
     }
 
-    async fn send(&mut self, p: Pass) {
+    /// Sends a durable pass: replies, then one update frame and one
+    /// awareness frame to every connection, then this node's part to the bus.
+    async fn send(&mut self, p: Pass, local_update: Option<Vec<u8>>) {
         let mut slow = Vec::new();
         for (conn, frame) in p.replies {
             if let Some(out) = self.conns.get(&conn) {
@@ -469,20 +486,23 @@ impl Worker {
                 }
             }
         }
-        let mut fanout: Vec<Bytes> = Vec::new();
-        if !p.relay_updates.is_empty() {
-            match protocol::merge_updates(&p.relay_updates) {
-                Ok(u) => fanout.push(Bytes::from(protocol::encode_update(&u))),
-                Err(e) => tracing::error!(error = %e, "merging updates failed"),
-            }
-        }
-        let mut awareness = p.local_awareness.clone();
-        awareness.extend(p.remote_awareness);
-        if !awareness.is_empty() {
-            if let Ok(a) = protocol::merge_awareness(&awareness) {
-                fanout.push(Bytes::from(protocol::encode_awareness(&a)));
-            }
-        }
+        let relay_update = with_remote(local_update.as_ref(), p.remote_updates, |all| {
+            protocol::merge_updates(all)
+        });
+        let local_awareness = (!p.local_awareness.is_empty())
+            .then(|| protocol::merge_awareness(&p.local_awareness))
+            .and_then(|r| {
+                r.map_err(|e| tracing::warn!(error = %e, "merging awareness failed"))
+                    .ok()
+            });
+        let relay_awareness = with_remote(local_awareness.as_ref(), p.remote_awareness, |all| {
+            protocol::merge_awareness(all)
+        });
+        let fanout: Vec<Bytes> = relay_update
+            .map(|u| Bytes::from(protocol::encode_update(&u)))
+            .into_iter()
+            .chain(relay_awareness.map(|a| Bytes::from(protocol::encode_awareness(&a))))
+            .collect();
         for frame in &fanout {
             for (conn, out) in &self.conns {
                 if out.try_send(Outgoing::Frame(frame.clone())).is_err() {
@@ -496,17 +516,12 @@ impl Worker {
                 let _ = self.room.disconnect(conn);
             }
         }
-        // Other nodes: this node's own persisted edits and presence.
-        let local_updates: Vec<Vec<u8>> = p.persist;
-        if !local_updates.is_empty() {
-            if let Ok(u) = protocol::merge_updates(&local_updates) {
-                self.publish(TAG_UPDATE, &u).await;
-            }
+        // Other nodes hear this node's own persisted edits and presence.
+        if let Some(u) = &local_update {
+            self.publish(TAG_UPDATE, u).await;
         }
-        if !p.local_awareness.is_empty() {
-            if let Ok(a) = protocol::merge_awareness(&p.local_awareness) {
-                self.publish(TAG_AWARENESS, &a).await;
-            }
+        if let Some(a) = &local_awareness {
+            self.publish(TAG_AWARENESS, a).await;
         }
     }
 
@@ -559,6 +574,21 @@ pub async fn compact(store: &Store, doc_id: &str) -> Result<(), HubError> {
         .await?;
     tracing::debug!(up_to, "document compacted");
     Ok(())
+}
+
+/// `local` and `remote` merged into one by `merge`; `local` alone costs nothing.
+fn with_remote(
+    local: Option<&Vec<u8>>,
+    mut remote: Vec<Vec<u8>>,
+    merge: impl Fn(&[Vec<u8>]) -> Result<Vec<u8>, SyncError>,
+) -> Option<Vec<u8>> {
+    if remote.is_empty() {
+        return local.cloned();
+    }
+    remote.extend(local.cloned());
+    merge(&remote)
+        .map_err(|e| tracing::error!(error = %e, "merging relayed changes failed"))
+        .ok()
 }
 
 fn unix_now() -> i64 {

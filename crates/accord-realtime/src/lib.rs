@@ -18,7 +18,7 @@ pub mod render;
 pub mod room;
 pub mod template;
 
-pub use protocol::{decode_frame, Coalescer, Frame, MAX_FRAME_BYTES};
+pub use protocol::{decode_frame, Frame, MAX_FRAME_BYTES};
 pub use room::{Access, Applied, ConnId, DocRoom};
 
 /// Why a frame was refused. The `Display` text is short enough to serve as a

@@ -240,55 +240,6 @@ pub fn merge_awareness(payloads: &[Vec<u8>]) -> Result<Vec<u8>, SyncError> {
     Ok(merged.encode_v1())
 }
 
-/// Collects outgoing frames during a short flush window and turns them into
-/// at most one update frame and one awareness frame, so fan-out cost grows
-/// with the number of windows rather than the number of edits.
-#[derive(Debug, Default)]
-pub struct Coalescer {
-    updates: Vec<Vec<u8>>,
-    awareness: Vec<Vec<u8>>,
-    other: Vec<Vec<u8>>,
-}
-
-impl Coalescer {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Queues an outgoing frame. Frames that are not sync updates or
-    /// awareness are kept and sent as they are.
-    pub fn push(&mut self, frame: Vec<u8>) {
-        match decode_frame(&frame).as_deref() {
-            Ok([Frame::Update(u)]) | Ok([Frame::SyncStep2(u)]) => self.updates.push(u.clone()),
-            Ok([Frame::Awareness(raw, _)]) => self.awareness.push(raw.clone()),
-            _ => self.other.push(frame),
-        }
-    }
-
-    /// Queues a bare v1 update (e.g. one received from another node).
-    pub fn push_update(&mut self, update: Vec<u8>) {
-        self.updates.push(update);
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.updates.is_empty() && self.awareness.is_empty() && self.other.is_empty()
-    }
-
-    /// The frames to send for everything queued since the last flush.
-    pub fn flush(&mut self) -> Result<Vec<Vec<u8>>, SyncError> {
-        let mut out = std::mem::take(&mut self.other);
-        let updates = std::mem::take(&mut self.updates);
-        let awareness = std::mem::take(&mut self.awareness);
-        if !updates.is_empty() {
-            out.push(encode_update(&merge_updates(&updates)?));
-        }
-        if !awareness.is_empty() {
-            out.push(encode_awareness(&merge_awareness(&awareness)?));
-        }
-        Ok(out)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -451,41 +402,33 @@ mod tests {
     }
 
     #[test]
-    fn coalescer_emits_one_update_and_one_awareness() {
+    fn a_window_of_edits_and_cursors_merges_into_one_update_and_one_awareness() {
         let a = Doc::new();
-        let mut c = Coalescer::new();
-        for i in 0..10 {
-            c.push(encode_update(&text_update(&a, &format!("{i}"))));
-        }
+        let updates: Vec<Vec<u8>> = (0..10).map(|i| text_update(&a, &format!("{i}"))).collect();
         let client = yrs::block::ClientID::new(1);
-        for clock in [3u32, 5, 4] {
-            let aw = AwarenessUpdate {
-                clients: HashMap::from([(
-                    client,
-                    yrs::sync::awareness::AwarenessUpdateEntry {
-                        clock,
-                        json: format!("{{\"c\":{clock}}}").into(),
-                    },
-                )]),
-            };
-            c.push(encode_awareness(&aw.encode_v1()));
-        }
-        let out = c.flush().unwrap();
-        assert_eq!(out.len(), 2);
-        assert!(c.is_empty());
+        let cursors: Vec<Vec<u8>> = [3u32, 5, 4]
+            .into_iter()
+            .map(|clock| {
+                AwarenessUpdate {
+                    clients: HashMap::from([(
+                        client,
+                        yrs::sync::awareness::AwarenessUpdateEntry {
+                            clock,
+                            json: format!("{{\"c\":{clock}}}").into(),
+                        },
+                    )]),
+                }
+                .encode_v1()
+            })
+            .collect();
         let b = Doc::new();
         let t = b.get_or_insert_text("t");
-        match decode_frame(&out[0]).unwrap().as_slice() {
-            [Frame::Update(u)] => b
-                .transact_mut()
-                .apply_update(Update::decode_v1(u).unwrap())
-                .unwrap(),
-            other => panic!("{other:?}"),
-        }
+        let merged = merge_updates(&updates).unwrap();
+        b.transact_mut()
+            .apply_update(Update::decode_v1(&merged).unwrap())
+            .unwrap();
         assert_eq!(t.get_string(&b.transact()), "0123456789");
-        match decode_frame(&out[1]).unwrap().as_slice() {
-            [Frame::Awareness(_, aw)] => assert_eq!(aw.clients[&client].clock, 5),
-            other => panic!("{other:?}"),
-        }
+        let aw = decode_awareness(&merge_awareness(&cursors).unwrap()).unwrap();
+        assert_eq!(aw.clients[&client].clock, 5, "the newest state wins");
     }
 }

@@ -2,8 +2,8 @@
 //!
 //! [`DocRoom`] does no I/O. The caller feeds it frames and carries out what
 //! it returns, in this order: persist [`Applied::persist`] (if any), and only
-//! once that is durable send [`Applied::reply`] to the sender and
-//! [`Applied::broadcast`] to every other connection. An update is applied to
+//! once that is durable send [`Applied::reply`] to the sender and the
+//! update and [`Applied::awareness`] to every other connection. An update is applied to
 //! memory first so that one which cannot be integrated is never written;
 //! if persisting then fails, the caller must drop the room and reload it
 //! from the store, since memory is ahead of the truth.
@@ -41,8 +41,21 @@ pub struct Applied {
     pub persist: Option<Vec<u8>>,
     /// Frames for the sender only.
     pub reply: Vec<Vec<u8>>,
-    /// Frames for every other connection of the room (and other nodes).
-    pub broadcast: Vec<Vec<u8>>,
+    /// Awareness payloads (not yet framed) for every other connection of the
+    /// room and other nodes; kept bare so a caller can merge them with others.
+    pub awareness: Vec<Vec<u8>>,
+}
+
+impl Applied {
+    /// What every other connection should receive, as frames: the update
+    /// (if any) first, then the awareness changes.
+    pub fn broadcast_frames(&self) -> Vec<Vec<u8>> {
+        self.persist
+            .iter()
+            .map(|u| protocol::encode_update(u))
+            .chain(self.awareness.iter().map(|a| protocol::encode_awareness(a)))
+            .collect()
+    }
 }
 
 #[derive(Debug)]
@@ -173,8 +186,8 @@ impl DocRoom {
         out
     }
 
-    /// Forgets a connection. Returns an awareness frame marking its clients
-    /// gone, to broadcast to the others (and other nodes).
+    /// Forgets a connection. Returns the awareness payload marking its
+    /// clients gone, to broadcast to the others (and other nodes).
     pub fn disconnect(&mut self, conn: ConnId) -> Option<Vec<u8>> {
         let gone = self.conns.remove(&conn)?;
         if gone.awareness_clients.is_empty() {
@@ -196,7 +209,7 @@ impl DocRoom {
         let payload = update.encode_v1();
         // Applying our own removal cannot fail: every entry is valid.
         let _ = self.awareness.apply_update(update);
-        Some(protocol::encode_awareness(&payload))
+        Some(payload)
     }
 
     /// Handles one frame from `conn`. On error nothing was changed (unless
@@ -277,7 +290,7 @@ impl DocRoom {
                     self.awareness
                         .apply_update(update)
                         .map_err(|e| SyncError::BadAwareness(e.to_string()))?;
-                    applied.broadcast.push(protocol::encode_awareness(&raw));
+                    applied.awareness.push(raw);
                 }
                 Frame::QueryAwareness => {
                     if let Some(frame) = self.awareness_frame() {
@@ -287,34 +300,27 @@ impl DocRoom {
             }
         }
         if !changes.is_empty() {
-            let update = protocol::merge_updates(&changes)?;
-            applied
-                .broadcast
-                .insert(0, protocol::encode_update(&update));
-            applied.persist = Some(update);
+            applied.persist = Some(protocol::merge_updates(&changes)?);
         }
         Ok(applied)
     }
 
     /// Applies an update that another node already persisted (received over
-    /// the bus or re-read from the store after a gap). Returns the frame to
-    /// relay to local connections if it changed anything.
-    pub fn apply_remote_update(&mut self, update: &[u8]) -> Result<Option<Vec<u8>>, SyncError> {
+    /// the bus or re-read from the store after a gap). Returns whether it
+    /// changed anything, i.e. whether local connections need it.
+    pub fn apply_remote_update(&mut self, update: &[u8]) -> Result<bool, SyncError> {
         if self.poisoned {
             return Err(SyncError::Poisoned);
         }
-        Ok(self
-            .integrate(update)?
-            .then(|| protocol::encode_update(update)))
+        self.integrate(update)
     }
 
-    /// Applies awareness relayed from another node; returns the frame to relay locally.
-    pub fn apply_remote_awareness(&mut self, payload: &[u8]) -> Result<Vec<u8>, SyncError> {
+    /// Applies awareness relayed from another node.
+    pub fn apply_remote_awareness(&mut self, payload: &[u8]) -> Result<(), SyncError> {
         let update = protocol::decode_awareness(payload)?;
         self.awareness
             .apply_update(update)
-            .map_err(|e| SyncError::BadAwareness(e.to_string()))?;
-        Ok(protocol::encode_awareness(payload))
+            .map_err(|e| SyncError::BadAwareness(e.to_string()))
     }
 
     /// Applies an update; true if it changed the document or left parts
@@ -439,11 +445,11 @@ mod tests {
             assert!(applied.persist.is_some());
             client_receive(doc, &applied.reply);
             let other = if id == A { &b } else { &a };
-            client_receive(other, &applied.broadcast);
+            client_receive(other, &applied.broadcast_frames());
         }
         let u = edit(&a, " more");
         let applied = room.apply(A, &encode_update(&u)).unwrap();
-        client_receive(&b, &applied.broadcast);
+        client_receive(&b, &applied.broadcast_frames());
         assert_eq!(text(&a), text(&b));
         assert_eq!(text(room.doc()), text(&a));
         assert!(text(&a).contains("from a;") && text(&a).contains("from b;"));
@@ -451,7 +457,7 @@ mod tests {
         // Resending a known update changes nothing, so there is nothing to persist.
         let again = room.apply(A, &encode_update(&u)).unwrap();
         assert_eq!(again.persist, None);
-        assert!(again.broadcast.is_empty());
+        assert!(again.broadcast_frames().is_empty());
     }
 
     #[test]
@@ -470,9 +476,9 @@ mod tests {
             .unwrap()
             .persist
             .unwrap();
-        assert!(r1.apply_remote_update(&p2).unwrap().is_some());
-        assert!(r2.apply_remote_update(&p1).unwrap().is_some());
-        assert!(r2.apply_remote_update(&p1).unwrap().is_none());
+        assert!(r1.apply_remote_update(&p2).unwrap());
+        assert!(r2.apply_remote_update(&p1).unwrap());
+        assert!(!r2.apply_remote_update(&p1).unwrap());
         assert_eq!(text(r1.doc()), text(r2.doc()));
         assert_eq!(r1.snapshot().len(), r2.snapshot().len());
     }
@@ -572,7 +578,7 @@ mod tests {
             .apply(A, &protocol::encode_awareness(&aw.encode_v1()))
             .unwrap();
         assert_eq!(applied.persist, None);
-        assert_eq!(applied.broadcast.len(), 1);
+        assert_eq!(applied.awareness.len(), 1);
         // A newcomer sees the presence at once.
         let greet = room.connect(B, Access::ReadWrite);
         assert!(greet.iter().any(|f| matches!(
@@ -580,7 +586,10 @@ mod tests {
             Frame::Awareness(_, ref u) if u.clients.contains_key(&client)
         )));
         let gone = room.disconnect(A).unwrap();
-        match decode_frame(&gone).unwrap().as_slice() {
+        match decode_frame(&protocol::encode_awareness(&gone))
+            .unwrap()
+            .as_slice()
+        {
             [Frame::Awareness(_, u)] => {
                 assert_eq!(&*u.clients[&client].json, "null");
                 assert_eq!(u.clients[&client].clock, 2);
@@ -611,7 +620,7 @@ mod tests {
         room.apply(A, &claim(1, "Ann")).unwrap();
         // y-websocket clients echo states they received: harmless, dropped.
         let echo = room.apply(B, &claim(1, "Ann")).unwrap();
-        assert!(echo.broadcast.is_empty());
+        assert!(echo.awareness.is_empty());
         assert!(matches!(
             room.apply(B, &claim(2, "Mallory")),
             Err(SyncError::BadAwareness(_))

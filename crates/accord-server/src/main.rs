@@ -8,6 +8,7 @@ mod config;
 mod demo;
 mod error;
 mod extract;
+mod memory;
 mod origin;
 mod passwords;
 mod rate_limit;
@@ -20,6 +21,7 @@ use config::{Cli, Command};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    memory::return_large_blocks_to_os();
     let cli = Cli::parse();
     telemetry::init(cli.json_logs);
     match cli.command {

@@ -24,6 +24,8 @@ use uuid::Uuid;
 const PING_EVERY: Duration = Duration::from_secs(20);
 /// A client silent for this long (no frame, no pong) is gone.
 const IDLE_LIMIT: Duration = Duration::from_secs(60);
+/// Frames written per flush at most, so a flood cannot starve the reader.
+const WRITE_BATCH: usize = 32;
 
 #[utoipa::path(get, path = "/api/v1/yjs/{id}", tag = "documents",
     params(("id" = Uuid, Path, description = "Document id (the y-websocket room name)")),
@@ -58,7 +60,7 @@ pub async fn upgrade(
     Ok(ws
         .max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
-        .read_buffer_size(16 * 1024)
+        .read_buffer_size(4 * 1024)
         .write_buffer_size(16 * 1024)
         .on_upgrade(move |socket| pump(socket, conn)))
 }
@@ -101,18 +103,36 @@ async fn pump(socket: WebSocket, mut conn: DocConnection) {
                     break;
                 }
             },
-            outgoing = conn.outgoing.recv() => match outgoing {
-                Some(Outgoing::Frame(frame)) => {
-                    if tx.send(Message::Binary(frame)).await.is_err() {
-                        break;
+            outgoing = conn.outgoing.recv() => {
+                // Whatever else is queued goes out in the same write.
+                let mut next = outgoing;
+                let mut written = 0;
+                let ended = loop {
+                    match next {
+                        Some(Outgoing::Frame(frame)) => {
+                            if tx.feed(Message::Binary(frame)).await.is_err() {
+                                break true;
+                            }
+                        }
+                        Some(Outgoing::Close(code, reason)) => {
+                            let _ = tx.send(close(code, reason)).await;
+                            break true;
+                        }
+                        None => break true,
                     }
-                }
-                Some(Outgoing::Close(code, reason)) => {
-                    let _ = tx.send(close(code, reason)).await;
+                    written += 1;
+                    if written == WRITE_BATCH {
+                        break false;
+                    }
+                    match conn.outgoing.try_recv() {
+                        Ok(o) => next = Some(o),
+                        Err(_) => break false,
+                    }
+                };
+                if ended || tx.flush().await.is_err() {
                     break;
                 }
-                None => break,
-            },
+            }
             _ = ping.tick() => {
                 if last_heard.elapsed() > IDLE_LIMIT {
                     let _ = tx.send(close(1001, "no heartbeat".into())).await;

@@ -1,0 +1,125 @@
+//! The document worker: edits arriving together are stored as one row and
+//! reach every other connection as one update frame, and nothing is lost.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use accord_domain::document::DocumentKind;
+use accord_domain::Theme;
+use accord_realtime::bus::Bus;
+use accord_realtime::docs::{DocConnection, DocHub, Outgoing};
+use accord_realtime::protocol::{encode_update, merge_updates};
+use accord_realtime::{decode_frame, Access, DocRoom, Frame};
+use accord_store::testing::fresh_store;
+use accord_store::{NewDocument, NewRoundtable, NewUser, Store};
+use std::time::Duration;
+use yrs::{Doc, GetString, ReadTxn, Text, Transact};
+
+fn id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+async fn document(s: &Store) -> String {
+    let user = s
+        .create_user(&NewUser {
+            id: id(),
+            email: format!("{}@example.org", id()),
+            display_name: "Ann".into(),
+            password_hash: "$argon2id$fake".into(),
+            created_at: 1,
+        })
+        .await
+        .unwrap()
+        .id;
+    let rt = s
+        .create_roundtable(&NewRoundtable {
+            id: id(),
+            title: "Upskilling".into(),
+            theme: Theme::GenderDiversity,
+            description: "".into(),
+            created_by: user.clone(),
+            created_at: 10,
+            organisation: "Org".into(),
+        })
+        .await
+        .unwrap()
+        .id;
+    s.create_document(
+        &NewDocument {
+            id: id(),
+            roundtable_id: rt,
+            title: "Programme".into(),
+            kind: DocumentKind::Notes,
+            created_by: user,
+            created_at: 20,
+        },
+        None,
+    )
+    .await
+    .unwrap()
+    .id
+}
+
+/// Frames the connection has been sent so far, waiting up to `quiet` for more.
+async fn received(conn: &mut DocConnection, quiet: Duration) -> Vec<Frame> {
+    let mut out = Vec::new();
+    while let Ok(Some(o)) = tokio::time::timeout(quiet, conn.outgoing.recv()).await {
+        match o {
+            Outgoing::Frame(bytes) => out.extend(decode_frame(&bytes).unwrap()),
+            Outgoing::Close(code, reason) => panic!("closed {code}: {reason}"),
+        }
+    }
+    out
+}
+
+fn edit(doc: &Doc, s: &str) -> Vec<u8> {
+    let text = doc.get_or_insert_text("t");
+    let mut txn = doc.transact_mut();
+    let before = txn.state_vector();
+    let len = text.len(&txn);
+    text.insert(&mut txn, len, s);
+    txn.encode_diff_v1(&before)
+}
+
+// One thread: every edit below is queued before the worker's next pass runs.
+#[tokio::test(flavor = "current_thread")]
+async fn edits_sent_together_are_one_row_and_one_frame() {
+    let store = fresh_store(false).await.unwrap().unwrap();
+    let doc_id = document(&store).await;
+    let hub = DocHub::new(store.clone(), Bus::in_process());
+    let a = hub.join(&doc_id, Access::ReadWrite).await.unwrap();
+    let b = hub.join(&doc_id, Access::ReadWrite).await.unwrap();
+    let mut watcher = hub.join(&doc_id, Access::ReadOnly).await.unwrap();
+    received(&mut watcher, Duration::from_millis(100)).await;
+
+    let (doc_a, doc_b) = (Doc::new(), Doc::new());
+    let mut sent = Vec::new();
+    for i in 0..20 {
+        for (conn, doc, who) in [(&a, &doc_a, "a"), (&b, &doc_b, "b")] {
+            let u = edit(doc, &format!("{who}{i} "));
+            assert!(conn.send(encode_update(&u)));
+            sent.push(u);
+        }
+    }
+
+    let updates: Vec<Vec<u8>> = received(&mut watcher, Duration::from_millis(300))
+        .await
+        .into_iter()
+        .filter_map(|f| match f {
+            Frame::Update(u) => Some(u),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(updates.len(), 1, "40 edits relayed as one merged frame");
+
+    let log = store.load_document(&doc_id).await.unwrap();
+    assert_eq!(log.updates.len(), 1, "40 edits stored as one row");
+    let stored = DocRoom::load(None, log.updates.iter().map(|u| u.data.as_slice())).unwrap();
+    let expected = DocRoom::load(None, [merge_updates(&sent).unwrap()]).unwrap();
+    let text = |d: &Doc| d.get_or_insert_text("t").get_string(&d.transact());
+    assert_eq!(text(stored.doc()), text(expected.doc()));
+    let relayed = DocRoom::load(None, &updates).unwrap();
+    assert_eq!(text(relayed.doc()), text(expected.doc()));
+    for i in 0..20 {
+        assert!(text(stored.doc()).contains(&format!("a{i} ")));
+        assert!(text(stored.doc()).contains(&format!("b{i} ")));
+    }
+}
