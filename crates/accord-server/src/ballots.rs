@@ -1,12 +1,22 @@
-//! Group commit for ballots: every ballot waiting when the writer is free is
-//! stored in one transaction, so a burst of thousands of votes costs a few
-//! disk syncs a second instead of one per vote. At low load a batch is one
-//! ballot and nothing waits.
+//! The vote path's shortcuts. Group commit: every ballot waiting when the
+//! writer is free is stored in one transaction, so a burst of thousands of
+//! votes costs a few disk syncs a second instead of one per vote (at low
+//! load a batch is one ballot and nothing waits). And open polls are read
+//! once a second, not once per vote.
 
-use accord_domain::polls::{BallotInput, Poll};
-use accord_store::{CastOutcome, CastRefusal, Store, Voter};
+use accord_domain::polls::{BallotInput, Poll, PollStatus};
+use accord_store::{CastOutcome, CastRefusal, Store, StoreError, Voter};
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
+
+/// How long an open poll read from the store serves later votes. A poll's
+/// question and options never change, and the write re-checks that the
+/// poll is still open, so a poll closed meanwhile refuses the ballot anyway.
+const OPEN_POLL_TTL: Duration = Duration::from_secs(1);
+/// Cached polls at most; a conference has a handful open at a time.
+const OPEN_POLL_CAP: usize = 1024;
 
 /// Ballots stored per transaction at most.
 const MAX_BATCH: usize = 1000;
@@ -23,13 +33,50 @@ struct Job {
 #[derive(Clone)]
 pub struct BallotWriter {
     jobs: mpsc::Sender<Job>,
+    store: Store,
+    open_polls: Arc<Mutex<HashMap<String, (Instant, Poll)>>>,
 }
 
 impl BallotWriter {
     pub fn new(store: Store) -> BallotWriter {
         let (jobs, rx) = mpsc::channel(16 * 1024);
-        tokio::spawn(write(store, rx));
-        BallotWriter { jobs }
+        tokio::spawn(write(store.clone(), rx));
+        BallotWriter {
+            jobs,
+            store,
+            open_polls: Arc::default(),
+        }
+    }
+
+    /// The poll a vote is for: from the cache while it is open, else from
+    /// the store (a draft or closed poll is never cached, so opening one
+    /// is seen at once).
+    pub async fn poll(&self, id: &str) -> Result<Option<Poll>, StoreError> {
+        let now = Instant::now();
+        {
+            let cache = self.open_polls.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((read, poll)) = cache.get(id) {
+                if now.duration_since(*read) < OPEN_POLL_TTL {
+                    return Ok(Some(poll.clone()));
+                }
+            }
+        }
+        let poll = self.store.poll(id).await?;
+        let mut cache = self.open_polls.lock().unwrap_or_else(|p| p.into_inner());
+        match &poll {
+            Some(p) if p.status == PollStatus::Open => {
+                if cache.len() >= OPEN_POLL_CAP {
+                    cache.retain(|_, (read, _)| now.duration_since(*read) < OPEN_POLL_TTL);
+                }
+                if cache.len() < OPEN_POLL_CAP {
+                    cache.insert(id.to_owned(), (now, p.clone()));
+                }
+            }
+            _ => {
+                cache.remove(id);
+            }
+        }
+        Ok(poll)
     }
 
     /// Stores a non-secret ballot with the next batch; returns its outcome

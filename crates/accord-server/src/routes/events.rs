@@ -6,6 +6,7 @@
 
 use super::polls::{cast, poll_out, viewer_of};
 use super::questions::question_json;
+use super::socket_writes::{write_queued, Wire};
 use crate::app::AppState;
 use crate::audience::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -143,17 +144,13 @@ async fn run(socket: WebSocket, state: AppState, caller: Caller) {
                 }
                 if failed { break; }
             }
-            out = out_rx.recv() => match out {
-                Some(LiveOut::Text(bytes)) => {
-                    let Ok(text) = Utf8Bytes::try_from(bytes) else { continue };
-                    if tx.send(Message::Text(text)).await.is_err() { break; }
-                }
-                Some(LiveOut::Close(reason)) => {
-                    let _ = tx.send(Message::Close(Some(CloseFrame { code: 1008, reason: reason.into() }))).await;
-                    break;
-                }
-                None => break,
-            },
+            out = out_rx.recv() => {
+                let more = write_queued(&mut tx, out, &mut out_rx, |o| match o {
+                    LiveOut::Text(bytes) => Utf8Bytes::try_from(bytes).map_or(Wire::Skip, |t| Wire::Send(Message::Text(t))),
+                    LiveOut::Close(reason) => Wire::Last(Message::Close(Some(CloseFrame { code: 1008, reason: reason.into() }))),
+                }).await;
+                if !more { break; }
+            }
             _ = ping.tick() => {
                 if last_heard.elapsed() > IDLE_LIMIT {
                     let _ = tx.send(Message::Close(Some(CloseFrame { code: 1001, reason: "no heartbeat".into() }))).await;

@@ -9,6 +9,7 @@ pub mod live;
 pub mod polls;
 pub mod questions;
 pub mod roundtables;
+mod socket_writes;
 pub mod yjs;
 
 use crate::app::AppState;

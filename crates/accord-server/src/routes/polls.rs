@@ -50,11 +50,17 @@ pub async fn visible_poll(
         .poll(id)
         .await?
         .ok_or_else(ApiError::not_found)?;
+    let viewer = poll_viewer(state, &poll, caller).await?;
+    Ok((poll, viewer))
+}
+
+/// How `caller` may watch `poll`; 404 when not at all.
+async fn poll_viewer(state: &AppState, poll: &Poll, caller: &Caller) -> ApiResult<Viewer> {
     let viewer = viewer_of(state, &poll.roundtable_id, caller).await?;
     if viewer.is_audience() && !poll.audience {
         return Err(ApiError::not_found());
     }
-    Ok((poll, viewer))
+    Ok(viewer)
 }
 
 /// How `caller` may watch roundtable `rt`; 404 when not at all.
@@ -85,7 +91,12 @@ pub async fn cast(
     poll_id: &str,
     input: &BallotInput,
 ) -> ApiResult<()> {
-    let (poll, viewer) = visible_poll(state, poll_id, caller).await?;
+    let poll = state
+        .ballots
+        .poll(poll_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let viewer = poll_viewer(state, &poll, caller).await?;
     if let Viewer::Participant { role, side, .. } = &viewer {
         if !accord_domain::allowed(Action::Vote, *role, *side) {
             return Err(ApiError::forbidden("Observers do not vote."));

@@ -6,6 +6,7 @@
 //! (`accord_realtime::docs`), with heartbeats.
 
 use super::documents::{can_edit, document_for};
+use super::socket_writes::{write_queued, Wire};
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiPath, CurrentUser};
@@ -24,8 +25,6 @@ use uuid::Uuid;
 const PING_EVERY: Duration = Duration::from_secs(20);
 /// A client silent for this long (no frame, no pong) is gone.
 const IDLE_LIMIT: Duration = Duration::from_secs(60);
-/// Frames written per flush at most, so a flood cannot starve the reader.
-const WRITE_BATCH: usize = 32;
 
 #[utoipa::path(get, path = "/api/v1/yjs/{id}", tag = "documents",
     params(("id" = Uuid, Path, description = "Document id (the y-websocket room name)")),
@@ -104,32 +103,12 @@ async fn pump(socket: WebSocket, mut conn: DocConnection) {
                 }
             },
             outgoing = conn.outgoing.recv() => {
-                // Whatever else is queued goes out in the same write.
-                let mut next = outgoing;
-                let mut written = 0;
-                let ended = loop {
-                    match next {
-                        Some(Outgoing::Frame(frame)) => {
-                            if tx.feed(Message::Binary(frame)).await.is_err() {
-                                break true;
-                            }
-                        }
-                        Some(Outgoing::Close(code, reason)) => {
-                            let _ = tx.send(close(code, reason)).await;
-                            break true;
-                        }
-                        None => break true,
-                    }
-                    written += 1;
-                    if written == WRITE_BATCH {
-                        break false;
-                    }
-                    match conn.outgoing.try_recv() {
-                        Ok(o) => next = Some(o),
-                        Err(_) => break false,
-                    }
-                };
-                if ended || tx.flush().await.is_err() {
+                let more = write_queued(&mut tx, outgoing, &mut conn.outgoing, |o| match o {
+                    Outgoing::Frame(frame) => Wire::Send(Message::Binary(frame)),
+                    Outgoing::Close(code, reason) => Wire::Last(close(code, reason)),
+                })
+                .await;
+                if !more {
                     break;
                 }
             }

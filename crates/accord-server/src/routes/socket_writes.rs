@@ -1,0 +1,50 @@
+//! Writing queued messages to a WebSocket, shared by both sockets.
+
+use axum::extract::ws::{Message, WebSocket};
+use futures_util::stream::SplitSink;
+use futures_util::SinkExt;
+use tokio::sync::mpsc;
+
+/// Messages written per flush at most, so a flood cannot starve the reader.
+const WRITE_BATCH: usize = 32;
+
+/// What a queued item becomes on the wire.
+pub enum Wire {
+    Send(Message),
+    /// Nothing to send for this one.
+    Skip,
+    /// Send this (a close frame) and end the socket.
+    Last(Message),
+}
+
+/// Writes `first` and whatever else is already queued in one flush: under
+/// load a client gets one write (one syscall) for several messages.
+/// Returns false when the socket is done: closed, failed or its queue ended.
+pub async fn write_queued<T>(
+    tx: &mut SplitSink<WebSocket, Message>,
+    first: Option<T>,
+    queue: &mut mpsc::Receiver<T>,
+    wire: impl Fn(T) -> Wire,
+) -> bool {
+    let mut next = first;
+    for _ in 0..WRITE_BATCH {
+        let Some(item) = next else { return false };
+        match wire(item) {
+            Wire::Send(m) => {
+                if tx.feed(m).await.is_err() {
+                    return false;
+                }
+            }
+            Wire::Skip => {}
+            Wire::Last(m) => {
+                let _ = tx.send(m).await;
+                return false;
+            }
+        }
+        match queue.try_recv() {
+            Ok(item) => next = Some(item),
+            Err(_) => break,
+        }
+    }
+    tx.flush().await.is_ok()
+}
