@@ -4,7 +4,7 @@
 //! Votes only mark a poll dirty. A ticker recomputes each dirty poll's tally
 //! from the store at most every [`TALLY_EVERY`], serialises it once per
 //! audience kind and hands the same bytes to every subscriber, so a burst of
-//! N votes costs N inserts plus ≤ 10 tally pushes a second, not N × viewers.
+//! N votes costs N inserts plus ≤ 7 tally pushes a second, not N × viewers.
 //! Other nodes hear "poll X changed" (sequence-numbered) and recompute from
 //! the store themselves: the database is the truth, the bus only a nudge.
 
@@ -22,8 +22,12 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-/// Tally pushes per poll are at most one per this interval.
-pub const TALLY_EVERY: Duration = Duration::from_millis(100);
+/// Tally pushes per poll are at most one per this interval. Every push is
+/// one write per screen, which on 10,000 phones is most of the server's
+/// work: at 100 ms the pushes alone saturated a 2-core machine and
+/// acknowledgements queued behind them; at 150 ms a vote still reaches
+/// every screen within 250 ms (BENCHMARKS.md, poll-burst).
+pub const TALLY_EVERY: Duration = Duration::from_millis(150);
 /// Presence pushes per room are at most one per this interval.
 const PRESENCE_EVERY: Duration = Duration::from_millis(500);
 /// Each node re-announces its presence this often; older announcements expire.
@@ -31,6 +35,8 @@ const PRESENCE_HEARTBEAT: Duration = Duration::from_secs(10);
 const PRESENCE_EXPIRY: Duration = Duration::from_secs(35);
 /// Messages queued for one subscriber before it counts as too slow.
 pub const SUBSCRIBER_QUEUE: usize = 256;
+/// Subscribers handed a tally between two yields (tokio's local run queue holds 256).
+const FAN_OUT_CHUNK: usize = 256;
 
 /// Who is watching a room.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -319,6 +325,11 @@ fn fan_out(room: &mut Room, want: impl Fn(&Viewer) -> Option<Bytes>) {
             }
         }
     }
+    drop_slow(room, slow);
+}
+
+/// Closes subscribers whose queue is full.
+fn drop_slow(room: &mut Room, slow: Vec<u64>) {
     for id in slow {
         if let Some(s) = room.subs.remove(&id) {
             let _ = s.out.try_send(LiveOut::Close("client too slow".into()));
@@ -457,17 +468,43 @@ async fn push_tally(inner: &Inner, rt: &str, poll_id: &str) {
     let full = bytes(&tally_message(rt, &t, false));
     let public = bytes(&tally_message(rt, &t, true));
     let visible_to_all = results_visible(poll.results, poll.status, false);
-    let mut rooms = lock(&inner.rooms);
-    if let Some(room) = rooms.get_mut(rt) {
-        fan_out(room, |v| {
-            if v.is_audience() {
-                (poll.audience && visible_to_all).then(|| public.clone())
-            } else if visible_to_all || v.is_facilitator() {
-                Some(full.clone())
-            } else {
-                None
+    let targets: Vec<(u64, mpsc::Sender<LiveOut>, Bytes)> = {
+        let rooms = lock(&inner.rooms);
+        let Some(room) = rooms.get(rt) else { return };
+        room.subs
+            .iter()
+            .filter_map(|(id, s)| {
+                let bytes = if s.viewer.is_audience() {
+                    (poll.audience && visible_to_all).then(|| public.clone())
+                } else if visible_to_all || s.viewer.is_facilitator() {
+                    Some(full.clone())
+                } else {
+                    None
+                }?;
+                Some((*id, s.out.clone(), bytes))
+            })
+            .collect()
+    };
+    // A conference room wakes thousands of socket tasks per push. Waking
+    // them a chunk at a time, yielding in between, lets the sockets with a
+    // vote to read or acknowledge take their turn instead of queueing
+    // behind the whole room.
+    let mut slow = Vec::new();
+    for chunk in targets.chunks(FAN_OUT_CHUNK) {
+        for (id, out, bytes) in chunk {
+            if out.try_send(LiveOut::Text(bytes.clone())).is_err() {
+                slow.push(*id);
             }
-        });
+        }
+        if targets.len() > FAN_OUT_CHUNK {
+            tokio::task::yield_now().await;
+        }
+    }
+    if !slow.is_empty() {
+        let mut rooms = lock(&inner.rooms);
+        if let Some(room) = rooms.get_mut(rt) {
+            drop_slow(room, slow);
+        }
     }
 }
 

@@ -17,7 +17,6 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgr
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use futures_util::{SinkExt, StreamExt};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -63,11 +62,13 @@ pub async fn upgrade(
         &headers,
         state.public_url.as_ref().map(|p| p.origin.as_str()),
     )?;
-    // Small buffers: a conference room holds thousands of these sockets.
+    // Small buffers: a conference room holds thousands of these sockets, and
+    // tungstenite zeroes the read buffer on every read attempt. Client
+    // messages are a few hundred bytes; a longer one still fits (it grows).
     Ok(ws
         .max_message_size(MAX_MESSAGE)
         .max_frame_size(MAX_MESSAGE)
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(1024)
         .write_buffer_size(4 * 1024)
         .on_upgrade(move |socket| run(socket, state, caller)))
 }
@@ -98,27 +99,28 @@ fn vote_error_code(e: &ApiError) -> &'static str {
     }
 }
 
-async fn run(socket: WebSocket, state: AppState, caller: Caller) {
-    let (mut tx, mut rx) = socket.split();
+async fn run(mut socket: WebSocket, state: AppState, caller: Caller) {
     let (out_tx, mut out_rx) = mpsc::channel::<LiveOut>(SUBSCRIBER_QUEUE);
     let mut subs: HashMap<String, u64> = HashMap::new();
-    let mut ping = tokio::time::interval(PING_EVERY);
-    ping.tick().await;
+    // One unsplit socket and one timer: this loop runs once per message for
+    // every phone in the room, so each poll it saves counts.
+    let ping = tokio::time::sleep(PING_EVERY);
+    tokio::pin!(ping);
     let mut last_heard = Instant::now();
     loop {
         tokio::select! {
-            incoming = rx.next() => {
+            incoming = socket.recv() => {
                 let text = match incoming {
                     Some(Ok(Message::Text(t))) => t,
                     Some(Ok(Message::Binary(_))) => {
-                        let _ = tx.send(Message::Close(Some(CloseFrame { code: 1003, reason: "JSON text frames only".into() }))).await;
+                        let _ = socket.send(Message::Close(Some(CloseFrame { code: 1003, reason: "JSON text frames only".into() }))).await;
                         break;
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => { last_heard = Instant::now(); continue; }
                     Some(Ok(Message::Close(_))) | None => break,
                     Some(Err(e)) => {
                         let code = if e.to_string().contains("too long") || e.to_string().contains("size") { 1009 } else { 1002 };
-                        let _ = tx.send(Message::Close(Some(CloseFrame { code, reason: "message too big or malformed".into() }))).await;
+                        let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: "message too big or malformed".into() }))).await;
                         break;
                     }
                 };
@@ -140,23 +142,24 @@ async fn run(socket: WebSocket, state: AppState, caller: Caller) {
                 };
                 let mut failed = false;
                 for m in reply {
-                    if tx.send(m).await.is_err() { failed = true; break; }
+                    if socket.send(m).await.is_err() { failed = true; break; }
                 }
                 if failed { break; }
             }
             out = out_rx.recv() => {
-                let more = write_queued(&mut tx, out, &mut out_rx, |o| match o {
+                let more = write_queued(&mut socket, out, &mut out_rx, |o| match o {
                     LiveOut::Text(bytes) => Utf8Bytes::try_from(bytes).map_or(Wire::Skip, |t| Wire::Send(Message::Text(t))),
                     LiveOut::Close(reason) => Wire::Last(Message::Close(Some(CloseFrame { code: 1008, reason: reason.into() }))),
                 }).await;
                 if !more { break; }
             }
-            _ = ping.tick() => {
+            () = &mut ping => {
                 if last_heard.elapsed() > IDLE_LIMIT {
-                    let _ = tx.send(Message::Close(Some(CloseFrame { code: 1001, reason: "no heartbeat".into() }))).await;
+                    let _ = socket.send(Message::Close(Some(CloseFrame { code: 1001, reason: "no heartbeat".into() }))).await;
                     break;
                 }
-                if tx.send(Message::Ping(Default::default())).await.is_err() { break; }
+                if socket.send(Message::Ping(Default::default())).await.is_err() { break; }
+                ping.as_mut().reset(Instant::now() + PING_EVERY);
             }
         }
     }

@@ -1,8 +1,7 @@
 //! Writing queued messages to a WebSocket, shared by both sockets.
 
-use axum::extract::ws::{Message, WebSocket};
-use futures_util::stream::SplitSink;
-use futures_util::SinkExt;
+use axum::extract::ws::Message;
+use futures_util::{Sink, SinkExt};
 use tokio::sync::mpsc;
 
 /// Messages written per flush at most, so a flood cannot starve the reader.
@@ -20,8 +19,8 @@ pub enum Wire {
 /// Writes `first` and whatever else is already queued in one flush: under
 /// load a client gets one write (one syscall) for several messages.
 /// Returns false when the socket is done: closed, failed or its queue ended.
-pub async fn write_queued<T>(
-    tx: &mut SplitSink<WebSocket, Message>,
+pub async fn write_queued<T, S: Sink<Message> + Unpin>(
+    tx: &mut S,
     first: Option<T>,
     queue: &mut mpsc::Receiver<T>,
     wire: impl Fn(T) -> Wire,
