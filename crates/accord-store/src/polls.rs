@@ -305,6 +305,54 @@ fn side_column(voter: &Voter) -> &'static str {
     }
 }
 
+/// Ballots per multi-row statement: 5 parameters each stays far below
+/// SQLite's 32,766 and PostgreSQL's 65,535 parameters.
+const BALLOTS_PER_STATEMENT: usize = 500;
+
+/// `INSERT … SELECT … FROM (VALUES …)` for `rows` ballots of one voter
+/// kind: $1 poll id, $2 time, then per row (voter key, voter id, choices,
+/// rating, text). The joins are [`eligible_from`]'s, so only eligible voters
+/// of an open poll are written; RETURNING says which were.
+fn batch_upsert_sql(audience: bool, rows: usize, backend: BackendKind) -> String {
+    let values: Vec<String> = (0..rows)
+        .map(|r| {
+            let b = 3 + r * 5;
+            format!("(${}, ${}, ${}, ${}, ${})", b, b + 1, b + 2, b + 3, b + 4)
+        })
+        .collect();
+    let (voter_columns, joins) = if audience {
+        (
+            "NULL, a.id, NULL",
+            "JOIN polls pl ON pl.id = $1 AND pl.status = 'open' AND pl.audience = TRUE \
+             JOIN live_sessions ls ON ls.roundtable_id = pl.roundtable_id AND ls.ended_at IS NULL \
+             JOIN audience_members a ON a.live_session_id = ls.id AND a.id = v.column2",
+        )
+    } else {
+        (
+            "p.user_id, NULL, p.side",
+            "JOIN polls pl ON pl.id = $1 AND pl.status = 'open' \
+             JOIN participants p ON p.roundtable_id = pl.roundtable_id AND p.user_id = v.column2",
+        )
+    };
+    // See eligible_from: the share lock makes a close wait for this write.
+    let lock = match backend {
+        BackendKind::Postgres => " FOR SHARE OF pl",
+        BackendKind::Sqlite => "",
+    };
+    // `WHERE TRUE` settles SQLite's parse of `… ON CONFLICT` after a join.
+    format!(
+        "INSERT INTO ballots (poll_id, voter_key, user_id, audience_member_id, side, \
+         choices, rating, text, cast_at, updated_at) \
+         SELECT pl.id, v.column1, {voter_columns}, v.column3, v.column4, v.column5, $2, $2 \
+         FROM (VALUES {}) AS v {joins} WHERE TRUE{lock} \
+         ON CONFLICT (poll_id, voter_key) DO UPDATE SET choices = excluded.choices, \
+         rating = excluded.rating, text = excluded.text, updated_at = excluded.updated_at, \
+         revision = ballots.revision + 1 \
+         RETURNING voter_key, revision",
+        values.join(", ")
+    )
+}
+
 impl Store {
     /// Creates a poll in draft with its options, in one transaction.
     #[tracing::instrument(skip_all)]
@@ -653,41 +701,61 @@ impl Store {
                 Err(e) => planned.push(Err(CastRefusal::Invalid(e))),
             }
         }
-        let mut written: Vec<Option<Option<i64>>> = vec![None; ballots.len()];
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            for (i, ((voter, _), plan)) in ballots.iter().zip(&planned).enumerate() {
-                let Ok((choices, rating, text)) = plan else { continue };
-                let (voter_id, user_id, audience_id) = match voter {
-                    Voter::User(id) => (id, Some(id), None),
-                    Voter::Audience(id) => (id, None, Some(id)),
-                };
-                let upsert = format!(
-                    "INSERT INTO ballots (poll_id, voter_key, user_id, audience_member_id, side, \
-                     choices, rating, text, cast_at, updated_at) \
-                     SELECT pl.id, $2, $4, $5, {}, $6, $7, $8, $9, $9 {} \
-                     ON CONFLICT (poll_id, voter_key) DO UPDATE SET choices = excluded.choices, \
-                     rating = excluded.rating, text = excluded.text, updated_at = excluded.updated_at, \
-                     revision = ballots.revision + 1 \
-                     RETURNING revision",
-                    side_column(voter),
-                    eligible_from(voter, self.kind(), "$3")
-                );
-                let revision: Option<(i64,)> = sqlx::query_as(&upsert)
-                    .bind(&poll.id)
-                    .bind(voter.key())
-                    .bind(voter_id)
-                    .bind(user_id)
-                    .bind(audience_id)
-                    .bind(choices)
-                    .bind(*rating)
-                    .bind(text)
-                    .bind(now)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                written[i] = Some(revision.map(|(r,)| r));
+        // One multi-row upsert per voter kind, so a batch is a handful of
+        // statements, not one round trip to the database per ballot. A voter
+        // twice in one batch goes in a later statement, since one upsert
+        // may not touch a row twice.
+        let mut statements: std::collections::BTreeMap<(bool, usize), Vec<usize>> =
+            std::collections::BTreeMap::new();
+        let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        for (i, ((voter, _), plan)) in ballots.iter().zip(&planned).enumerate() {
+            if plan.is_ok() {
+                let round = seen.entry(voter.key()).or_insert(0);
+                let audience = matches!(voter, Voter::Audience(_));
+                statements.entry((audience, *round)).or_default().push(i);
+                *round += 1;
             }
-            tx.commit().await?;
+        }
+        let mut written: Vec<Option<Option<i64>>> = vec![None; ballots.len()];
+        // The usual conference batch is one statement, atomic by itself:
+        // skipping BEGIN and COMMIT saves two trips to SQLite's writer thread.
+        let single = statements.len() == 1
+            && statements
+                .values()
+                .all(|v| v.len() <= BALLOTS_PER_STATEMENT);
+        on_pool!(self, pool => {
+            let mut tx = if single { None } else { Some(pool.begin().await?) };
+            for ((audience, _), indices) in &statements {
+                for chunk in indices.chunks(BALLOTS_PER_STATEMENT) {
+                    let sql = batch_upsert_sql(*audience, chunk.len(), self.kind());
+                    let mut q = sqlx::query_as::<_, (String, i64)>(&sql).bind(&poll.id).bind(now);
+                    for &i in chunk {
+                        let (voter, _) = &ballots[i];
+                        let Ok((choices, rating, text)) = &planned[i] else { continue };
+                        let voter_id = match voter {
+                            Voter::User(id) | Voter::Audience(id) => id,
+                        };
+                        q = q
+                            .bind(voter.key())
+                            .bind(voter_id)
+                            .bind(choices)
+                            .bind(*rating)
+                            .bind(text);
+                    }
+                    let rows = match &mut tx {
+                        Some(tx) => q.fetch_all(&mut **tx).await?,
+                        None => q.fetch_all(pool).await?,
+                    };
+                    let revisions: std::collections::HashMap<String, i64> =
+                        rows.into_iter().collect();
+                    for &i in chunk {
+                        written[i] = Some(revisions.get(&ballots[i].0.key()).copied());
+                    }
+                }
+            }
+            if let Some(tx) = tx {
+                tx.commit().await?;
+            }
         });
         let mut out = Vec::with_capacity(ballots.len());
         for (i, plan) in planned.into_iter().enumerate() {

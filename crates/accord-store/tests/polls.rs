@@ -41,6 +41,7 @@ on_both_backends!(
     every_kind_round_trips_and_tallies,
     live_sessions_and_audience,
     batched_ballots_commit_together_with_their_own_outcomes,
+    a_conference_batch_mixes_audience_and_participants,
 );
 
 /// A fresh store and its URL (some tests look at the raw tables).
@@ -932,4 +933,79 @@ async fn batched_ballots_commit_together_with_their_own_outcomes(s: Store, _url:
         .cast_open_ballots(&secret, &[(u, choose(&secret, &[0]))], 42)
         .await
         .is_err());
+}
+
+async fn a_conference_batch_mixes_audience_and_participants(s: Store, _url: String) {
+    let (rt, fac) = roundtable(&s).await;
+    let p = open_maturity(&s, &rt, &fac, false).await; // an audience poll
+    let e = Voter::User(member(&s, &rt, &fac, Side::Employer).await);
+    let session = s
+        .create_live_session(&NewLiveSession {
+            id: id(),
+            roundtable_id: rt.clone(),
+            join_code: format!("C{}", &id()[..8]),
+            created_by: fac.clone(),
+            created_at: 30,
+        })
+        .await
+        .unwrap();
+    // More than one statement's worth of audience ballots.
+    let mut guests = Vec::new();
+    for i in 0..520 {
+        let guest = s
+            .create_audience_member(&NewAudienceMember {
+                id: id(),
+                live_session_id: session.id.clone(),
+                token_hash: id(),
+                display_name: None,
+                created_at: 31 + i,
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        guests.push(Voter::Audience(guest.id));
+    }
+    // Someone from another roundtable's session is not eligible here.
+    let (other_rt, other_fac) = roundtable(&s).await;
+    let other_session = s
+        .create_live_session(&NewLiveSession {
+            id: id(),
+            roundtable_id: other_rt,
+            join_code: format!("D{}", &id()[..8]),
+            created_by: other_fac,
+            created_at: 30,
+        })
+        .await
+        .unwrap();
+    let stranger = s
+        .create_audience_member(&NewAudienceMember {
+            id: id(),
+            live_session_id: other_session.id,
+            token_hash: id(),
+            display_name: None,
+            created_at: 32,
+        })
+        .await
+        .unwrap()
+        .unwrap();
+
+    let mut batch: Vec<(Voter, BallotInput)> = guests
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.clone(), choose(&p, &[i % 5])))
+        .collect();
+    batch.push((e.clone(), choose(&p, &[4])));
+    batch.push((Voter::Audience(stranger.id), choose(&p, &[0])));
+    // The first guest changes their mind within the same batch.
+    batch.push((guests[0].clone(), choose(&p, &[3])));
+    let out = s.cast_open_ballots(&p, &batch, 40).await.unwrap();
+    assert!(out[..520].iter().all(|o| *o == Ok(CastOutcome::Cast)));
+    assert_eq!(out[520], Ok(CastOutcome::Cast));
+    assert_eq!(out[521], Err(CastRefusal::NotEligible));
+    assert_eq!(out[522], Ok(CastOutcome::Changed));
+    assert_eq!(s.count_ballots(&p.id).await.unwrap(), 521);
+    let t = tally(&p, &s.ballots_for_tally(&p).await.unwrap());
+    // 520 guests over options 0..5 (104 each), guest 0 moved from 0 to 3, plus the employer on 4.
+    let counts: Vec<u32> = t.options.iter().map(|o| o.count).collect();
+    assert_eq!(counts, vec![103, 104, 104, 105, 105]);
 }
