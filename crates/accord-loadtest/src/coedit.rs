@@ -28,7 +28,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use accord_realtime::protocol::{
-    decode_frame, encode_awareness, encode_sync_step1, encode_sync_step2, encode_update, Frame,
+    decode_frame_up_to, encode_awareness, encode_sync_step1, encode_sync_step2, encode_update,
+    Frame,
 };
 use anyhow::{anyhow, bail, Context, Result};
 use futures_util::{SinkExt, StreamExt};
@@ -50,6 +51,10 @@ use yrs::{
 use crate::procstat::{self, Proc, RssSampler, ServerCost};
 use crate::stats::{fmt_ms, Histogram, LatencySummary};
 use crate::ws::{self, Target, Ws};
+
+/// Frames from the server may be longer than the 1 MiB it accepts: the first
+/// sync step 2 of a long-edited document carries its whole state.
+const SERVER_FRAME_LIMIT: usize = 64 * 1024 * 1024;
 
 /// The fragment y-prosemirror (TipTap) binds to.
 pub const FRAGMENT: &str = "default";
@@ -396,7 +401,7 @@ impl Editor {
         };
         let received = Instant::now();
         self.out.bytes_received += data.len() as u64;
-        let frames = match decode_frame(&data) {
+        let frames = match decode_frame_up_to(&data, SERVER_FRAME_LIMIT) {
             Ok(f) => f,
             Err(e) => {
                 self.out.decode_errors += 1;
@@ -924,7 +929,7 @@ async fn fetch_server_state(target: &Target) -> Result<ServerState> {
             .await?
             .context("server sent no sync step 2")?;
         let Message::Binary(data) = msg else { continue };
-        let frames = decode_frame(&data).map_err(|e| anyhow!("{e}"))?;
+        let frames = decode_frame_up_to(&data, SERVER_FRAME_LIMIT).map_err(|e| anyhow!("{e}"))?;
         let step2 = frames.into_iter().find_map(|f| match f {
             Frame::SyncStep2(u) => Some(u),
             _ => None,

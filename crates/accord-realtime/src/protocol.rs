@@ -63,16 +63,23 @@ fn guarded<T>(what: &str, decode: impl FnOnce() -> Result<T, SyncError>) -> Resu
         .unwrap_or_else(|_| Err(SyncError::Malformed(format!("{what} does not decode"))))
 }
 
-/// Decodes a whole frame, validating every payload, or refuses it.
+/// Decodes a whole frame from a client, validating every payload, or
+/// refuses it (also when it is over [`MAX_FRAME_BYTES`]).
 pub fn decode_frame(frame: &[u8]) -> Result<Vec<Frame>, SyncError> {
-    guarded("frame", || decode_frame_unguarded(frame))
+    decode_frame_up_to(frame, MAX_FRAME_BYTES)
 }
 
-fn decode_frame_unguarded(frame: &[u8]) -> Result<Vec<Frame>, SyncError> {
-    if frame.len() > MAX_FRAME_BYTES {
+/// [`decode_frame`] with another size limit: what the server sends, e.g.
+/// the whole state of a large document, may be longer than what it accepts.
+pub fn decode_frame_up_to(frame: &[u8], limit: usize) -> Result<Vec<Frame>, SyncError> {
+    guarded("frame", || decode_frame_unguarded(frame, limit))
+}
+
+fn decode_frame_unguarded(frame: &[u8], limit: usize) -> Result<Vec<Frame>, SyncError> {
+    if frame.len() > limit {
         return Err(SyncError::TooLarge {
             size: frame.len(),
-            limit: MAX_FRAME_BYTES,
+            limit,
         });
     }
     if frame.is_empty() {
