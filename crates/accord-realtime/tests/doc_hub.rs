@@ -2,61 +2,13 @@
 //! reach every other connection as one update frame, and nothing is lost.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use accord_domain::document::DocumentKind;
-use accord_domain::Theme;
 use accord_realtime::bus::Bus;
 use accord_realtime::docs::{DocConnection, DocHub, Outgoing};
 use accord_realtime::protocol::{encode_update, merge_updates};
 use accord_realtime::{decode_frame, Access, DocRoom, Frame};
-use accord_store::testing::fresh_store;
-use accord_store::{NewDocument, NewRoundtable, NewUser, Store};
+use accord_store::testing::{fresh_store, seed_document};
 use std::time::Duration;
 use yrs::{Doc, GetString, ReadTxn, Text, Transact};
-
-fn id() -> String {
-    uuid::Uuid::new_v4().to_string()
-}
-
-async fn document(s: &Store) -> String {
-    let user = s
-        .create_user(&NewUser {
-            id: id(),
-            email: format!("{}@example.org", id()),
-            display_name: "Ann".into(),
-            password_hash: "$argon2id$fake".into(),
-            created_at: 1,
-        })
-        .await
-        .unwrap()
-        .id;
-    let rt = s
-        .create_roundtable(&NewRoundtable {
-            id: id(),
-            title: "Upskilling".into(),
-            theme: Theme::GenderDiversity,
-            description: "".into(),
-            created_by: user.clone(),
-            created_at: 10,
-            organisation: "Org".into(),
-        })
-        .await
-        .unwrap()
-        .id;
-    s.create_document(
-        &NewDocument {
-            id: id(),
-            roundtable_id: rt,
-            title: "Programme".into(),
-            kind: DocumentKind::Notes,
-            created_by: user,
-            created_at: 20,
-        },
-        None,
-    )
-    .await
-    .unwrap()
-    .id
-}
 
 /// Frames the connection has been sent so far, waiting up to `quiet` for more.
 async fn received(conn: &mut DocConnection, quiet: Duration) -> Vec<Frame> {
@@ -83,7 +35,7 @@ fn edit(doc: &Doc, s: &str) -> Vec<u8> {
 #[tokio::test(flavor = "current_thread")]
 async fn edits_sent_together_are_one_row_and_one_frame() {
     let store = fresh_store(false).await.unwrap().unwrap();
-    let doc_id = document(&store).await;
+    let (_, doc_id) = seed_document(&store, None).await.unwrap();
     let hub = DocHub::new(store.clone(), Bus::in_process());
     let a = hub.join(&doc_id, Access::ReadWrite).await.unwrap();
     let b = hub.join(&doc_id, Access::ReadWrite).await.unwrap();

@@ -1,6 +1,8 @@
 //! Throw-away databases for tests: a fresh SQLite file or PostgreSQL database each time.
 
-use crate::{Store, StoreError};
+use crate::{NewDocument, NewRoundtable, NewUser, Store, StoreError};
+use accord_domain::document::DocumentKind;
+use accord_domain::Theme;
 
 /// Where tests find PostgreSQL; overridable with `ACCORD_TEST_POSTGRES_URL`.
 pub fn postgres_base_url() -> String {
@@ -78,4 +80,50 @@ impl Store {
         .map(|_| ()))?;
         Ok(())
     }
+}
+
+/// A user, a roundtable and a `Programme` document with an optional
+/// initial update: what document tests start from. Returns (roundtable id,
+/// document id).
+pub async fn seed_document(
+    s: &Store,
+    initial: Option<&[u8]>,
+) -> Result<(String, String), StoreError> {
+    let id = || uuid::Uuid::new_v4().to_string();
+    let user = s
+        .create_user(&NewUser {
+            id: id(),
+            email: format!("{}@example.org", id()),
+            display_name: "Ann".into(),
+            password_hash: "$argon2id$fake".into(),
+            created_at: 1,
+        })
+        .await?
+        .id;
+    let rt = s
+        .create_roundtable(&NewRoundtable {
+            id: id(),
+            title: "Upskilling".into(),
+            theme: Theme::GenderDiversity,
+            description: "".into(),
+            created_by: user.clone(),
+            created_at: 10,
+            organisation: "Org".into(),
+        })
+        .await?
+        .id;
+    let doc = s
+        .create_document(
+            &NewDocument {
+                id: id(),
+                roundtable_id: rt.clone(),
+                title: "Programme".into(),
+                kind: DocumentKind::Programme,
+                created_by: user,
+                created_at: 20,
+            },
+            initial,
+        )
+        .await?;
+    Ok((rt, doc.id))
 }

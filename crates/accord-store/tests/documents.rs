@@ -4,9 +4,8 @@
 use std::collections::BTreeSet;
 
 use accord_domain::document::DocumentKind;
-use accord_domain::Theme;
-use accord_store::testing::fresh_store;
-use accord_store::{DocumentLog, NewDocument, NewRoundtable, NewUser, Store, StoreError};
+use accord_store::testing::{fresh_store, seed_document};
+use accord_store::{DocumentLog, Store, StoreError};
 
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
@@ -35,47 +34,8 @@ fn id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-/// A user, a roundtable and a document of `kind` with an optional initial update.
 async fn setup(s: &Store, initial: Option<&[u8]>) -> (String, String) {
-    let user = s
-        .create_user(&NewUser {
-            id: id(),
-            email: format!("{}@example.org", id()),
-            display_name: "Ann".into(),
-            password_hash: "$argon2id$fake".into(),
-            created_at: 1,
-        })
-        .await
-        .expect("user")
-        .id;
-    let rt = s
-        .create_roundtable(&NewRoundtable {
-            id: id(),
-            title: "Upskilling".into(),
-            theme: Theme::GenderDiversity,
-            description: "".into(),
-            created_by: user.clone(),
-            created_at: 10,
-            organisation: "Org".into(),
-        })
-        .await
-        .expect("roundtable")
-        .id;
-    let doc = s
-        .create_document(
-            &NewDocument {
-                id: id(),
-                roundtable_id: rt.clone(),
-                title: "Programme".into(),
-                kind: DocumentKind::Programme,
-                created_by: user,
-                created_at: 20,
-            },
-            initial,
-        )
-        .await
-        .expect("document");
-    (rt, doc.id)
+    seed_document(s, initial).await.expect("seed document")
 }
 
 /// The update payloads a log stands for; snapshots in these tests are the

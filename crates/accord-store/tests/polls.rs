@@ -10,8 +10,8 @@ use accord_domain::polls::{
 use accord_domain::{Role, Side, Theme};
 use accord_store::testing::{fresh_postgres_url, fresh_sqlite_url};
 use accord_store::{
-    CastOutcome, CastRefusal, NewAudienceMember, NewInvitation, NewLiveSession, NewPoll,
-    NewRoundtable, NewUser, StatusRefusal, Store, StoreError, Voter,
+    CastOutcome, CastRefusal, LiveSession, NewAudienceMember, NewInvitation, NewLiveSession,
+    NewPoll, NewRoundtable, NewUser, StatusRefusal, Store, StoreError, Voter,
 };
 
 macro_rules! on_both_backends {
@@ -556,28 +556,8 @@ async fn who_may_vote(s: Store, _url: String) {
         Err(CastRefusal::NotEligible)
     );
 
-    let session = s
-        .create_live_session(&NewLiveSession {
-            id: id(),
-            roundtable_id: rt.clone(),
-            join_code: format!("C{}", &id()[..8]),
-            created_by: fac.clone(),
-            created_at: 30,
-        })
-        .await
-        .unwrap();
-    let guest = s
-        .create_audience_member(&NewAudienceMember {
-            id: id(),
-            live_session_id: session.id.clone(),
-            token_hash: id(),
-            display_name: None,
-            created_at: 31,
-        })
-        .await
-        .unwrap()
-        .unwrap();
-    let audience = Voter::Audience(guest.id.clone());
+    let session = live_session(&s, &rt, &fac).await;
+    let audience = guest(&s, &session).await;
     assert_eq!(
         s.cast_ballot(&p, &audience, &choose(&p, &[1]), 32)
             .await
@@ -939,55 +919,15 @@ async fn a_conference_batch_mixes_audience_and_participants(s: Store, _url: Stri
     let (rt, fac) = roundtable(&s).await;
     let p = open_maturity(&s, &rt, &fac, false).await; // an audience poll
     let e = Voter::User(member(&s, &rt, &fac, Side::Employer).await);
-    let session = s
-        .create_live_session(&NewLiveSession {
-            id: id(),
-            roundtable_id: rt.clone(),
-            join_code: format!("C{}", &id()[..8]),
-            created_by: fac.clone(),
-            created_at: 30,
-        })
-        .await
-        .unwrap();
+    let session = live_session(&s, &rt, &fac).await;
     // More than one statement's worth of audience ballots.
     let mut guests = Vec::new();
-    for i in 0..520 {
-        let guest = s
-            .create_audience_member(&NewAudienceMember {
-                id: id(),
-                live_session_id: session.id.clone(),
-                token_hash: id(),
-                display_name: None,
-                created_at: 31 + i,
-            })
-            .await
-            .unwrap()
-            .unwrap();
-        guests.push(Voter::Audience(guest.id));
+    for _ in 0..520 {
+        guests.push(guest(&s, &session).await);
     }
     // Someone from another roundtable's session is not eligible here.
     let (other_rt, other_fac) = roundtable(&s).await;
-    let other_session = s
-        .create_live_session(&NewLiveSession {
-            id: id(),
-            roundtable_id: other_rt,
-            join_code: format!("D{}", &id()[..8]),
-            created_by: other_fac,
-            created_at: 30,
-        })
-        .await
-        .unwrap();
-    let stranger = s
-        .create_audience_member(&NewAudienceMember {
-            id: id(),
-            live_session_id: other_session.id,
-            token_hash: id(),
-            display_name: None,
-            created_at: 32,
-        })
-        .await
-        .unwrap()
-        .unwrap();
+    let stranger = guest(&s, &live_session(&s, &other_rt, &other_fac).await).await;
 
     let mut batch: Vec<(Voter, BallotInput)> = guests
         .iter()
@@ -995,7 +935,7 @@ async fn a_conference_batch_mixes_audience_and_participants(s: Store, _url: Stri
         .map(|(i, g)| (g.clone(), choose(&p, &[i % 5])))
         .collect();
     batch.push((e.clone(), choose(&p, &[4])));
-    batch.push((Voter::Audience(stranger.id), choose(&p, &[0])));
+    batch.push((stranger, choose(&p, &[0])));
     // The first guest changes their mind within the same batch.
     batch.push((guests[0].clone(), choose(&p, &[3])));
     let out = s.cast_open_ballots(&p, &batch, 40).await.unwrap();
@@ -1008,4 +948,33 @@ async fn a_conference_batch_mixes_audience_and_participants(s: Store, _url: Stri
     // 520 guests over options 0..5 (104 each), guest 0 moved from 0 to 3, plus the employer on 4.
     let counts: Vec<u32> = t.options.iter().map(|o| o.count).collect();
     assert_eq!(counts, vec![103, 104, 104, 105, 105]);
+}
+
+/// A live session of `rt` with a unique join code.
+async fn live_session(s: &Store, rt: &str, fac: &str) -> LiveSession {
+    s.create_live_session(&NewLiveSession {
+        id: id(),
+        roundtable_id: rt.to_owned(),
+        join_code: format!("C{}", &id()[..8]),
+        created_by: fac.to_owned(),
+        created_at: 30,
+    })
+    .await
+    .unwrap()
+}
+
+/// An attendee who joined `session`, as a voter.
+async fn guest(s: &Store, session: &LiveSession) -> Voter {
+    let member = s
+        .create_audience_member(&NewAudienceMember {
+            id: id(),
+            live_session_id: session.id.clone(),
+            token_hash: id(),
+            display_name: None,
+            created_at: 31,
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    Voter::Audience(member.id)
 }
