@@ -65,6 +65,8 @@ pub enum HubError {
     Store(#[from] accord_store::StoreError),
     #[error("stored document does not load: {0}")]
     Load(#[from] SyncError),
+    #[error("a pass's updates do not merge: {0}")]
+    Merge(SyncError),
     #[error("document worker is gone")]
     Gone,
 }
@@ -360,7 +362,7 @@ impl Worker {
                     .await
                     .map(|_| update)
                     .map_err(HubError::from),
-                Err(e) => Err(HubError::Load(e)),
+                Err(e) => Err(HubError::Merge(e)),
             };
             match persisted {
                 Ok(update) => Some(update),
