@@ -16,6 +16,7 @@ use crate::room::{Access, ConnId, DocRoom};
 use crate::SyncError;
 use accord_store::Store;
 use bytes::Bytes;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -489,18 +490,21 @@ impl Worker {
                 }
             }
         }
-        let relay_update = with_remote(local_update.as_ref(), p.remote_updates, |all| {
-            protocol::merge_updates(all)
-        });
-        let local_awareness = (!p.local_awareness.is_empty())
-            .then(|| protocol::merge_awareness(&p.local_awareness))
-            .and_then(|r| {
-                r.map_err(|e| tracing::warn!(error = %e, "merging awareness failed"))
-                    .ok()
-            });
-        let relay_awareness = with_remote(local_awareness.as_ref(), p.remote_awareness, |all| {
-            protocol::merge_awareness(all)
-        });
+        let relay_update = with_remote(
+            local_update.as_deref(),
+            p.remote_updates,
+            protocol::merge_updates,
+        );
+        let local_awareness = if p.local_awareness.is_empty() {
+            None
+        } else {
+            logged(protocol::merge_awareness(&p.local_awareness))
+        };
+        let relay_awareness = with_remote(
+            local_awareness.as_deref(),
+            p.remote_awareness,
+            protocol::merge_awareness,
+        );
         let fanout: Vec<Bytes> = relay_update
             .map(|u| Bytes::from(protocol::encode_update(&u)))
             .into_iter()
@@ -579,17 +583,27 @@ pub async fn compact(store: &Store, doc_id: &str) -> Result<(), HubError> {
     Ok(())
 }
 
-/// `local` and `remote` merged into one by `merge`; `local` alone costs nothing.
+/// [`protocol::merge_updates`] or [`protocol::merge_awareness`].
+type Merge = fn(&[Vec<u8>]) -> Result<Vec<u8>, SyncError>;
+
+/// `local` and `remote` merged into one by `merge`; `local` alone is
+/// borrowed as it is.
 fn with_remote(
-    local: Option<&Vec<u8>>,
+    local: Option<&[u8]>,
     mut remote: Vec<Vec<u8>>,
-    merge: impl Fn(&[Vec<u8>]) -> Result<Vec<u8>, SyncError>,
-) -> Option<Vec<u8>> {
+    merge: Merge,
+) -> Option<Cow<'_, [u8]>> {
     if remote.is_empty() {
-        return local.cloned();
+        return local.map(Cow::Borrowed);
     }
-    remote.extend(local.cloned());
-    merge(&remote)
+    remote.extend(local.map(<[u8]>::to_vec));
+    logged(merge(&remote)).map(Cow::Owned)
+}
+
+/// A merge that failed is logged and its frame skipped: the next pass or a
+/// reconnect's sync brings the clients up to date.
+fn logged(merged: Result<Vec<u8>, SyncError>) -> Option<Vec<u8>> {
+    merged
         .map_err(|e| tracing::error!(error = %e, "merging relayed changes failed"))
         .ok()
 }

@@ -21,6 +21,7 @@ use accord_domain::polls::{
     PollSpec, PollStatus, TransitionError,
 };
 use accord_domain::Side;
+use std::collections::{BTreeMap, HashMap};
 
 /// Who casts a ballot: a roundtable participant or a conference audience member.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -305,6 +306,15 @@ fn side_column(voter: &Voter) -> &'static str {
     }
 }
 
+/// One ballot of a batch, as bound into a multi-row upsert.
+struct BatchRow<'a> {
+    /// Its place in the batch, for its outcome.
+    index: usize,
+    key: String,
+    voter_id: &'a str,
+    ballot: &'a (Option<String>, Option<i64>, Option<String>),
+}
+
 /// Ballots per multi-row statement: 5 parameters each stays far below
 /// SQLite's 32,766 and PostgreSQL's 65,535 parameters.
 const BALLOTS_PER_STATEMENT: usize = 500;
@@ -463,8 +473,7 @@ impl Store {
         .bind(roundtable_id)
         .fetch_all(pool)
         .await)?;
-        let mut by_poll: std::collections::HashMap<String, Vec<PollOption>> =
-            std::collections::HashMap::new();
+        let mut by_poll: HashMap<String, Vec<PollOption>> = HashMap::new();
         for r in option_rows {
             let (poll_id, o) = option(r)?;
             by_poll.entry(poll_id).or_default().push(o);
@@ -705,16 +714,26 @@ impl Store {
         // statements, not one round trip to the database per ballot. A voter
         // twice in one batch goes in a later statement, since one upsert
         // may not touch a row twice.
-        let mut statements: std::collections::BTreeMap<(bool, usize), Vec<usize>> =
-            std::collections::BTreeMap::new();
-        let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-        for (i, ((voter, _), plan)) in ballots.iter().zip(&planned).enumerate() {
-            if plan.is_ok() {
-                let round = seen.entry(voter.key()).or_insert(0);
-                let audience = matches!(voter, Voter::Audience(_));
-                statements.entry((audience, *round)).or_default().push(i);
-                *round += 1;
-            }
+        let mut statements: BTreeMap<(bool, usize), Vec<BatchRow<'_>>> = BTreeMap::new();
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for (index, ((voter, _), plan)) in ballots.iter().zip(&planned).enumerate() {
+            let Ok(ballot) = plan else { continue };
+            let key = voter.key();
+            let round = seen.entry(key.clone()).or_insert(0);
+            let (audience, voter_id) = match voter {
+                Voter::User(id) => (false, id.as_str()),
+                Voter::Audience(id) => (true, id.as_str()),
+            };
+            statements
+                .entry((audience, *round))
+                .or_default()
+                .push(BatchRow {
+                    index,
+                    key,
+                    voter_id,
+                    ballot,
+                });
+            *round += 1;
         }
         let mut written: Vec<Option<Option<i64>>> = vec![None; ballots.len()];
         // The usual conference batch is one statement, atomic by itself:
@@ -725,31 +744,26 @@ impl Store {
                 .all(|v| v.len() <= BALLOTS_PER_STATEMENT);
         on_pool!(self, pool => {
             let mut tx = if single { None } else { Some(pool.begin().await?) };
-            for ((audience, _), indices) in &statements {
-                for chunk in indices.chunks(BALLOTS_PER_STATEMENT) {
+            for ((audience, _), rows) in &statements {
+                for chunk in rows.chunks(BALLOTS_PER_STATEMENT) {
                     let sql = batch_upsert_sql(*audience, chunk.len(), self.kind());
                     let mut q = sqlx::query_as::<_, (String, i64)>(&sql).bind(&poll.id).bind(now);
-                    for &i in chunk {
-                        let (voter, _) = &ballots[i];
-                        let Ok((choices, rating, text)) = &planned[i] else { continue };
-                        let voter_id = match voter {
-                            Voter::User(id) | Voter::Audience(id) => id,
-                        };
+                    for row in chunk {
+                        let (choices, rating, text) = row.ballot;
                         q = q
-                            .bind(voter.key())
-                            .bind(voter_id)
+                            .bind(&row.key)
+                            .bind(row.voter_id)
                             .bind(choices)
                             .bind(*rating)
                             .bind(text);
                     }
-                    let rows = match &mut tx {
+                    let returned = match &mut tx {
                         Some(tx) => q.fetch_all(&mut **tx).await?,
                         None => q.fetch_all(pool).await?,
                     };
-                    let revisions: std::collections::HashMap<String, i64> =
-                        rows.into_iter().collect();
-                    for &i in chunk {
-                        written[i] = Some(revisions.get(&ballots[i].0.key()).copied());
+                    let revisions: HashMap<String, i64> = returned.into_iter().collect();
+                    for row in chunk {
+                        written[row.index] = Some(revisions.get(&row.key).copied());
                     }
                 }
             }

@@ -17,7 +17,6 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
 use tokio::time::Instant;
 use uuid::Uuid;
@@ -64,10 +63,10 @@ pub async fn upgrade(
         .on_upgrade(move |socket| pump(socket, conn)))
 }
 
-async fn pump(socket: WebSocket, mut conn: DocConnection) {
-    let (mut tx, mut rx) = socket.split();
-    let mut ping = tokio::time::interval(PING_EVERY);
-    ping.tick().await;
+async fn pump(mut socket: WebSocket, mut conn: DocConnection) {
+    // Unsplit, with one timer, as the event socket (events.rs).
+    let ping = tokio::time::sleep(PING_EVERY);
+    tokio::pin!(ping);
     let mut last_heard = Instant::now();
     let close = |code: u16, reason: String| {
         Message::Close(Some(CloseFrame {
@@ -77,16 +76,16 @@ async fn pump(socket: WebSocket, mut conn: DocConnection) {
     };
     loop {
         tokio::select! {
-            incoming = rx.next() => match incoming {
+            incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Binary(bytes))) => {
                     last_heard = Instant::now();
                     if !conn.send(bytes.to_vec()) {
-                        let _ = tx.send(close(close::TRY_AGAIN, "document unavailable".into())).await;
+                        let _ = socket.send(close(close::TRY_AGAIN, "document unavailable".into())).await;
                         break;
                     }
                 }
                 Some(Ok(Message::Text(_))) => {
-                    let _ = tx.send(close(close::INVALID, "binary y-websocket frames only".into())).await;
+                    let _ = socket.send(close(close::INVALID, "binary y-websocket frames only".into())).await;
                     break;
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => last_heard = Instant::now(),
@@ -98,12 +97,12 @@ async fn pump(socket: WebSocket, mut conn: DocConnection) {
                     } else {
                         close::INVALID
                     };
-                    let _ = tx.send(close(code, truncate(reason))).await;
+                    let _ = socket.send(close(code, truncate(reason))).await;
                     break;
                 }
             },
             outgoing = conn.outgoing.recv() => {
-                let more = write_queued(&mut tx, outgoing, &mut conn.outgoing, |o| match o {
+                let more = write_queued(&mut socket, outgoing, &mut conn.outgoing, |o| match o {
                     Outgoing::Frame(frame) => Wire::Send(Message::Binary(frame)),
                     Outgoing::Close(code, reason) => Wire::Last(close(code, reason)),
                 })
@@ -112,14 +111,15 @@ async fn pump(socket: WebSocket, mut conn: DocConnection) {
                     break;
                 }
             }
-            _ = ping.tick() => {
+            () = &mut ping => {
                 if last_heard.elapsed() > IDLE_LIMIT {
-                    let _ = tx.send(close(1001, "no heartbeat".into())).await;
+                    let _ = socket.send(close(1001, "no heartbeat".into())).await;
                     break;
                 }
-                if tx.send(Message::Ping(Default::default())).await.is_err() {
+                if socket.send(Message::Ping(Default::default())).await.is_err() {
                     break;
                 }
+                ping.as_mut().reset(Instant::now() + PING_EVERY);
             }
         }
     }
