@@ -15,7 +15,7 @@ on_both_backends!(
     seen_edits_survive_kill_9,
 );
 
-async fn new_doc(app: &TestApp, c: &Client, rt: &str, kind: &str) -> String {
+pub(crate) async fn new_doc(app: &TestApp, c: &Client, rt: &str, kind: &str) -> String {
     let res = app
         .post(
             c,
@@ -27,7 +27,7 @@ async fn new_doc(app: &TestApp, c: &Client, rt: &str, kind: &str) -> String {
     body(res).await["id"].as_str().unwrap().to_owned()
 }
 
-async fn markdown(app: &TestApp, c: &Client, doc: &str) -> String {
+pub(crate) async fn markdown(app: &TestApp, c: &Client, doc: &str) -> String {
     let res = app
         .get(c, &format!("/api/v1/documents/{doc}/markdown"))
         .await;

@@ -60,6 +60,25 @@ impl Events {
         self.until(|v| v["type"] == t).await
     }
 
+    /// The close frame's code and reason, reading past other messages, within `secs`.
+    pub async fn closed_within(&mut self, secs: u64) -> (u16, String) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+        loop {
+            match tokio::time::timeout_at(deadline, self.ws.next())
+                .await
+                .expect("timed out waiting for the close")
+            {
+                Some(Ok(Message::Close(f))) => {
+                    return f.map_or((1005, String::new()), |f| {
+                        (u16::from(f.code), f.reason.to_string())
+                    })
+                }
+                Some(Ok(_)) => continue,
+                _ => return (1006, String::new()),
+            }
+        }
+    }
+
     /// The close frame's code, reading past other messages.
     pub async fn close_code(&mut self) -> u16 {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);

@@ -8,5 +8,6 @@ mod errors;
 mod events;
 mod helpers;
 mod polls;
+mod rights;
 mod roundtables;
 mod yclient;

@@ -12,7 +12,7 @@ on_both_backends!(
     bad_socket_input_gets_clear_errors,
 );
 
-async fn poll(app: &TestApp, c: &Client, rt: &str, body_json: Value) -> Value {
+pub(crate) async fn poll(app: &TestApp, c: &Client, rt: &str, body_json: Value) -> Value {
     let res = app
         .post(c, &format!("/api/v1/roundtables/{rt}/polls"), body_json)
         .await;
@@ -20,7 +20,7 @@ async fn poll(app: &TestApp, c: &Client, rt: &str, body_json: Value) -> Value {
     body(res).await
 }
 
-async fn open(app: &TestApp, c: &Client, poll_id: &str) {
+pub(crate) async fn open(app: &TestApp, c: &Client, poll_id: &str) {
     let res = app
         .post(c, &format!("/api/v1/polls/{poll_id}/open"), json!({}))
         .await;
@@ -227,7 +227,7 @@ async fn participants_vote_and_see_the_split_by_side(b: Backend) {
     );
 }
 
-async fn join(app: &TestApp, code: &str) -> (Client, String) {
+pub(crate) async fn join(app: &TestApp, code: &str) -> (Client, String) {
     let c = app.client();
     let res = app
         .post(

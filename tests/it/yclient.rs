@@ -13,12 +13,25 @@ use tokio_tungstenite::tungstenite::Message;
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, ReadTxn, Transact, Update, WriteTxn, XmlElementPrelim, XmlFragment, XmlTextPrelim};
 
+/// y-protocols' auth message type.
+const MSG_AUTH: u8 = 2;
+
+/// The reason of `[2, 0 (permission denied), varstring]`; reasons are short,
+/// so their length fits one varint byte.
+fn permission_denied_reason(frame: &[u8]) -> String {
+    assert_eq!(frame.get(1), Some(&0), "permission denied");
+    let len = usize::from(frame[2]);
+    String::from_utf8(frame[3..3 + len].to_vec()).expect("utf-8 reason")
+}
+
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 pub struct YClient {
     pub doc: Doc,
     ws: Ws,
+    /// The reason of the last y-protocols "permission denied" message.
+    pub denied: Option<String>,
 }
 
 /// How a connection ended, as the server said.
@@ -52,6 +65,7 @@ pub async fn connect(
         Ok((ws, _)) => Ok(YClient {
             doc: Doc::new(),
             ws,
+            denied: None,
         }),
         Err(tokio_tungstenite::tungstenite::Error::Http(res)) => Err(res.status().as_u16()),
         Err(e) => panic!("connect failed: {e}"),
@@ -114,6 +128,10 @@ impl YClient {
                 .await
                 .expect("timed out waiting for the server");
             match msg {
+                Some(Ok(Message::Binary(b))) if b.first() == Some(&MSG_AUTH) => {
+                    self.denied = Some(permission_denied_reason(&b));
+                    return Ok(Vec::new());
+                }
                 Some(Ok(Message::Binary(b))) => {
                     return Ok(decode_frame(&b).expect("server frame decodes"))
                 }
@@ -170,6 +188,21 @@ impl YClient {
                 self.handle(f).await;
             }
         }
+    }
+
+    /// Applies incoming frames until the server says the connection is read-only.
+    pub async fn wait_for_denied(&mut self) -> String {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while self.denied.is_none() {
+            let frames = self
+                .next_frames(deadline)
+                .await
+                .expect("server closed while waiting");
+            for f in frames {
+                self.handle(f).await;
+            }
+        }
+        self.denied.take().unwrap_or_default()
     }
 
     /// Reads until the server closes the connection and returns its reason.

@@ -12,7 +12,7 @@
 
 use crate::bus::{Bus, BusEvent, Continuity, Envelope, GapDetector};
 use crate::protocol;
-use crate::room::{Access, ConnId, DocRoom};
+use crate::room::{Access, ConnId, DocRoom, Identity};
 use crate::SyncError;
 use accord_store::Store;
 use bytes::Bytes;
@@ -35,6 +35,11 @@ const MAX_BATCH: usize = 1024;
 pub const FLUSH_WINDOW: Duration = Duration::from_millis(15);
 /// Frames queued for one connection before it counts as too slow and is closed.
 const CONN_QUEUE: usize = 512;
+/// Frames one connection may have handed to the worker and not yet had
+/// handled. A faster writer waits (its socket is not read meanwhile)
+/// instead of growing the worker's queue: at most this many frames of
+/// [`protocol::MAX_FRAME_BYTES`] per connection are in memory.
+const CONN_INBOUND: usize = 32;
 /// How long a document without connections stays in memory.
 const IDLE_UNLOAD: Duration = Duration::from_secs(30);
 /// Updates logged since the last snapshot that trigger a compaction.
@@ -76,11 +81,20 @@ enum Cmd {
     Connect {
         conn: ConnId,
         access: Access,
+        identity: Option<Identity>,
         out: mpsc::Sender<Outgoing>,
     },
     Frame {
         conn: ConnId,
         bytes: Vec<u8>,
+        /// Held until the worker has handled the frame (see [`CONN_INBOUND`]).
+        _permit: tokio::sync::OwnedSemaphorePermit,
+    },
+    /// The connection's rights changed while it was open.
+    SetAccess {
+        conn: ConnId,
+        access: Access,
+        reason: String,
     },
     Disconnect {
         conn: ConnId,
@@ -106,18 +120,36 @@ pub struct DocHub {
 pub struct DocConnection {
     pub conn: ConnId,
     cmds: mpsc::UnboundedSender<Cmd>,
+    inbound: Arc<tokio::sync::Semaphore>,
     /// Frames (and a possible close) for the client, in order.
     pub outgoing: mpsc::Receiver<Outgoing>,
 }
 
 impl DocConnection {
-    /// Hands a frame from the client to the document; `false` if the
+    /// Hands a frame from the client to the document, waiting while
+    /// [`CONN_INBOUND`] of its frames are still unhandled; `false` if the
     /// document worker is gone (the socket should close).
-    pub fn send(&self, bytes: Vec<u8>) -> bool {
+    pub async fn send(&self, bytes: Vec<u8>) -> bool {
+        let Ok(permit) = Arc::clone(&self.inbound).acquire_owned().await else {
+            return false;
+        };
         self.cmds
             .send(Cmd::Frame {
                 conn: self.conn,
                 bytes,
+                _permit: permit,
+            })
+            .is_ok()
+    }
+
+    /// Makes the open connection read-write or read-only; a connection made
+    /// read-only is told `reason` (y-protocols' permission-denied message).
+    pub fn set_access(&self, access: Access, reason: &str) -> bool {
+        self.cmds
+            .send(Cmd::SetAccess {
+                conn: self.conn,
+                access,
+                reason: reason.to_owned(),
             })
             .is_ok()
     }
@@ -157,16 +189,29 @@ impl DocHub {
     }
 
     /// Connects a client to a document, loading it from the store if needed.
-    pub async fn join(&self, doc_id: &str, access: Access) -> Result<DocConnection, HubError> {
+    /// An `identity` is stamped on the connection's awareness states.
+    pub async fn join(
+        &self,
+        doc_id: &str,
+        access: Access,
+        identity: Option<Identity>,
+    ) -> Result<DocConnection, HubError> {
         // A worker may be unloading at this very moment; a second try loads afresh.
         for _ in 0..3 {
             let cmds = self.room(doc_id).await?;
             let conn = ConnId(self.inner.next_conn.fetch_add(1, Ordering::Relaxed));
             let (out, outgoing) = mpsc::channel(CONN_QUEUE);
-            if cmds.send(Cmd::Connect { conn, access, out }).is_ok() {
+            let connect = Cmd::Connect {
+                conn,
+                access,
+                identity: identity.clone(),
+                out,
+            };
+            if cmds.send(connect).is_ok() {
                 return Ok(DocConnection {
                     conn,
                     cmds,
+                    inbound: Arc::new(tokio::sync::Semaphore::new(CONN_INBOUND)),
                     outgoing,
                 });
             }
@@ -391,13 +436,28 @@ impl Worker {
 
     async fn handle(&mut self, cmd: Cmd, p: &mut Pass) {
         match cmd {
-            Cmd::Connect { conn, access, out } => {
-                for frame in self.room.connect(conn, access) {
+            Cmd::Connect {
+                conn,
+                access,
+                identity,
+                out,
+            } => {
+                for frame in self.room.connect_as(conn, access, identity) {
                     p.replies.push((conn, frame));
                 }
                 self.conns.insert(conn, out);
             }
-            Cmd::Frame { conn, bytes } => match self.room.apply(conn, &bytes) {
+            Cmd::SetAccess {
+                conn,
+                access,
+                reason,
+            } => {
+                if self.room.set_access(conn, access) && access == Access::ReadOnly {
+                    p.replies
+                        .push((conn, protocol::encode_permission_denied(&reason)));
+                }
+            }
+            Cmd::Frame { conn, bytes, .. } => match self.room.apply(conn, &bytes) {
                 Ok(applied) => {
                     p.local_updates.extend(applied.persist);
                     p.replies

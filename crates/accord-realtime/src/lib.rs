@@ -7,6 +7,7 @@
 //! - [`bus`]: notifications between nodes (in-process or Redis), with sequence numbers.
 //! - [`protocol`]: the y-websocket wire format, strict decoding, coalescing.
 //! - [`room`]: one live document with its connections and awareness.
+//! - [`rights`]: changes of rights, told to every open socket on every node.
 //! - [`render`]: the TipTap/y-prosemirror tree as a neutral document.
 //! - [`template`]: starting content for new documents.
 
@@ -15,11 +16,12 @@ pub mod docs;
 pub mod live;
 pub mod protocol;
 pub mod render;
+pub mod rights;
 pub mod room;
 pub mod template;
 
 pub use protocol::{decode_frame, Frame, MAX_FRAME_BYTES};
-pub use room::{Access, Applied, ConnId, DocRoom};
+pub use room::{Access, Applied, ConnId, DocRoom, Identity};
 
 /// Why a frame was refused. The `Display` text is short enough to serve as a
 /// WebSocket close reason once truncated to 123 bytes.

@@ -174,6 +174,18 @@ impl LiveHub {
         id
     }
 
+    /// Changes who a subscriber counts as (their role changed while the
+    /// socket stayed open): what it is sent from now on follows `viewer`.
+    pub fn set_viewer(&self, rt: &str, id: u64, viewer: Viewer) {
+        let mut rooms = lock(&self.inner.rooms);
+        if let Some(s) = rooms.get_mut(rt).and_then(|r| r.subs.get_mut(&id)) {
+            s.viewer = viewer;
+            if let Some(room) = rooms.get_mut(rt) {
+                room.presence_dirty = true;
+            }
+        }
+    }
+
     pub fn unsubscribe(&self, rt: &str, id: u64) {
         let mut rooms = lock(&self.inner.rooms);
         if let Some(room) = rooms.get_mut(rt) {

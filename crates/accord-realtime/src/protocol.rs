@@ -33,7 +33,10 @@ pub const MAX_MESSAGES_PER_FRAME: usize = 16;
 
 const MSG_SYNC: u64 = 0;
 const MSG_AWARENESS: u64 = 1;
+const MSG_AUTH: u64 = 2;
 const MSG_QUERY_AWARENESS: u64 = 3;
+/// y-protocols' auth message: the only kind it defines.
+const AUTH_PERMISSION_DENIED: u64 = 0;
 const SYNC_STEP1: u64 = 0;
 const SYNC_STEP2: u64 = 1;
 const SYNC_UPDATE: u64 = 2;
@@ -206,6 +209,18 @@ pub fn encode_awareness(payload: &[u8]) -> Vec<u8> {
 }
 
 /// `[3]`.
+/// y-protocols' "permission denied" auth message: y-websocket clients hand
+/// `reason` to their `permissionDeniedHandler`. Sent when an open
+/// connection becomes read-only.
+pub fn encode_permission_denied(reason: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(reason.len() + 4);
+    write_var(&mut out, MSG_AUTH);
+    write_var(&mut out, AUTH_PERMISSION_DENIED);
+    write_var(&mut out, reason.len() as u64);
+    out.extend_from_slice(reason.as_bytes());
+    out
+}
+
 pub fn encode_query_awareness() -> Vec<u8> {
     vec![MSG_QUERY_AWARENESS as u8]
 }

@@ -58,9 +58,41 @@ impl Applied {
     }
 }
 
+/// Who a connection is, as the server authenticated it. Awareness states
+/// the connection sends carry this as their `user`, whatever they claimed,
+/// so nobody appears under another name or side in "Editing now".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub name: String,
+    pub side: accord_domain::Side,
+}
+
+impl Identity {
+    /// The `user` field of an awareness state (the shape y-prosemirror's
+    /// cursor plugin and the web's presence list read).
+    fn user_json(&self, access: Access) -> serde_json::Value {
+        serde_json::json!({
+            "name": self.name,
+            "side": self.side,
+            "color": side_colour(self.side),
+            "readOnly": access == Access::ReadOnly,
+        })
+    }
+}
+
+/// The cursor colour of each side (the web's `SIDE_COLOURS`).
+fn side_colour(side: accord_domain::Side) -> &'static str {
+    match side {
+        accord_domain::Side::Employer => "#1d4ed8",
+        accord_domain::Side::Union => "#b91c1c",
+        accord_domain::Side::Neutral => "#4b5563",
+    }
+}
+
 #[derive(Debug)]
 struct Conn {
     access: Access,
+    identity: Option<Identity>,
     /// Awareness client ids this connection has announced, removed on disconnect.
     awareness_clients: HashSet<u64>,
 }
@@ -167,10 +199,22 @@ impl DocRoom {
     /// Read-only connections get no step 1, so they have nothing to answer
     /// with a change.
     pub fn connect(&mut self, conn: ConnId, access: Access) -> Vec<Vec<u8>> {
+        self.connect_as(conn, access, None)
+    }
+
+    /// [`DocRoom::connect`] for an authenticated connection, whose awareness
+    /// states are stamped with `identity`.
+    pub fn connect_as(
+        &mut self,
+        conn: ConnId,
+        access: Access,
+        identity: Option<Identity>,
+    ) -> Vec<Vec<u8>> {
         self.conns.insert(
             conn,
             Conn {
                 access,
+                identity,
                 awareness_clients: HashSet::new(),
             },
         );
@@ -184,6 +228,18 @@ impl DocRoom {
             out.push(frame);
         }
         out
+    }
+
+    /// Changes what an open connection may do (its participant's rights
+    /// changed). Returns whether the connection is known.
+    pub fn set_access(&mut self, conn: ConnId, access: Access) -> bool {
+        match self.conns.get_mut(&conn) {
+            Some(c) => {
+                c.access = access;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Forgets a connection. Returns the awareness payload marking its
@@ -274,6 +330,11 @@ impl DocRoom {
                     update
                         .clients
                         .retain(|client, _| !self.claimed_by_other(conn, client.get()));
+                    if let Some(c) = self.conns.get(&conn) {
+                        if let Some(identity) = &c.identity {
+                            stamp(&mut update, &identity.user_json(c.access));
+                        }
+                    }
                     if update.clients.is_empty() {
                         continue;
                     }
@@ -380,6 +441,24 @@ impl DocRoom {
         }
         Some(protocol::encode_awareness(&update.encode_v1()))
     }
+}
+
+/// Replaces the `user` of every state in `update` with the server's; a
+/// state that is not a JSON object cannot carry it and is dropped.
+fn stamp(update: &mut AwarenessUpdate, user: &serde_json::Value) {
+    update.clients.retain(|_, entry| {
+        if &*entry.json == "null" {
+            return true;
+        }
+        match serde_json::from_str::<serde_json::Value>(&entry.json) {
+            Ok(serde_json::Value::Object(mut state)) => {
+                state.insert("user".into(), user.clone());
+                entry.json = serde_json::Value::Object(state).to_string().into();
+                true
+            }
+            _ => false,
+        }
+    });
 }
 
 #[cfg(test)]
@@ -627,6 +706,59 @@ mod tests {
         ));
         // Ann may keep updating her own state.
         room.apply(A, &claim(3, "Ann")).unwrap();
+    }
+
+    #[test]
+    fn awareness_user_is_the_servers_not_the_clients() {
+        let mut room = DocRoom::new();
+        let obs = Identity {
+            name: "Olga".into(),
+            side: accord_domain::Side::Union,
+        };
+        room.connect_as(A, Access::ReadOnly, Some(obs));
+        let forged = |json: &str| {
+            let aw = AwarenessUpdate {
+                clients: HashMap::from([(
+                    ClientID::new(9),
+                    AwarenessUpdateEntry {
+                        clock: 1,
+                        json: json.into(),
+                    },
+                )]),
+            };
+            protocol::encode_awareness(&aw.encode_v1())
+        };
+        let applied = room
+            .apply(
+                A,
+                &forged(r#"{"user":{"name":"Fac (facilitator)","side":"employer"},"cursor":null}"#),
+            )
+            .unwrap();
+        let relayed = protocol::decode_awareness(&applied.awareness[0]).unwrap();
+        let state: serde_json::Value =
+            serde_json::from_str(&relayed.clients[&ClientID::new(9)].json).unwrap();
+        assert_eq!(
+            state,
+            serde_json::json!({"user": {"name": "Olga", "side": "union", "color": "#b91c1c", "readOnly": true}, "cursor": null})
+        );
+        // A state that cannot carry a user is not relayed at all.
+        let applied = room.apply(A, &forged("[1,2]")).unwrap();
+        assert!(applied.awareness.is_empty());
+    }
+
+    #[test]
+    fn a_downgraded_connection_can_no_longer_write() {
+        let mut room = DocRoom::new();
+        room.connect(A, Access::ReadWrite);
+        let d = Doc::new();
+        room.apply(A, &encode_update(&edit(&d, "before"))).unwrap();
+        assert!(room.set_access(A, Access::ReadOnly));
+        assert!(matches!(
+            room.apply(A, &encode_update(&edit(&d, " after"))),
+            Err(SyncError::ReadOnly)
+        ));
+        assert_eq!(text(room.doc()), "before");
+        assert!(!room.set_access(B, Access::ReadOnly), "unknown connection");
     }
 
     #[test]

@@ -37,9 +37,9 @@ async fn edits_sent_together_are_one_row_and_one_frame() {
     let store = fresh_store(false).await.unwrap().unwrap();
     let (_, doc_id) = seed_document(&store, None).await.unwrap();
     let hub = DocHub::new(store.clone(), Bus::in_process());
-    let a = hub.join(&doc_id, Access::ReadWrite).await.unwrap();
-    let b = hub.join(&doc_id, Access::ReadWrite).await.unwrap();
-    let mut watcher = hub.join(&doc_id, Access::ReadOnly).await.unwrap();
+    let a = hub.join(&doc_id, Access::ReadWrite, None).await.unwrap();
+    let b = hub.join(&doc_id, Access::ReadWrite, None).await.unwrap();
+    let mut watcher = hub.join(&doc_id, Access::ReadOnly, None).await.unwrap();
     received(&mut watcher, Duration::from_millis(100)).await;
 
     let (doc_a, doc_b) = (Doc::new(), Doc::new());
@@ -47,7 +47,7 @@ async fn edits_sent_together_are_one_row_and_one_frame() {
     for i in 0..20 {
         for (conn, doc, who) in [(&a, &doc_a, "a"), (&b, &doc_b, "b")] {
             let u = edit(doc, &format!("{who}{i} "));
-            assert!(conn.send(encode_update(&u)));
+            assert!(conn.send(encode_update(&u)).await);
             sent.push(u);
         }
     }

@@ -10,6 +10,7 @@ use crate::{assets, demo, error, origin, routes};
 use accord_realtime::bus::Bus;
 use accord_realtime::docs::DocHub;
 use accord_realtime::live::LiveHub;
+use accord_realtime::rights::RightsHub;
 use accord_store::Store;
 use anyhow::Context;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
@@ -33,6 +34,8 @@ pub struct AppState {
     pub limits: Arc<RateLimits>,
     pub docs: DocHub,
     pub live: LiveHub,
+    /// Tells open sockets, on every node, that rights changed.
+    pub rights: RightsHub,
     pub join_guard: Arc<JoinGuard>,
     pub ballots: BallotWriter,
     /// Configured public URL; `None` means "the host the request was sent to".
@@ -119,7 +122,8 @@ impl Application {
         };
         let state = AppState {
             docs: DocHub::new(store.clone(), bus.clone()),
-            live: LiveHub::new(store.clone(), bus),
+            live: LiveHub::new(store.clone(), bus.clone()),
+            rights: RightsHub::new(bus),
             join_guard: Arc::new(JoinGuard::default()),
             ballots: BallotWriter::new(store.clone()),
             store,

@@ -69,7 +69,6 @@ impl ApiError {
         self
     }
 
-    #[cfg(test)]
     pub fn status(&self) -> StatusCode {
         self.0.status
     }

@@ -14,6 +14,7 @@ mod passwords;
 mod rate_limit;
 mod routes;
 mod sessions;
+mod socket_rights;
 mod telemetry;
 
 use clap::Parser;

@@ -1013,6 +1013,20 @@ impl Store {
     /// sessions are returned too (with `session_ended_at` set), so the caller
     /// can say "this session has ended" rather than "who are you?".
     #[tracing::instrument(skip_all)]
+    /// An audience member by id (an open socket re-checking its session).
+    #[tracing::instrument(skip_all)]
+    pub async fn audience_member_by_id(
+        &self,
+        id: &str,
+    ) -> Result<Option<AudienceMember>, StoreError> {
+        let sql = format!("SELECT {AUDIENCE_COLUMNS} WHERE a.id = $1");
+        let row: Option<AudienceRow> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?;
+        Ok(row.map(audience_member))
+    }
+
     pub async fn audience_member_by_token(
         &self,
         token_hash: &str,

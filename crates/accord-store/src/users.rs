@@ -96,6 +96,23 @@ impl Store {
         Ok(row.map(user))
     }
 
+    /// When an unexpired session expires; `None` once it has, or was revoked.
+    #[tracing::instrument(skip_all)]
+    pub async fn session_expires_at(
+        &self,
+        token_hash: &str,
+        now: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        let row: Option<(i64,)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(pool)
+        .await)?;
+        Ok(row.map(|(t,)| t))
+    }
+
     /// Revokes a session. Revoking an unknown session is not an error.
     #[tracing::instrument(skip_all)]
     pub async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {

@@ -6,6 +6,7 @@ use crate::extract::{ApiJson, ClientIp, CurrentUser};
 use crate::rate_limit::check;
 use crate::sessions;
 use accord_domain::account;
+use accord_realtime::rights::Subject;
 use accord_store::{NewUser, StoreError, User};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -175,10 +176,9 @@ pub async fn login(
     responses((status = 204, description = "Signed out; the session is revoked server-side")))]
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     if let Some(token) = sessions::token_from_headers(&headers) {
-        state
-            .store
-            .delete_session(&sessions::hash_token(&token))
-            .await?;
+        let hash = sessions::hash_token(&token);
+        state.store.delete_session(&hash).await?;
+        state.rights.changed(Subject::Session(hash)).await;
     }
     let cookie = sessions::cookie(None, state.secure_cookies());
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())

@@ -9,6 +9,7 @@ use crate::extract::{ApiJson, ApiPath, CurrentUser};
 use crate::sessions;
 use accord_domain::document::DocumentKind;
 use accord_domain::{allowed, roundtable as rules, Action, Side};
+use accord_realtime::rights::Subject;
 use accord_realtime::template::initial_update;
 use accord_realtime::DocRoom;
 use accord_store::{NewDocument, Participant, StoredDocument as Document};
@@ -175,6 +176,10 @@ pub async fn update(
     }
     if let Some(archived) = body.archived {
         state.store.set_document_archived(&doc.id, archived).await?;
+        state
+            .rights
+            .changed(Subject::Document(doc.id.clone()))
+            .await;
     }
     let updated = state
         .store

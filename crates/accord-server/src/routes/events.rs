@@ -1,8 +1,12 @@
 //! `GET /api/v1/ws`: the roundtable event socket (JSON, see PROTOCOL.md).
 //!
 //! Authorisation happens before the upgrade (session or audience cookie,
-//! Origin); each `subscribe` is checked against the room. The task only
-//! parses client messages, forwards hub messages and keeps the heartbeat.
+//! Origin); each `subscribe` and each vote is checked against the store.
+//! The task parses client messages, forwards hub messages, keeps the
+//! heartbeat and re-checks its rights whenever they may have changed
+//! (`socket_rights`): a changed role re-targets what the socket is sent
+//! and tells the client (`role_changed`); a removal, a sign-out, an expired
+//! session or an ended live session closes it with 1008 and a reason.
 
 use super::polls::{cast, poll_out, viewer_of};
 use super::questions::question_json;
@@ -11,6 +15,9 @@ use crate::app::AppState;
 use crate::audience::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::origin;
+use crate::socket_rights::{
+    caller_subjects, lost_membership, refresh, Ended, SignIn, RECHECK_EVERY,
+};
 use accord_domain::polls::{BallotInput, PollStatus};
 use accord_realtime::live::{LiveOut, Viewer, SUBSCRIBER_QUEUE};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
@@ -70,7 +77,13 @@ pub async fn upgrade(
         .max_frame_size(MAX_MESSAGE)
         .read_buffer_size(1024)
         .write_buffer_size(4 * 1024)
-        .on_upgrade(move |socket| run(socket, state, caller)))
+        .on_upgrade(move |socket| {
+            let sign_in = match &caller {
+                Caller::User(u) => SignIn::from_headers(u.clone(), &headers),
+                Caller::Audience(_) => None,
+            };
+            run(socket, state, caller, sign_in)
+        }))
 }
 
 fn msg(v: Value) -> Message {
@@ -99,14 +112,29 @@ fn vote_error_code(e: &ApiError) -> &'static str {
     }
 }
 
-async fn run(mut socket: WebSocket, state: AppState, caller: Caller) {
+/// A room this socket is subscribed to: its hub id and who it counts as there.
+type Subs = HashMap<String, (u64, Viewer)>;
+
+async fn run(mut socket: WebSocket, state: AppState, mut caller: Caller, sign_in: Option<SignIn>) {
     let (out_tx, mut out_rx) = mpsc::channel::<LiveOut>(SUBSCRIBER_QUEUE);
-    let mut subs: HashMap<String, u64> = HashMap::new();
+    let mut subs: Subs = HashMap::new();
     // One unsplit socket and one timer: this loop runs once per message for
     // every phone in the room, so each poll it saves counts.
     let ping = tokio::time::sleep(PING_EVERY);
     tokio::pin!(ping);
     let mut last_heard = Instant::now();
+    let watch = state
+        .rights
+        .watch(caller_subjects(&caller, sign_in.as_ref()));
+    // Spread over the period, so ten thousand phones do not re-check at once.
+    let first = RECHECK_EVERY.mul_f64(0.5 + rand::random::<f64>() / 2.0);
+    let recheck = tokio::time::sleep(first);
+    tokio::pin!(recheck);
+    if let Some(s) = &sign_in {
+        if let Ok(expires) = s.check(&state).await {
+            recheck.as_mut().reset(expires.min(Instant::now() + first));
+        }
+    }
     loop {
         tokio::select! {
             incoming = socket.recv() => {
@@ -128,17 +156,38 @@ async fn run(mut socket: WebSocket, state: AppState, caller: Caller) {
                 let reply = match serde_json::from_str::<ClientMsg>(&text) {
                     Err(e) => vec![error("malformed", &format!("not a valid message: {e}"), None)],
                     Ok(ClientMsg::Ping) => vec![msg(json!({"v": 1, "type": "pong"}))],
-                    Ok(ClientMsg::Subscribe { room }) => subscribe(&state, &caller, &room, &out_tx, &mut subs).await,
+                    Ok(ClientMsg::Subscribe { room }) => {
+                        // Rights are read again here: an ended live session or a
+                        // sign-out admits no new subscription.
+                        match refresh(&state, &caller, sign_in.as_ref()).await {
+                            Ok(fresh) => {
+                                caller = fresh;
+                                subscribe(&state, &caller, &room, &out_tx, &mut subs).await
+                            }
+                            Err(ended) => { close_for(&mut socket, ended).await; break; }
+                        }
+                    }
                     Ok(ClientMsg::Unsubscribe { room }) => {
-                        if let (Some(rt), Some(id)) = (room.strip_prefix("roundtable:"), subs.remove(&room)) {
+                        if let (Some(rt), Some((id, _))) = (room.strip_prefix("roundtable:"), subs.remove(&room)) {
                             state.live.unsubscribe(rt, id);
                         }
                         vec![]
                     }
-                    Ok(ClientMsg::Vote { poll_id, ballot }) => match cast(&state, &caller, &poll_id, &ballot).await {
-                        Ok(()) => vec![msg(json!({"v": 1, "type": "vote_ack", "poll_id": poll_id}))],
-                        Err(e) => vec![error(vote_error_code(&e), e.problem().detail.as_deref().unwrap_or("refused"), Some(&poll_id))],
-                    },
+                    Ok(ClientMsg::Vote { poll_id, ballot }) => {
+                        // A participant's session is re-read per vote (their
+                        // membership is, inside `cast`); the audience's live
+                        // session is checked by the store's write itself.
+                        if let Some(s) = &sign_in {
+                            if let Err(ended) = s.check(&state).await {
+                                close_for(&mut socket, ended).await;
+                                break;
+                            }
+                        }
+                        match cast(&state, &caller, &poll_id, &ballot).await {
+                            Ok(()) => vec![msg(json!({"v": 1, "type": "vote_ack", "poll_id": poll_id}))],
+                            Err(e) => vec![error(vote_error_code(&e), e.problem().detail.as_deref().unwrap_or("refused"), Some(&poll_id))],
+                        }
+                    }
                 };
                 let mut failed = false;
                 for m in reply {
@@ -153,6 +202,19 @@ async fn run(mut socket: WebSocket, state: AppState, caller: Caller) {
                 }).await;
                 if !more { break; }
             }
+            () = watch.changed() => {
+                if !recheck_rights(&mut socket, &state, &mut caller, sign_in.as_ref(), &mut subs).await { break; }
+            }
+            () = &mut recheck => {
+                if !recheck_rights(&mut socket, &state, &mut caller, sign_in.as_ref(), &mut subs).await { break; }
+                let mut next = Instant::now() + RECHECK_EVERY;
+                if let Some(s) = &sign_in {
+                    if let Ok(expires) = s.check(&state).await {
+                        next = next.min(expires + Duration::from_secs(1));
+                    }
+                }
+                recheck.as_mut().reset(next);
+            }
             () = &mut ping => {
                 if last_heard.elapsed() > IDLE_LIMIT {
                     let _ = socket.send(Message::Close(Some(CloseFrame { code: 1001, reason: "no heartbeat".into() }))).await;
@@ -163,11 +225,65 @@ async fn run(mut socket: WebSocket, state: AppState, caller: Caller) {
             }
         }
     }
-    for (room, id) in subs {
+    for (room, (id, _)) in subs {
         if let Some(rt) = room.strip_prefix("roundtable:") {
             state.live.unsubscribe(rt, id);
         }
     }
+}
+
+async fn close_for(socket: &mut WebSocket, ended: Ended) {
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code: 1008,
+            reason: ended.reason().into(),
+        })))
+        .await;
+}
+
+/// Applies the rights the store grants now to every subscription; `false`
+/// when the socket was closed.
+async fn recheck_rights(
+    socket: &mut WebSocket,
+    state: &AppState,
+    caller: &mut Caller,
+    sign_in: Option<&SignIn>,
+    subs: &mut Subs,
+) -> bool {
+    let fresh = match refresh(state, caller, sign_in).await {
+        Ok(c) => c,
+        Err(ended) => {
+            close_for(socket, ended).await;
+            return false;
+        }
+    };
+    *caller = fresh;
+    let mut notices = Vec::new();
+    for (room, (id, viewer)) in subs.iter_mut() {
+        let Some(rt) = room.strip_prefix("roundtable:") else {
+            continue;
+        };
+        match viewer_of(state, rt, caller).await {
+            Ok(now) if now == *viewer => {}
+            Ok(now) => {
+                state.live.set_viewer(rt, *id, now.clone());
+                if let Viewer::Participant { role, side, .. } = &now {
+                    notices.push(msg(json!({"v": 1, "type": "role_changed", "room": room, "role": role, "side": side})));
+                }
+                *viewer = now;
+            }
+            Err(e) => {
+                close_for(socket, lost_membership(&e)).await;
+                return false;
+            }
+        }
+    }
+    for m in notices {
+        if socket.send(m).await.is_err() {
+            return false;
+        }
+    }
+    true
 }
 
 /// Checks the right to read, joins the room and returns the current state.
@@ -176,7 +292,7 @@ async fn subscribe(
     caller: &Caller,
     room: &str,
     out: &mpsc::Sender<LiveOut>,
-    subs: &mut HashMap<String, u64>,
+    subs: &mut Subs,
 ) -> Vec<Message> {
     let Some(rt) = room.strip_prefix("roundtable:") else {
         return vec![error(
@@ -192,8 +308,8 @@ async fn subscribe(
     match current_state(state, rt, &viewer, caller).await {
         Ok(mut snapshot) => {
             if !subs.contains_key(room) {
-                let id = state.live.subscribe(rt, viewer, out.clone());
-                subs.insert(room.to_owned(), id);
+                let id = state.live.subscribe(rt, viewer.clone(), out.clone());
+                subs.insert(room.to_owned(), (id, viewer));
             }
             if let Value::Object(m) = &mut snapshot {
                 m.insert("room".into(), json!(room));

@@ -8,6 +8,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiPath, ClientIp, CurrentUser};
 use crate::sessions;
 use accord_domain::Action;
+use accord_realtime::rights::Subject;
 use accord_store::{LiveSession, NewAudienceMember, NewLiveSession, StoreError};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -131,6 +132,10 @@ pub async fn end(
         .await?
         .ok_or_else(ApiError::not_found)?;
     state.store.end_live_session(&s.id, sessions::now()).await?;
+    state
+        .rights
+        .changed(Subject::LiveSession(s.id.clone()))
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -6,6 +6,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiPath, CurrentUser};
 use crate::sessions;
 use accord_domain::{allowed, roundtable as rules, Action, Role, Side, Theme};
+use accord_realtime::rights::Subject;
 use accord_store::{MyRoundtable, NewRoundtable, Participant};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -244,6 +245,7 @@ pub async fn update_participant(
         .set_participant_role(&id.to_string(), &target, body.role)
         .await?
         .ok_or_else(ApiError::not_found)?;
+    state.rights.changed(Subject::User(target)).await;
     Ok(Json(updated.into()))
 }
 
@@ -271,6 +273,7 @@ pub async fn remove_participant(
         .remove_participant(&id.to_string(), &target)
         .await?
     {
+        state.rights.changed(Subject::User(target)).await;
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::not_found())

@@ -1,9 +1,13 @@
 //! `GET /api/v1/yjs/{document_id}`: the y-websocket endpoint.
 //!
 //! Authorisation happens before the upgrade: outsiders get a 404, and a
-//! foreign Origin a 403, as plain HTTP. After the upgrade this task only
-//! moves bytes between the socket and the document worker
-//! (`accord_realtime::docs`), with heartbeats.
+//! foreign Origin a 403, as plain HTTP. After the upgrade this task moves
+//! bytes between the socket and the document worker
+//! (`accord_realtime::docs`), with heartbeats, and re-checks its rights
+//! whenever they may have changed (`socket_rights`): a participant made an
+//! observer, or a document archived, turns the connection read-only (the
+//! client is told with y-protocols' permission-denied message); a removed
+//! participant or a session that ended closes it with 1008.
 
 use super::documents::{can_edit, document_for};
 use super::socket_writes::{write_queued, Wire};
@@ -11,8 +15,10 @@ use crate::app::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiPath, CurrentUser};
 use crate::origin;
+use crate::socket_rights::{lost_membership, Ended, SignIn, RECHECK_EVERY};
 use accord_realtime::docs::{close, DocConnection, Outgoing};
-use accord_realtime::{Access, MAX_FRAME_BYTES};
+use accord_realtime::rights::Subject;
+use accord_realtime::{Access, Identity, MAX_FRAME_BYTES};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -44,15 +50,21 @@ pub async fn upgrade(
         &headers,
         state.public_url.as_ref().map(|p| p.origin.as_str()),
     )?;
+    let sign_in =
+        SignIn::from_headers(user.clone(), &headers).ok_or_else(ApiError::unauthorized)?;
     let (doc, me) = document_for(&state, id, &user.id).await?;
     let access = if can_edit(&doc, &me) {
         Access::ReadWrite
     } else {
         Access::ReadOnly
     };
+    let identity = Identity {
+        name: user.display_name.clone(),
+        side: me.side,
+    };
     let conn = state
         .docs
-        .join(&doc.id, access)
+        .join(&doc.id, access, Some(identity))
         .await
         .map_err(ApiError::internal)?;
     Ok(ws
@@ -60,14 +72,70 @@ pub async fn upgrade(
         .max_frame_size(MAX_FRAME_BYTES)
         .read_buffer_size(4 * 1024)
         .write_buffer_size(16 * 1024)
-        .on_upgrade(move |socket| pump(socket, conn)))
+        .on_upgrade(move |socket| {
+            pump(
+                socket,
+                conn,
+                Rights {
+                    state,
+                    sign_in,
+                    doc: id,
+                    access,
+                },
+            )
+        }))
 }
 
-async fn pump(mut socket: WebSocket, mut conn: DocConnection) {
+/// What the connection was allowed when last checked, and how to check again.
+struct Rights {
+    state: AppState,
+    sign_in: SignIn,
+    doc: Uuid,
+    access: Access,
+}
+
+impl Rights {
+    /// The access the store grants now, with when the session expires.
+    async fn current(&self) -> Result<(Access, Instant), Ended> {
+        let expires = self.sign_in.check(&self.state).await?;
+        let (doc, me) = document_for(&self.state, self.doc, &self.sign_in.user.id)
+            .await
+            .map_err(|e| lost_membership(&e))?;
+        let access = if can_edit(&doc, &me) {
+            Access::ReadWrite
+        } else {
+            Access::ReadOnly
+        };
+        Ok((access, expires))
+    }
+
+    /// Why the connection became read-only, for the client.
+    async fn read_only_reason(&self) -> &'static str {
+        match self.state.store.document(&self.doc.to_string()).await {
+            Ok(Some(d)) if d.archived => {
+                "archived: The document is archived and can no longer be edited."
+            }
+            _ => "observer: You are now an observer and can no longer edit.",
+        }
+    }
+}
+
+async fn pump(mut socket: WebSocket, mut conn: DocConnection, mut rights: Rights) {
     // Unsplit, with one timer, as the event socket (events.rs).
     let ping = tokio::time::sleep(PING_EVERY);
     tokio::pin!(ping);
     let mut last_heard = Instant::now();
+    let watch = rights.state.rights.watch(
+        rights
+            .sign_in
+            .subjects()
+            .into_iter()
+            .chain([Subject::Document(rights.doc.to_string())])
+            .collect(),
+    );
+    let mut recheck = tokio::time::interval_at(Instant::now() + RECHECK_EVERY, RECHECK_EVERY);
+    let expiry = tokio::time::sleep(Duration::from_secs(sessions_left(&rights).await));
+    tokio::pin!(expiry);
     let close = |code: u16, reason: String| {
         Message::Close(Some(CloseFrame {
             code,
@@ -79,7 +147,7 @@ async fn pump(mut socket: WebSocket, mut conn: DocConnection) {
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Binary(bytes))) => {
                     last_heard = Instant::now();
-                    if !conn.send(bytes.to_vec()) {
+                    if !conn.send(bytes.to_vec()).await {
                         let _ = socket.send(close(close::TRY_AGAIN, "document unavailable".into())).await;
                         break;
                     }
@@ -111,6 +179,15 @@ async fn pump(mut socket: WebSocket, mut conn: DocConnection) {
                     break;
                 }
             }
+            () = watch.changed() => {
+                if !recheck_rights(&mut socket, &conn, &mut rights, expiry.as_mut()).await { break; }
+            }
+            _ = recheck.tick() => {
+                if !recheck_rights(&mut socket, &conn, &mut rights, expiry.as_mut()).await { break; }
+            }
+            () = &mut expiry => {
+                if !recheck_rights(&mut socket, &conn, &mut rights, expiry.as_mut()).await { break; }
+            }
             () = &mut ping => {
                 if last_heard.elapsed() > IDLE_LIMIT {
                     let _ = socket.send(close(1001, "no heartbeat".into())).await;
@@ -121,6 +198,51 @@ async fn pump(mut socket: WebSocket, mut conn: DocConnection) {
                 }
                 ping.as_mut().reset(Instant::now() + PING_EVERY);
             }
+        }
+    }
+}
+
+/// Seconds until the socket's session expires (0 if it already has: the
+/// first re-check then closes the socket).
+async fn sessions_left(rights: &Rights) -> u64 {
+    match rights.sign_in.check(&rights.state).await {
+        Ok(at) => at.saturating_duration_since(Instant::now()).as_secs() + 1,
+        Err(_) => 0,
+    }
+}
+
+/// Applies the rights the store grants now; `false` when the socket closed.
+async fn recheck_rights(
+    socket: &mut WebSocket,
+    conn: &DocConnection,
+    rights: &mut Rights,
+    expiry: std::pin::Pin<&mut tokio::time::Sleep>,
+) -> bool {
+    match rights.current().await {
+        Ok((access, expires)) => {
+            expiry.reset(expires + Duration::from_secs(1));
+            if access != rights.access {
+                let reason = match access {
+                    Access::ReadOnly => rights.read_only_reason().await,
+                    Access::ReadWrite => "editor: You can edit again.",
+                };
+                tracing::info!(user_id = %rights.sign_in.user.id, ?access, "document access changed on an open socket");
+                rights.access = access;
+                if !conn.set_access(access, reason) {
+                    return false;
+                }
+            }
+            true
+        }
+        Err(ended) => {
+            tracing::info!(user_id = %rights.sign_in.user.id, reason = ended.code(), "closing a document socket whose rights ended");
+            let _ = socket
+                .send(Message::Close(Some(CloseFrame {
+                    code: close::POLICY,
+                    reason: ended.reason().into(),
+                })))
+                .await;
+            false
         }
     }
 }
