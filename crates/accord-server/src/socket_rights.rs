@@ -26,7 +26,7 @@ pub const RECHECK_EVERY: Duration = Duration::from_secs(15);
 pub enum Ended {
     SignedOut,
     Removed,
-    LiveSessionEnded,
+    LiveSessionOver,
     /// The rights could not be read (the store failed): refuse rather than
     /// let a possibly revoked right stand.
     Unverifiable,
@@ -37,7 +37,7 @@ impl Ended {
         match self {
             Ended::SignedOut => "signed_out",
             Ended::Removed => "removed",
-            Ended::LiveSessionEnded => "session_ended",
+            Ended::LiveSessionOver => "session_ended",
             Ended::Unverifiable => "rights_unverifiable",
         }
     }
@@ -47,7 +47,7 @@ impl Ended {
         let text = match self {
             Ended::SignedOut => "You were signed out.",
             Ended::Removed => "You no longer take part in this roundtable.",
-            Ended::LiveSessionEnded => "The live session has ended.",
+            Ended::LiveSessionOver => "The live session has ended.",
             Ended::Unverifiable => "Your rights could not be checked; reconnect.",
         };
         format!("{}: {text}", self.code())
@@ -110,7 +110,7 @@ pub async fn refresh(
         (Caller::User(_), None) => Err(Ended::SignedOut),
         (Caller::Audience(m), _) => match state.store.audience_member_by_id(&m.id).await {
             Ok(Some(fresh)) if fresh.session_ended_at.is_none() => Ok(Caller::Audience(fresh)),
-            Ok(_) => Err(Ended::LiveSessionEnded),
+            Ok(_) => Err(Ended::LiveSessionOver),
             Err(e) => {
                 tracing::warn!(error = %e, "audience re-check failed");
                 Err(Ended::Unverifiable)
@@ -145,7 +145,7 @@ mod tests {
         for e in [
             Ended::SignedOut,
             Ended::Removed,
-            Ended::LiveSessionEnded,
+            Ended::LiveSessionOver,
             Ended::Unverifiable,
         ] {
             let r = e.reason();
