@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { connectionState, normaliseLink, presentUsers, sideColour, yjsServerUrl } from './collab';
+import { connectionState, normaliseLink, presentUsers, rightsNotice, sideColour, yjsServerUrl } from './collab';
 
 describe('sideColour', () => {
   it('maps each side to its colour', () => {
@@ -100,5 +100,17 @@ describe('normaliseLink', () => {
     expect(normaliseLink('   ')).toBeNull();
     expect(normaliseLink('not a link')).toBeNull();
     expect(normaliseLink('word')).toBeNull();
+  });
+});
+
+describe('rightsNotice', () => {
+  it('reads the code the server puts before its reason', () => {
+    expect(rightsNotice('observer: You are now an observer and can no longer edit.')).toEqual({ code: 'observer', canEdit: false, ended: false });
+    expect(rightsNotice('signed_out: You were signed out.')).toEqual({ code: 'signed_out', canEdit: false, ended: true });
+    expect(rightsNotice('removed: You no longer take part in this roundtable.').ended).toBe(true);
+    expect(rightsNotice('editor: You can edit again.').canEdit).toBe(true);
+  });
+  it('treats anything unknown as unverifiable, not as a right', () => {
+    expect(rightsNotice('whatever')).toEqual({ code: 'rights_unverifiable', canEdit: false, ended: false });
   });
 });

@@ -109,3 +109,27 @@ export function normaliseLink(input: string): string | null {
   if (!url.hostname || (!url.hostname.includes('.') && url.hostname !== 'localhost')) return null;
   return url.href;
 }
+
+/** Why the server changed or ended this connection's rights (its reason starts with the code). */
+export type RightsCode = 'observer' | 'archived' | 'editor' | 'signed_out' | 'removed' | 'session_ended' | 'rights_unverifiable';
+
+export interface RightsNotice {
+  code: RightsCode;
+  /** Whether the person may still edit through this page. */
+  canEdit: boolean;
+  /** The connection is over for good (reconnecting would be refused). */
+  ended: boolean;
+}
+
+const RIGHTS_CODES: readonly RightsCode[] = ['observer', 'archived', 'editor', 'signed_out', 'removed', 'session_ended', 'rights_unverifiable'];
+
+/** Reads a server reason such as "observer: You are now an observer…" (English text; the page shows its own). */
+export function rightsNotice(reason: string): RightsNotice {
+  const head = reason.split(':', 1)[0]?.trim() ?? '';
+  const code: RightsCode = (RIGHTS_CODES as readonly string[]).includes(head) ? (head as RightsCode) : 'rights_unverifiable';
+  return {
+    code,
+    canEdit: code === 'editor',
+    ended: code === 'signed_out' || code === 'removed' || code === 'session_ended',
+  };
+}

@@ -28,6 +28,26 @@ export interface Roundtable {
   created_at: string;
   my_side: Side;
   my_role: Role;
+  /** What the caller may do here, decided by the server's permission table. */
+  my_actions: Action[];
+}
+
+/** The server's permission table's actions (`accord_domain::Action`). */
+export type Action =
+  | 'view'
+  | 'invite'
+  | 'manage_participants'
+  | 'edit_documents'
+  | 'comment'
+  | 'manage_polls'
+  | 'vote'
+  | 'endorse'
+  | 'moderate_questions'
+  | 'see_results_early';
+
+/** Whether the server lets the caller do `action` in this roundtable. */
+export function can(rt: Pick<Roundtable, 'my_actions'> | null | undefined, action: Action): boolean {
+  return !!rt?.my_actions?.includes(action);
 }
 
 export interface Invitation {

@@ -28,6 +28,11 @@ pub enum Action {
     Vote,
     /// Endorse or object to a document version on behalf of one's side.
     Endorse,
+    /// Approve, answer or hide questions, and see those not yet approved.
+    ModerateQuestions,
+    /// See a poll's results while they are still hidden from everyone else
+    /// ("when the poll closes", "hidden").
+    SeeResultsEarly,
 }
 
 impl Action {
@@ -41,7 +46,19 @@ impl Action {
         Action::ManagePolls,
         Action::Vote,
         Action::Endorse,
+        Action::ModerateQuestions,
+        Action::SeeResultsEarly,
     ];
+
+    /// Every action `role` on `side` may perform, in declaration order (what
+    /// the API tells the web, so it offers exactly what the server allows).
+    pub fn allowed_for(role: Role, side: Side) -> Vec<Action> {
+        Action::ALL
+            .iter()
+            .copied()
+            .filter(|a| allowed(*a, role, side))
+            .collect()
+    }
 }
 
 /// Whether a participant with `role` on `side` may perform `action`.
@@ -50,7 +67,9 @@ pub fn allowed(action: Action, role: Role, side: Side) -> bool {
     use Role::*;
     match action {
         View | Comment => true,
-        Invite | ManageParticipants | ManagePolls => role == Facilitator,
+        Invite | ManageParticipants | ManagePolls | ModerateQuestions | SeeResultsEarly => {
+            role == Facilitator
+        }
         EditDocuments | Vote => matches!(role, Facilitator | Member),
         // Agreement is between the two sides of social dialogue: a neutral
         // participant (typically the facilitator) never endorses for a side.
@@ -77,6 +96,8 @@ mod tests {
             Action::ManagePolls => [ALL, NONE, NONE],
             Action::Vote => [ALL, ALL, NONE],
             Action::Endorse => [SIDES, SIDES, NONE],
+            Action::ModerateQuestions => [ALL, NONE, NONE],
+            Action::SeeResultsEarly => [ALL, NONE, NONE],
         }
     }
 
@@ -101,5 +122,17 @@ mod tests {
             }
         }
         assert_eq!(checked, Action::ALL.len() * 9);
+    }
+
+    #[test]
+    fn allowed_for_lists_exactly_the_allowed_actions() {
+        for &role in Role::ALL {
+            for &side in Side::ALL {
+                let list = Action::allowed_for(role, side);
+                for &a in Action::ALL {
+                    assert_eq!(list.contains(&a), allowed(a, role, side));
+                }
+            }
+        }
     }
 }

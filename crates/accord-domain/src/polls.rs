@@ -140,9 +140,9 @@ impl Poll {
 pub fn results_visible(
     visibility: ResultsVisibility,
     status: PollStatus,
-    viewer_is_facilitator: bool,
+    sees_early: bool,
 ) -> bool {
-    if viewer_is_facilitator {
+    if sees_early {
         return true;
     }
     match visibility {

@@ -10,7 +10,7 @@
 
 use crate::bus::{Bus, BusEvent, Continuity, GapDetector};
 use accord_domain::polls::{results_visible, tally_weighted, Poll, PollStatus, Tally};
-use accord_domain::{Role, Side};
+use accord_domain::{Action, Role, Side};
 use accord_store::Store;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
@@ -56,14 +56,13 @@ impl Viewer {
         matches!(self, Viewer::Audience { .. })
     }
 
-    pub fn is_facilitator(&self) -> bool {
-        matches!(
-            self,
-            Viewer::Participant {
-                role: Role::Facilitator,
-                ..
-            }
-        )
+    /// Whether this viewer may do `action` (the permission table; the
+    /// audience may do nothing a participant's role grants).
+    pub fn may(&self, action: Action) -> bool {
+        match self {
+            Viewer::Participant { role, side, .. } => accord_domain::allowed(action, *role, *side),
+            Viewer::Audience { .. } => false,
+        }
     }
 }
 
@@ -243,7 +242,11 @@ impl LiveHub {
 
     /// The tally message a viewer may see now, if any.
     pub async fn tally_for(&self, poll: &Poll, viewer: &Viewer) -> Option<Value> {
-        if !results_visible(poll.results, poll.status, viewer.is_facilitator()) {
+        if !results_visible(
+            poll.results,
+            poll.status,
+            viewer.may(Action::SeeResultsEarly),
+        ) {
             return None;
         }
         let groups = self.inner.store.ballot_groups(poll).await.ok()?;
@@ -397,7 +400,7 @@ fn push_question(inner: &Inner, rt: &str, question: &Value, audience: bool) {
     if let Some(room) = rooms.get_mut(rt) {
         // Unmoderated questions reach facilitators only.
         fan_out(room, |v| {
-            (v.is_facilitator() || audience).then(|| msg.clone())
+            (v.may(Action::ModerateQuestions) || audience).then(|| msg.clone())
         });
     }
 }
@@ -488,7 +491,7 @@ async fn push_tally(inner: &Inner, rt: &str, poll_id: &str) {
             .filter_map(|(id, s)| {
                 let bytes = if s.viewer.is_audience() {
                     (poll.audience && visible_to_all).then(|| public.clone())
-                } else if visible_to_all || s.viewer.is_facilitator() {
+                } else if visible_to_all || s.viewer.may(Action::SeeResultsEarly) {
                     Some(full.clone())
                 } else {
                     None

@@ -145,6 +145,8 @@ export function parseServerMessage(data: unknown): ServerMessage | null {
       return m.poll && typeof m.poll === 'object' ? (m as unknown as ServerMessage) : null;
     case 'question':
       return m.question && typeof m.question === 'object' ? (m as unknown as ServerMessage) : null;
+    case 'role_changed':
+      return Array.isArray(m.actions) ? (m as unknown as ServerMessage) : null;
     case 'presence':
     case 'vote_ack':
     case 'error':

@@ -2,6 +2,9 @@
 import { backoffDelay, parseServerMessage, wsUrl } from './logic';
 import type { Ballot, ServerMessage } from './types';
 
+/** Close reasons after which reconnecting is pointless. */
+const ENDED = ['signed_out', 'removed', 'session_ended'];
+
 export type LiveState = 'connecting' | 'connected' | 'reconnecting' | 'offline';
 
 export class VoteError extends Error {
@@ -167,8 +170,16 @@ export class LiveSocket {
       }
       this.pending.clear();
       if (this.stopped) return;
-      // 1008: policy (signed out / session ended). Keep retrying slowly; the page decides what to show.
-      if (ev.code === 1008) this.opts.onRefused?.('policy', ev.reason);
+      // 1008: a right ended (the reason starts with its code: signed_out, removed, session_ended).
+      // Reconnecting would be refused too, so stop and let the page say what happened.
+      if (ev.code === 1008) {
+        const code = ev.reason.split(':', 1)[0]?.trim() || 'policy';
+        this.opts.onRefused?.(code, ev.reason);
+        if (ENDED.includes(code)) {
+          this.stop();
+          return;
+        }
+      }
       this.scheduleRetry();
     };
   }

@@ -6,6 +6,8 @@ export const QUESTION_STATUSES = ['pending', 'approved', 'hidden', 'answered'] a
 /** Voter groups of a result split: the three sides of a roundtable, then the conference audience. */
 export const VOTER_GROUPS = ['employer', 'union', 'neutral', 'audience'] as const;
 
+import type { Action, Role, Side } from '../types';
+
 export type PollKind = (typeof POLL_KINDS)[number];
 export type ResultsVisibility = (typeof RESULTS_VISIBILITY)[number];
 export type PollStatus = (typeof POLL_STATUSES)[number];
@@ -120,7 +122,8 @@ export type ServerMessage =
   | { type: 'question'; room: string; question: Question }
   | { type: 'vote_ack'; poll_id: string }
   | { type: 'error'; code: string; message: string; poll_id?: string }
-  | { type: 'pong' };
+  | { type: 'pong' }
+  | { type: 'role_changed'; room: string; role: Role; side: Side; actions: Action[] };
 
 /** The question text limit (server side too). */
 export const QUESTION_MAX = 280;

@@ -4,8 +4,12 @@ import { api, ApiError } from '../api';
 import { mergePoll, mergeQuestion, mergeTally, roomOf } from './logic';
 import { LiveSocket, VoteError, type LiveState } from './socket';
 import type { Ballot, Poll, Presence, Question, Results, ServerMessage } from './types';
+import type { Action, Role } from '../types';
 
-export type RoomEvent = { type: 'opened' | 'closed' | 'created'; poll: Poll };
+export type RoomEvent =
+  | { type: 'opened' | 'closed' | 'created'; poll: Poll }
+  /** The server changed the caller's role while the page was open. */
+  | { type: 'role_changed'; role: Role; actions: Action[] };
 
 export interface LiveRoom {
   state: LiveState;
@@ -93,6 +97,9 @@ export function useLiveRoom(
           setResults((known) => mergeTally(known, r));
           break;
         }
+        case 'role_changed':
+          optsRef.current.onEvent?.({ type: 'role_changed', role: msg.role, actions: msg.actions });
+          break;
         case 'question':
           setQuestionsState((list) => mergeQuestion(list, msg.question));
           break;

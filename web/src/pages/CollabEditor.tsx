@@ -6,6 +6,8 @@ import CollaborationCaret from '@tiptap/extension-collaboration-caret';
 import Link from '@tiptap/extension-link';
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
+import * as authProtocol from 'y-protocols/auth';
+import type * as decoding from 'lib0/decoding';
 import { SideBadge } from '../components';
 import {
   connectionState,
@@ -16,6 +18,8 @@ import {
   type AwarenessUser,
   type ConnectionState,
   type PresentUser,
+  rightsNotice,
+  type RightsNotice,
 } from '../collab';
 import { useI18n, type TFunction } from '../i18n';
 import type { AccordDocument } from '../types';
@@ -30,6 +34,8 @@ function useSession(documentId: string) {
   const [session, setSession] = useState<Session | null>(null);
   const [synced, setSynced] = useState(false);
   const [conn, setConn] = useState<ConnectionState>('reconnecting');
+  // What the server said about this connection's rights since it opened.
+  const [notice, setNotice] = useState<RightsNotice | null>(null);
 
   useEffect(() => {
     const ydoc = new Y.Doc();
@@ -45,9 +51,25 @@ function useSession(documentId: string) {
     const onSync = (s: boolean) => {
       if (s) setSynced(true);
     };
+    // The server turns a connection read-only with y-protocols' "permission denied" message
+    // (y-websocket only logs it), and closes it with 1008 when the right to be here ended.
+    provider.messageHandlers[2] = (_encoder: unknown, decoder: decoding.Decoder) => {
+      authProtocol.readAuthMessage(decoder, ydoc, (_doc, reason) => setNotice(rightsNotice(reason)));
+    };
+    const onClose = (ev: CloseEvent | null) => {
+      update();
+      if (ev?.code === 1008) {
+        const n = rightsNotice(ev.reason);
+        if (n.ended) {
+          setNotice(n);
+          // Reconnecting would only be refused again.
+          provider.disconnect();
+        }
+      }
+    };
     provider.on('status', onStatus);
     provider.on('sync', onSync);
-    provider.on('connection-close', update);
+    provider.on('connection-close', onClose);
     window.addEventListener('online', update);
     window.addEventListener('offline', update);
     setSession({ ydoc, provider });
@@ -57,7 +79,7 @@ function useSession(documentId: string) {
       window.removeEventListener('offline', update);
       provider.off('status', onStatus);
       provider.off('sync', onSync);
-      provider.off('connection-close', update);
+      provider.off('connection-close', onClose);
       provider.destroy();
       ydoc.destroy();
       setSession(null);
@@ -65,7 +87,7 @@ function useSession(documentId: string) {
     };
   }, [documentId]);
 
-  return { session, synced, conn };
+  return { session, synced, conn, notice };
 }
 
 function usePresence(session: Session | null): PresentUser[] {
@@ -83,16 +105,24 @@ function usePresence(session: Session | null): PresentUser[] {
 
 export function CollabEditor({ doc, userName }: { doc: AccordDocument; userName: string }) {
   const { t } = useI18n();
-  const { session, synced, conn } = useSession(doc.id);
+  const { session, synced, conn, notice } = useSession(doc.id);
   const people = usePresence(session);
-  const canEdit = doc.can_edit;
+  // A notice from the server overrides what the page was loaded with.
+  const canEdit = notice ? notice.canEdit : doc.can_edit;
+  const current = { ...doc, can_edit: canEdit };
 
   return (
     <div className="doc-layout">
       <div className="doc-main">
-        <ConnectionIndicator state={conn} canEdit={canEdit} t={t} />
+        {notice ? (
+          <p className="notice" role="alert" data-testid="rights-notice">
+            {t(`rights.${notice.code}`)}
+          </p>
+        ) : (
+          <ConnectionIndicator state={conn} canEdit={canEdit} t={t} />
+        )}
         {session && synced ? (
-          <RichText key={session.ydoc.guid} session={session} doc={doc} userName={userName} />
+          <RichText key={`${session.ydoc.guid}:${canEdit}`} session={session} doc={current} userName={userName} />
         ) : (
           <p className="editor-loading">{t('doc.loadingText')}</p>
         )}

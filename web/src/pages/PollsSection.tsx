@@ -5,7 +5,7 @@ import { Alert, SelectField, SideBadge, TextAreaField, TextField, focusFirstInva
 import { useFormState, type FieldErrors } from '../forms';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
-import { SIDES, type Roundtable } from '../types';
+import { can, SIDES, type Roundtable } from '../types';
 import { mergePoll, mergeQuestion, sortQuestions, upsertById } from '../live/logic';
 import { AskForm } from '../live/AskForm';
 import { BallotForm, ConnectionStatus, ResultsView, useAnnouncer } from '../live/PollViews';
@@ -28,7 +28,10 @@ export function presenterPath(roundtableId: string) {
 
 export function PollsSection({ rt }: { rt: Roundtable }) {
   const { t } = useI18n();
-  const isFacilitator = rt.my_role === 'facilitator';
+  // The server may change the caller's role while the page is open (role_changed).
+  const [actions, setActions] = useState(rt.my_actions);
+  const mine = { my_actions: actions };
+  const isFacilitator = can(mine, 'manage_polls');
   const { announce, region } = useAnnouncer();
   const [unavailable, setUnavailable] = useState(false);
   const room = useLiveRoom(rt.id, {
@@ -36,6 +39,10 @@ export function PollsSection({ rt }: { rt: Roundtable }) {
     onEvent: (e) => {
       if (e.type === 'opened') announce(t('polls.announceOpened', { question: e.poll.question }), true);
       if (e.type === 'closed') announce(t('polls.announceClosed', { question: e.poll.question }), true);
+      if (e.type === 'role_changed') {
+        setActions(e.actions);
+        announce(t('rights.roleChanged', { role: t(`role.${e.role}`) }), true);
+      }
     },
   });
   const { setPolls, setQuestions } = room;
@@ -71,7 +78,13 @@ export function PollsSection({ rt }: { rt: Roundtable }) {
         <p className="muted">{t('polls.unavailable')}</p>
       ) : (
         <>
-          <ConnectionStatus state={room.state} />
+          {room.refused && ['signed_out', 'removed'].includes(room.refused) ? (
+            <p className="notice" role="alert" data-testid="rights-notice">
+              {t(`rights.${room.refused}`)}
+            </p>
+          ) : (
+            <ConnectionStatus state={room.state} />
+          )}
           <PresenceList presence={room.presence} />
           {isFacilitator && <LiveSessionPanel roundtableId={rt.id} />}
           {isFacilitator && <NewPollPanel roundtableId={rt.id} onCreated={(p) => setPolls((l) => upsertById(l, p))} />}
@@ -81,7 +94,7 @@ export function PollsSection({ rt }: { rt: Roundtable }) {
           ) : (
             <ul className="poll-list" aria-labelledby="poll-list-heading">
               {polls.map((p) => (
-                <PollCard key={p.id} poll={p} room={room} isFacilitator={isFacilitator} canVote={rt.my_role !== 'observer'} />
+                <PollCard key={p.id} poll={p} room={room} isFacilitator={isFacilitator} canVote={can(mine, 'vote')} />
               ))}
             </ul>
           )}

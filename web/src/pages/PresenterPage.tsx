@@ -4,7 +4,7 @@ import { api, ApiError, errorMessage } from '../api';
 import { Alert, PageHeading, useTitle } from '../components';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
-import type { Roundtable } from '../types';
+import { can, type Roundtable } from '../types';
 import { initialPollIndex, mergePoll, publicQuestions } from '../live/logic';
 import { ConnectionStatus, ResultsView, useAnnouncer } from '../live/PollViews';
 import { useLiveRoom } from '../live/useLiveRoom';
@@ -162,7 +162,7 @@ export function PresenterPage({ id }: { id: string }) {
   if (!rt) return <PageHeading>{t('common.loading')}</PageHeading>;
 
   const top = publicQuestions(room.questions).slice(0, TOP_QUESTIONS);
-  const isFacilitator = rt.my_role === 'facilitator';
+  const isFacilitator = can(rt, 'manage_polls');
   return (
     <div className="presenter" data-testid="presenter">
       {region}

@@ -7,7 +7,7 @@ import { useI18n } from '../i18n';
 import { Link } from '../router';
 import { DocumentsSection } from './DocumentsSection';
 import { PollsSection } from './PollsSection';
-import { ROLES, SIDES, type Invitation, type Participant, type Role, type Roundtable, type Side } from '../types';
+import { can, ROLES, SIDES, type Invitation, type Participant, type Role, type Roundtable, type Side } from '../types';
 
 const POLL_MS = 5000;
 
@@ -59,7 +59,7 @@ export function RoundtablePage({ id }: { id: string }) {
     return () => window.clearInterval(timer);
   }, [rt, loadParticipants]);
 
-  const isFacilitator = rt?.my_role === 'facilitator';
+  const isFacilitator = can(rt, 'manage_participants');
 
   async function changeRole(p: Participant, role: Role) {
     setActionError(null);
@@ -163,11 +163,11 @@ export function RoundtablePage({ id }: { id: string }) {
         )}
       </section>
 
-      <DocumentsSection roundtableId={id} canCreate={rt.my_role !== 'observer'} />
+      <DocumentsSection roundtableId={id} canCreate={can(rt, 'edit_documents')} />
 
       <PollsSection rt={rt} />
 
-      {isFacilitator && <InviteForm roundtableId={id} />}
+      {can(rt, 'invite') && <InviteForm roundtableId={id} />}
     </>
   );
 }

@@ -19,6 +19,7 @@ use crate::socket_rights::{
     caller_subjects, lost_membership, refresh, Ended, SignIn, RECHECK_EVERY,
 };
 use accord_domain::polls::{BallotInput, PollStatus};
+use accord_domain::Action;
 use accord_realtime::live::{LiveOut, Viewer, SUBSCRIBER_QUEUE};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
@@ -268,7 +269,7 @@ async fn recheck_rights(
             Ok(now) => {
                 state.live.set_viewer(rt, *id, now.clone());
                 if let Viewer::Participant { role, side, .. } = &now {
-                    notices.push(msg(json!({"v": 1, "type": "role_changed", "room": room, "role": role, "side": side})));
+                    notices.push(msg(json!({"v": 1, "type": "role_changed", "room": room, "role": role, "side": side, "actions": Action::allowed_for(*role, *side)})));
                 }
                 *viewer = now;
             }
@@ -348,7 +349,11 @@ async fn current_state(
         .questions_of(rt)
         .await?
         .iter()
-        .filter(|q| viewer.is_facilitator() || q.status == "approved" || q.status == "answered")
+        .filter(|q| {
+            viewer.may(Action::ModerateQuestions)
+                || q.status == "approved"
+                || q.status == "answered"
+        })
         .map(|q| question_json(q, None))
         .collect();
     let mut v = json!({"v": 1, "type": "subscribed", "polls": polls, "tallies": tallies, "questions": questions});

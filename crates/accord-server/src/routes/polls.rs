@@ -238,7 +238,7 @@ async fn set_status(
 ) -> ApiResult<Json<Value>> {
     let caller = Caller::User(user);
     let (poll, viewer) = visible_poll(state, &id.to_string(), &caller).await?;
-    if !viewer.is_facilitator() {
+    if !viewer.may(Action::ManagePolls) {
         return Err(ApiError::forbidden(
             "Only facilitators open and close polls.",
         ));
@@ -305,7 +305,11 @@ async fn results_for(
     id: Uuid,
 ) -> ApiResult<(Poll, Tally, bool)> {
     let (poll, viewer) = visible_poll(state, &id.to_string(), caller).await?;
-    if !results_visible(poll.results, poll.status, viewer.is_facilitator()) {
+    if !results_visible(
+        poll.results,
+        poll.status,
+        viewer.may(Action::SeeResultsEarly),
+    ) {
         return Err(ApiError::forbidden("Results are not visible yet."));
     }
     let groups = state.store.ballot_groups(&poll).await?;

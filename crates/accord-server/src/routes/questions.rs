@@ -10,6 +10,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiPath};
 use crate::rate_limit::check;
 use crate::sessions;
+use accord_domain::Action;
 use accord_store::{NewQuestion, Question};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -106,7 +107,7 @@ pub async fn ask(
             author_key: key,
             author_name: if body.anonymous { None } else { name },
             text: text.to_owned(),
-            status: if viewer.is_facilitator() {
+            status: if viewer.may(Action::ModerateQuestions) {
                 "approved"
             } else {
                 "pending"
@@ -139,7 +140,7 @@ pub async fn list(
         .questions_of(&rt)
         .await?
         .iter()
-        .filter(|q| viewer.is_facilitator() || public(q) || q.author_key == key)
+        .filter(|q| viewer.may(Action::ModerateQuestions) || public(q) || q.author_key == key)
         .map(|q| question_json(q, Some(mine.contains(&q.id))))
         .collect();
     Ok(Json(out))
@@ -157,10 +158,10 @@ async fn visible_question(
         .ok_or_else(ApiError::not_found)?;
     let viewer = viewer_of(state, &q.roundtable_id, caller).await?;
     let (key, _) = author(caller);
-    if !(viewer.is_facilitator() || public(&q) || q.author_key == key) {
+    if !(viewer.may(Action::ModerateQuestions) || public(&q) || q.author_key == key) {
         return Err(ApiError::not_found());
     }
-    Ok((q, viewer.is_facilitator()))
+    Ok((q, viewer.may(Action::ModerateQuestions)))
 }
 
 #[utoipa::path(post, path = "/api/v1/questions/{id}/upvote", tag = "questions",

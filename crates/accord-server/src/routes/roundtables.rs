@@ -41,6 +41,10 @@ pub struct RoundtableOut {
     pub my_side: Side,
     #[schema(value_type = String, example = "facilitator")]
     pub my_role: Role,
+    /// What the caller may do here (`accord_domain::allowed`), so the web
+    /// offers exactly what the server would allow.
+    #[schema(value_type = Vec<String>, example = json!(["view", "comment"]))]
+    pub my_actions: Vec<Action>,
 }
 
 impl From<MyRoundtable> for RoundtableOut {
@@ -53,6 +57,7 @@ impl From<MyRoundtable> for RoundtableOut {
             created_at: rfc3339(m.roundtable.created_at),
             my_side: m.side,
             my_role: m.role,
+            my_actions: Action::allowed_for(m.role, m.side),
         }
     }
 }
