@@ -10,4 +10,5 @@ mod helpers;
 mod polls;
 mod rights;
 mod roundtables;
+mod secrecy;
 mod yclient;

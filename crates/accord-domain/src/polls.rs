@@ -6,6 +6,7 @@
 //! strings (UUIDs in practice) and times Unix seconds, as in the store.
 
 pub mod ballot;
+pub mod secrecy;
 pub mod spec;
 pub mod tally;
 pub mod templates;
@@ -20,7 +21,7 @@ use std::str::FromStr;
 
 pub use ballot::{validate_ballot, Ballot, BallotError, BallotInput, CastBallot};
 pub use spec::{validate_spec, PollSpec, PollSpecInput, SpecError};
-pub use tally::{result_label, tally, tally_weighted, BySide, Tally};
+pub use tally::{result_label, tally, tally_weighted, AudienceTally, BySide, Tally};
 pub use templates::{template, PollTemplate, TEMPLATES};
 
 string_enum!(

@@ -16,6 +16,7 @@ pub mod docs;
 pub mod live;
 pub mod protocol;
 pub mod render;
+pub mod results;
 pub mod rights;
 pub mod room;
 pub mod template;

@@ -9,7 +9,8 @@
 //! the store themselves: the database is the truth, the bus only a nudge.
 
 use crate::bus::{Bus, BusEvent, Continuity, GapDetector};
-use accord_domain::polls::{results_visible, tally_weighted, Poll, PollStatus, Tally};
+use accord_domain::polls::secrecy::MinGroup;
+use accord_domain::polls::{results_visible, AudienceTally, Poll, PollStatus};
 use accord_domain::{Action, Role, Side};
 use accord_store::Store;
 use bytes::Bytes;
@@ -105,6 +106,8 @@ struct Dirty {
 struct Inner {
     store: Store,
     bus: Bus,
+    /// Secret polls publish no figure about fewer ballots than this.
+    min_group: MinGroup,
     rooms: Mutex<HashMap<String, Room>>,
     dirty: Mutex<Dirty>,
     next_id: AtomicU64,
@@ -148,11 +151,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl LiveHub {
-    pub fn new(store: Store, bus: Bus) -> LiveHub {
+    pub fn new(store: Store, bus: Bus, min_group: MinGroup) -> LiveHub {
         let hub = LiveHub {
             inner: Arc::new(Inner {
                 store,
                 bus,
+                min_group,
                 rooms: Mutex::new(HashMap::new()),
                 dirty: Mutex::new(Dirty::default()),
                 next_id: AtomicU64::new(1),
@@ -249,39 +253,37 @@ impl LiveHub {
         ) {
             return None;
         }
-        let groups = self.inner.store.ballot_groups(poll).await.ok()?;
-        let t = tally_weighted(poll, &groups);
-        Some(tally_message(&poll.roundtable_id, &t, viewer.is_audience()))
+        let t = crate::results::published(&self.inner.store, poll, self.inner.min_group)
+            .await
+            .ok()?;
+        let msg = if viewer.is_audience() {
+            tally_message(&poll.roundtable_id, &AudienceTally::from(&t))
+        } else {
+            tally_message(&poll.roundtable_id, &t)
+        };
+        Some(msg)
     }
 }
 
-/// The `tally` message; the audience version has no split by side.
-pub fn tally_message(rt: &str, t: &Tally, audience: bool) -> Value {
-    let mut v = serde_json::to_value(t).unwrap_or(Value::Null);
-    if audience {
-        strip_sides(&mut v);
-    }
-    if let Value::Object(m) = &mut v {
-        m.insert("v".into(), json!(1));
-        m.insert("type".into(), json!("tally"));
-        m.insert("room".into(), json!(format!("roundtable:{rt}")));
-    }
-    v
+/// The `tally` message around a participant's [`Tally`] or the audience's
+/// [`AudienceTally`] (which has no field for sides).
+#[derive(Serialize)]
+struct TallyMessage<'a, T: Serialize> {
+    v: u8,
+    r#type: &'static str,
+    room: String,
+    #[serde(flatten)]
+    tally: &'a T,
 }
 
-/// Removes every per-side split (the audience never sees how sides voted).
-pub fn strip_sides(v: &mut Value) {
-    match v {
-        Value::Object(m) => {
-            m.remove("by_side");
-            m.remove("mean_by_side");
-            for x in m.values_mut() {
-                strip_sides(x);
-            }
-        }
-        Value::Array(a) => a.iter_mut().for_each(strip_sides),
-        _ => {}
-    }
+pub fn tally_message<T: Serialize>(rt: &str, tally: &T) -> Value {
+    serde_json::to_value(TallyMessage {
+        v: 1,
+        r#type: "tally",
+        room: format!("roundtable:{rt}"),
+        tally,
+    })
+    .unwrap_or(Value::Null)
 }
 
 /// Everyone present on every node: this node's subscribers plus what the
@@ -472,16 +474,15 @@ async fn push_tally(inner: &Inner, rt: &str, poll_id: &str) {
             return;
         }
     };
-    let groups = match inner.store.ballot_groups(&poll).await {
-        Ok(g) => g,
+    let t = match crate::results::published(&inner.store, &poll, inner.min_group).await {
+        Ok(t) => t,
         Err(e) => {
             tracing::warn!(error = %e, "tally: ballots not readable");
             return;
         }
     };
-    let t = tally_weighted(&poll, &groups);
-    let full = bytes(&tally_message(rt, &t, false));
-    let public = bytes(&tally_message(rt, &t, true));
+    let full = bytes(&tally_message(rt, &t));
+    let public = bytes(&tally_message(rt, &AudienceTally::from(&t)));
     let visible_to_all = results_visible(poll.results, poll.status, false);
     let targets: Vec<(u64, mpsc::Sender<LiveOut>, Bytes)> = {
         let rooms = lock(&inner.rooms);
@@ -639,22 +640,12 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
-    #[test]
-    fn audience_never_sees_sides() {
-        let mut v = json!({"total": 3, "by_side": {"employer": 1}, "options": [{"count": 1, "by_side": {"union": 1}}], "rating": {"mean_by_side": {}}});
-        strip_sides(&mut v);
-        assert_eq!(
-            v,
-            json!({"total": 3, "options": [{"count": 1}], "rating": {}})
-        );
-    }
-
     #[tokio::test]
     async fn presence_counts_people_once_and_audience_by_head() {
         let store = accord_store::Store::connect("sqlite::memory:")
             .await
             .unwrap();
-        let hub = LiveHub::new(store, Bus::in_process());
+        let hub = LiveHub::new(store, Bus::in_process(), MinGroup::default());
         let (tx, _rx) = mpsc::channel(8);
         let ann = Viewer::Participant {
             user_id: "u1".into(),

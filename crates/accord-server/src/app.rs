@@ -7,6 +7,7 @@ use crate::error::ApiError;
 use crate::passwords::Passwords;
 use crate::rate_limit::RateLimits;
 use crate::{assets, demo, error, origin, routes};
+use accord_domain::polls::secrecy::MinGroup;
 use accord_realtime::bus::Bus;
 use accord_realtime::docs::DocHub;
 use accord_realtime::live::LiveHub;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub rights: RightsHub,
     pub join_guard: Arc<JoinGuard>,
     pub ballots: BallotWriter,
+    /// Secret polls publish no figure about fewer ballots than this.
+    pub min_group: MinGroup,
     /// Configured public URL; `None` means "the host the request was sent to".
     pub public_url: Option<PublicUrl>,
 }
@@ -120,9 +123,11 @@ impl Application {
                 .with_context(|| "cannot connect to REDIS_URL")?,
             None => Bus::in_process(),
         };
+        let min_group = MinGroup::new(args.secret_min_group).map_err(anyhow::Error::msg)?;
         let state = AppState {
+            min_group,
             docs: DocHub::new(store.clone(), bus.clone()),
-            live: LiveHub::new(store.clone(), bus.clone()),
+            live: LiveHub::new(store.clone(), bus.clone(), min_group),
             rights: RightsHub::new(bus),
             join_guard: Arc::new(JoinGuard::default()),
             ballots: BallotWriter::new(store.clone()),

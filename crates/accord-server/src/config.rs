@@ -48,6 +48,12 @@ pub struct ServeArgs {
     /// Load the demo data before serving.
     #[arg(long, env = "ACCORD_DEMO")]
     pub demo: bool,
+    /// Secret polls publish no figure about fewer ballots than this: a split
+    /// by side needs this many ballots on the side, and live results move
+    /// in steps of this many ballots (at least 3).
+    #[arg(long, env = "ACCORD_SECRET_MIN_GROUP", default_value_t = accord_domain::polls::secrecy::MIN_GROUP_DEFAULT,
+          value_parser = clap::value_parser!(u32).range(i64::from(accord_domain::polls::secrecy::MIN_GROUP_FLOOR)..))]
+    pub secret_min_group: u32,
 }
 
 /// The public URL without a trailing slash, and its origin (scheme://host[:port]).

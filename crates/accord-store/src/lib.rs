@@ -12,6 +12,7 @@ mod pool;
 mod questions;
 pub mod records;
 mod roundtables;
+mod secret_steps;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod users;
@@ -25,3 +26,4 @@ pub use polls::{
 pub use pool::{BackendKind, Store};
 pub use questions::{NewQuestion, Question};
 pub use records::*;
+pub use secret_steps::SecretStep;

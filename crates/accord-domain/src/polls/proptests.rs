@@ -2,8 +2,9 @@
 //! is tallied exactly once, with totals, side splits and percentages that add up.
 
 use super::ballot::{validate_ballot, Ballot, BallotInput, CastBallot};
+use super::secrecy::{self, shown_groups, step_due, MinGroup};
 use super::spec::{validate_spec, PollSpecInput, OPTIONS_MAX, QUESTION_MAX};
-use super::tally::{percent, tally};
+use super::tally::{percent, tally, BySide};
 use super::{Poll, PollKind, PollOption, PollStatus, ResultsVisibility};
 use crate::roundtable::Side;
 use proptest::prelude::*;
@@ -191,7 +192,7 @@ proptest! {
                 for o in &t.options {
                     let expected = accepted.iter().filter(|b| b.ballot == Ballot::Choices(vec![o.option_id.clone()])).count() as u32;
                     prop_assert_eq!(o.count, expected);
-                    prop_assert_eq!(o.by_side.values().into_iter().sum::<u32>(), o.count);
+                    prop_assert_eq!(o.by_side.values().into_iter().map(|v| v.unwrap_or(0)).sum::<u32>(), o.count);
                 }
                 if n > 0 {
                     let sum: i64 = t.options.iter().map(|o| i64::from(o.percent)).sum();
@@ -237,5 +238,112 @@ proptest! {
                 prop_assert!(t.words.iter().all(|w| w.word == w.word.to_lowercase()));
             }
         }
+    }
+
+    #[test]
+    fn shown_groups_never_isolate_a_ballot(
+        e in 0u32..20, u in 0u32..20, n in 0u32..20, a in 0u32..40, k in 3u32..8,
+    ) {
+        let counts = BySide { employer: e, union: u, neutral: n, audience: a };
+        let k = MinGroup::new(k).unwrap_or_default();
+        let shown = shown_groups(counts, k);
+        let mut hidden = 0;
+        for (count, s) in counts.zip(shown).values() {
+            if *s {
+                prop_assert!(*count >= k.get(), "a shown group has at least k ballots");
+            } else {
+                hidden += *count;
+            }
+        }
+        // With nothing shown, the total is the only figure (a poll's result is public).
+        let any_shown = shown.values().iter().any(|s| **s);
+        prop_assert!(!any_shown || hidden == 0 || hidden >= k.get(), "total minus the shown splits covers {} ballots", hidden);
+    }
+
+    #[test]
+    fn a_closed_secret_poll_splits_only_what_isolates_nobody((p, votes) in poll_and_votes(), k in 3u32..7) {
+        let accepted: Vec<CastBallot> = votes
+            .iter()
+            .filter_map(|(side, i)| validate_ballot(&p, i).ok().map(|ballot| CastBallot { side: *side, ballot }))
+            .collect();
+        let k = MinGroup::new(k).unwrap_or_default();
+        let full = tally(&p, &accepted);
+        let t = secrecy::at_close(full.clone(), k);
+        let counts = t.by_side;
+        let shown = t.secrecy.map(|w| w.sides.map(|h| !h)).unwrap_or_default();
+        let mut hidden_total = 0;
+        for (c, s) in counts.zip(shown).values() {
+            if !*s { hidden_total += *c; }
+        }
+        let any_shown = shown.values().iter().any(|s| **s);
+        prop_assert!(!any_shown || hidden_total == 0 || hidden_total >= k.get());
+        for (o, f) in t.options.iter().zip(&full.options) {
+            prop_assert_eq!(o.count, f.count, "the overall figures are untouched");
+            for ((v, c), full_v) in o.by_side.zip(counts).values().iter().zip(f.by_side.values()) {
+                if let Some(v) = v {
+                    prop_assert!(*c >= k.get());
+                    prop_assert_eq!(Some(*v), *full_v);
+                }
+            }
+        }
+        for r in &t.ranking {
+            for (v, c) in r.by_side.zip(counts).values() {
+                prop_assert!(v.is_none() || *c >= k.get());
+            }
+        }
+        if let Some(r) = &t.rating {
+            for (v, c) in r.mean_by_side.zip(counts).values() {
+                prop_assert!(v.is_none() || *c >= k.get());
+            }
+        }
+    }
+
+    #[test]
+    fn an_open_secret_poll_publishes_steps_of_k_without_splits(arrivals in prop::collection::vec(1u32..4, 0..40), k in 3u32..7) {
+        let k = MinGroup::new(k).unwrap_or_default();
+        let mut total = 0;
+        let mut published: Vec<u32> = Vec::new();
+        for a in arrivals {
+            total += a;
+            if step_due(total, published.last().copied(), k) {
+                published.push(total);
+            }
+        }
+        let mut prev = 0;
+        for p in &published {
+            prop_assert!(p - prev >= k.get(), "two figures {} ballots apart", p - prev);
+            prev = *p;
+        }
+        let poll = poll_fixture();
+        let t = secrecy::while_open(tally(&poll, &[]), k);
+        prop_assert!(t.options.iter().all(|o| o.by_side.values().iter().all(|v| v.is_none())));
+        prop_assert!(t.secrecy.is_some_and(|w| w.live_step));
+    }
+}
+
+fn poll_fixture() -> Poll {
+    Poll {
+        id: "p".into(),
+        roundtable_id: "rt".into(),
+        question: "Q?".into(),
+        kind: PollKind::Single,
+        max_choices: None,
+        scale_min: None,
+        scale_max: None,
+        options: (0..3)
+            .map(|i| PollOption {
+                id: format!("opt-{i}"),
+                position: i,
+                label: format!("O{i}"),
+            })
+            .collect(),
+        secret: true,
+        audience: true,
+        results: ResultsVisibility::Live,
+        status: PollStatus::Open,
+        created_by: "u".into(),
+        created_at: 0,
+        opened_at: Some(0),
+        closed_at: None,
     }
 }

@@ -4,7 +4,7 @@
 use super::ballot::{Ballot, CastBallot};
 use super::{Lang, Poll, PollKind};
 use crate::roundtable::Side;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// How many words a word cloud shows at most.
@@ -12,7 +12,7 @@ pub const WORD_CLOUD_MAX: usize = 50;
 
 /// One value per voter group: the three sides of a roundtable, and the
 /// conference audience (who have no side).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct BySide<T> {
     pub employer: T,
     pub union: T,
@@ -35,10 +35,30 @@ impl<T> BySide<T> {
     pub fn values(&self) -> [&T; 4] {
         [&self.employer, &self.union, &self.neutral, &self.audience]
     }
+
+    /// Each value passed through `f`.
+    pub fn map<U>(self, mut f: impl FnMut(T) -> U) -> BySide<U> {
+        BySide {
+            employer: f(self.employer),
+            union: f(self.union),
+            neutral: f(self.neutral),
+            audience: f(self.audience),
+        }
+    }
+
+    /// Pairs each value with the one of `other` for the same group.
+    pub fn zip<U>(self, other: BySide<U>) -> BySide<(T, U)> {
+        BySide {
+            employer: (self.employer, other.employer),
+            union: (self.union, other.union),
+            neutral: (self.neutral, other.neutral),
+            audience: (self.audience, other.audience),
+        }
+    }
 }
 
 /// Choices of one option in a single- or multiple-choice poll.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OptionTally {
     pub option_id: String,
     pub label: String,
@@ -46,11 +66,12 @@ pub struct OptionTally {
     /// `count / total`, rounded to a whole percent. In a multiple-choice poll
     /// the percentages may add up to more than 100: each is a share of voters.
     pub percent: u32,
-    pub by_side: BySide<u32>,
+    /// `None` for a group whose figure a secret poll withholds.
+    pub by_side: BySide<Option<u32>>,
 }
 
 /// Ballots for one value of a rating scale.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScaleCount {
     pub value: i32,
     pub count: u32,
@@ -58,7 +79,7 @@ pub struct ScaleCount {
 }
 
 /// The statistics of a rating poll.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RatingTally {
     /// `None` before the first ballot.
     pub mean: Option<f64>,
@@ -68,25 +89,26 @@ pub struct RatingTally {
 }
 
 /// An option's Borda score in a ranking poll.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RankingScore {
     pub option_id: String,
     pub label: String,
     pub points: u64,
     /// Ballots that ranked this option first.
     pub first_choices: u32,
-    pub by_side: BySide<u64>,
+    /// `None` for a group whose figure a secret poll withholds.
+    pub by_side: BySide<Option<u64>>,
 }
 
 /// A word of an open-text poll and the number of answers that used it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WordCount {
     pub word: String,
     pub count: u32,
 }
 
 /// A poll's results. Only the part matching the poll's kind is filled in.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tally {
     pub poll_id: String,
     pub kind: PollKind,
@@ -101,6 +123,83 @@ pub struct Tally {
     pub ranking: Vec<RankingScore>,
     /// Open text: at most [`WORD_CLOUD_MAX`] words, most frequent first.
     pub words: Vec<WordCount>,
+    /// Set for a secret poll: what its rules withheld (see `secrecy`).
+    #[serde(default)]
+    pub secrecy: Option<super::secrecy::Withheld>,
+}
+
+/// A tally as the conference audience receives it: a projection with no
+/// field for sides (the audience never sees how a side voted), built only
+/// from a [`Tally`], so there is nothing to forget to delete.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AudienceTally {
+    pub poll_id: String,
+    pub kind: PollKind,
+    pub total: u32,
+    pub options: Vec<AudienceOption>,
+    pub rating: Option<AudienceRating>,
+    pub ranking: Vec<AudienceRanking>,
+    pub words: Vec<WordCount>,
+    /// A secret poll's live figure moves in steps of this many ballots.
+    pub live_step_of: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AudienceOption {
+    pub option_id: String,
+    pub label: String,
+    pub count: u32,
+    pub percent: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AudienceRating {
+    pub mean: Option<f64>,
+    pub distribution: Vec<ScaleCount>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AudienceRanking {
+    pub option_id: String,
+    pub label: String,
+    pub points: u64,
+    pub first_choices: u32,
+}
+
+impl From<&Tally> for AudienceTally {
+    fn from(t: &Tally) -> Self {
+        AudienceTally {
+            poll_id: t.poll_id.clone(),
+            kind: t.kind,
+            total: t.total,
+            options: t
+                .options
+                .iter()
+                .map(|o| AudienceOption {
+                    option_id: o.option_id.clone(),
+                    label: o.label.clone(),
+                    count: o.count,
+                    percent: o.percent,
+                })
+                .collect(),
+            rating: t.rating.as_ref().map(|r| AudienceRating {
+                mean: r.mean,
+                distribution: r.distribution.clone(),
+            }),
+            ranking: t
+                .ranking
+                .iter()
+                .map(|r| AudienceRanking {
+                    option_id: r.option_id.clone(),
+                    label: r.label.clone(),
+                    points: r.points,
+                    first_choices: r.first_choices,
+                })
+                .collect(),
+            words: t.words.clone(),
+            live_step_of: t.secrecy.filter(|w| w.live_step).map(|w| w.min_group),
+        }
+    }
 }
 
 /// `count / total` as a whole percent, rounded half up; 0 when `total` is 0.
@@ -195,7 +294,7 @@ where
                         label: o.label.clone(),
                         count,
                         percent: percent(count, total),
-                        by_side,
+                        by_side: by_side.map(Some),
                     }
                 })
                 .collect();
@@ -266,7 +365,7 @@ where
                     label: o.label.clone(),
                     points: by_side.values().into_iter().sum(),
                     first_choices,
-                    by_side,
+                    by_side: by_side.map(Some),
                 })
                 .collect();
             // A stable sort keeps display order among equal scores.
@@ -289,6 +388,7 @@ where
         rating,
         ranking,
         words,
+        secrecy: None,
     }
 }
 
@@ -403,9 +503,9 @@ mod tests {
         );
         let counts: Vec<(u32, u32)> = t.options.iter().map(|o| (o.count, o.percent)).collect();
         assert_eq!(counts, [(2, 50), (2, 50), (0, 0)]);
-        assert_eq!(t.options[0].by_side.employer, 1);
-        assert_eq!(t.options[0].by_side.union, 1);
-        assert_eq!(t.options[1].by_side.audience, 1);
+        assert_eq!(t.options[0].by_side.employer, Some(1));
+        assert_eq!(t.options[0].by_side.union, Some(1));
+        assert_eq!(t.options[1].by_side.audience, Some(1));
     }
 
     #[test]
@@ -462,7 +562,7 @@ mod tests {
             .collect();
         // o2: 3 + 2 + 3 = 8; o0: 2 + 3 = 5; o1: 1 + 1 = 2.
         assert_eq!(scores, [("o2", 8, 2), ("o0", 5, 1), ("o1", 2, 0)]);
-        assert_eq!(t.ranking[0].by_side.union, 3);
+        assert_eq!(t.ranking[0].by_side.union, Some(3));
     }
 
     #[test]

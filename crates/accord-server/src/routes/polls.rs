@@ -7,11 +7,12 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiPath, CurrentUser};
 use crate::sessions;
 use accord_domain::polls::{
-    results_visible, tally_weighted, template, validate_spec, BallotError, BallotInput, Lang, Poll,
-    PollSpecInput, PollStatus, Tally, TEMPLATES,
+    results_visible, template, validate_spec, AudienceTally, BallotError, BallotInput, BySide,
+    Lang, Poll, PollSpecInput, PollStatus, Tally, TEMPLATES,
 };
 use accord_domain::Action;
-use accord_realtime::live::{poll_json, strip_sides, Viewer};
+use accord_realtime::live::{poll_json, Viewer};
+use accord_realtime::results::published;
 use accord_store::{CastRefusal, NewPoll, StatusRefusal};
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
@@ -312,8 +313,7 @@ async fn results_for(
     ) {
         return Err(ApiError::forbidden("Results are not visible yet."));
     }
-    let groups = state.store.ballot_groups(&poll).await?;
-    let t = tally_weighted(&poll, &groups);
+    let t = published(&state.store, &poll, state.min_group).await?;
     Ok((poll, t, viewer.is_audience()))
 }
 
@@ -330,10 +330,12 @@ pub async fn results(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<Value>> {
     let (_, t, audience) = results_for(&state, &caller, id).await?;
-    let mut v = serde_json::to_value(&t).map_err(ApiError::internal)?;
-    if audience {
-        strip_sides(&mut v);
+    let v = if audience {
+        serde_json::to_value(AudienceTally::from(&t))
+    } else {
+        serde_json::to_value(&t)
     }
+    .map_err(ApiError::internal)?;
     Ok(Json(v))
 }
 
@@ -362,6 +364,14 @@ pub async fn results_csv(
     } else {
         out.push_str("option,count,percent,employer,union,neutral,audience\n");
     }
+    // A group a secret poll withholds shows why, not a number.
+    let withheld = t
+        .secrecy
+        .map(|w| format!("fewer than {}", w.min_group))
+        .unwrap_or_default();
+    let cells = |s: BySide<Option<String>>| {
+        [s.employer, s.union, s.neutral, s.audience].map(|v| v.unwrap_or_else(|| withheld.clone()))
+    };
     let mut row = |label: &str, count: String, percent: String, sides: [String; 4]| {
         out.push_str(&csv_field(label));
         out.push_str(&format!(",{count},{percent}"));
@@ -371,12 +381,11 @@ pub async fn results_csv(
         out.push('\n');
     };
     for o in &t.options {
-        let s = o.by_side;
         row(
             &o.label,
             o.count.to_string(),
             o.percent.to_string(),
-            [s.employer, s.union, s.neutral, s.audience].map(|n| n.to_string()),
+            cells(o.by_side.map(|v| v.map(|n| n.to_string()))),
         );
     }
     if let Some(r) = &t.rating {
@@ -390,12 +399,11 @@ pub async fn results_csv(
         }
     }
     for r in &t.ranking {
-        let s = r.by_side;
         row(
             &r.label,
             r.points.to_string(),
             String::new(),
-            [s.employer, s.union, s.neutral, s.audience].map(|n| n.to_string()),
+            cells(r.by_side.map(|v| v.map(|n| n.to_string()))),
         );
     }
     for w in &t.words {
