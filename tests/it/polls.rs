@@ -10,6 +10,7 @@ on_both_backends!(
     audience_joins_with_a_code_and_votes,
     votes_over_the_socket_reach_every_screen,
     bad_socket_input_gets_clear_errors,
+    rejoining_from_the_same_browser_is_the_same_member,
 );
 
 async fn poll(app: &TestApp, c: &Client, rt: &str, body_json: Value) -> Value {
@@ -715,5 +716,112 @@ async fn questions_are_moderated_upvoted_once_and_pushed() {
             .await
             .status(),
         StatusCode::CREATED
+    );
+}
+
+async fn rejoining_from_the_same_browser_is_the_same_member(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    let fac = app.user("freja").await;
+    let rt = app.roundtable(&fac, "T").await;
+    let live = body(
+        app.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({}))
+            .await,
+    )
+    .await;
+    let code = live["join_code"].as_str().unwrap().to_owned();
+    let p = poll(&app, &fac, &rt, json!({"question": "Secret?", "kind": "single", "options": ["a", "b"], "secret": true, "audience": true})).await;
+    let pid = p["id"].as_str().unwrap();
+    open(&app, &fac, pid).await;
+    let q = body(
+        app.post(
+            &fac,
+            &format!("/api/v1/roundtables/{rt}/questions"),
+            json!({"text": "Who pays for the training?"}),
+        )
+        .await,
+    )
+    .await;
+    let upvote = format!("/api/v1/questions/{}/upvote", q["id"].as_str().unwrap());
+    let ballots = format!("/api/v1/polls/{pid}/ballots");
+
+    let (phone, first_cookie) = join(&app, &code).await;
+    assert_eq!(
+        app.post(&phone, &ballots, json!({"choices": [option(&p, 0)]}))
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        body(app.post(&phone, &upvote, json!({})).await).await["votes"],
+        1
+    );
+
+    // The same browser (same cookie jar) joins again, with a new name.
+    let res = app
+        .post(
+            &phone,
+            "/api/v1/join",
+            json!({"code": code.to_lowercase(), "display_name": "Renamed"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(body(res).await["display_name"], "Renamed");
+    problem(
+        app.post(&phone, &ballots, json!({"choices": [option(&p, 1)]}))
+            .await,
+        StatusCode::CONFLICT,
+        "already-voted",
+    )
+    .await;
+    assert_eq!(
+        body(app.post(&phone, &upvote, json!({})).await).await["votes"],
+        1,
+        "one upvote per person, however often they join"
+    );
+    // The first cookie still names the same (renamed) member.
+    let me = reqwest::Client::new()
+        .get(app.url("/api/v1/audience/me"))
+        .header("cookie", &first_cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(body(me).await["display_name"], "Renamed");
+    let r = body(app.get(&fac, &format!("/api/v1/polls/{pid}/results")).await).await;
+    assert_eq!(r["total"], 1);
+
+    // A cookie of an ended session joins the next session afresh.
+    let res = fac
+        .delete(app.url(&format!("/api/v1/roundtables/{rt}/live")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let next = body(
+        app.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({}))
+            .await,
+    )
+    .await;
+    let res = app
+        .post(
+            &phone,
+            "/api/v1/join",
+            json!({"code": next["join_code"], "display_name": "Again"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            != Some(first_cookie.as_str()),
+        "a new member with a new cookie"
+    );
+    assert_eq!(
+        body(app.get(&phone, "/api/v1/audience/me").await).await["display_name"],
+        "Again"
     );
 }

@@ -8,7 +8,7 @@ use crate::sessions;
 use accord_store::{AudienceMember, User, Voter};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderValue};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
@@ -46,31 +46,27 @@ pub fn cookie(token: &str, secure: bool) -> HeaderValue {
     .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-fn token(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|p| p.trim().split_once('='))
-        .find(|(n, _)| *n == COOKIE_NAME)
-        .map(|(_, v)| v.to_owned())
-        .filter(|v| sessions::looks_like_token(v))
-}
-
 /// The audience member of an unexpired live session, if the cookie names one.
 pub async fn member(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<AudienceMember>, ApiError> {
-    let Some(t) = token(headers) else {
+    Ok(member_and_token(state, headers).await?.map(|(m, _)| m))
+}
+
+/// [`member`], with the cookie's token (to send the same cookie back).
+pub async fn member_and_token(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<(AudienceMember, String)>, ApiError> {
+    let Some(t) = sessions::token_cookie(headers, COOKIE_NAME) else {
         return Ok(None);
     };
     let m = state
         .store
         .audience_member_by_token(&sessions::hash_token(&t))
         .await?;
-    Ok(m.filter(|m| m.session_ended_at.is_none()))
+    Ok(m.filter(|m| m.session_ended_at.is_none()).map(|m| (m, t)))
 }
 
 /// Whoever is calling: a signed-in user (preferred) or an audience member.

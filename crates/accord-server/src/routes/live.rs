@@ -136,7 +136,7 @@ pub async fn end(
 
 #[utoipa::path(post, path = "/api/v1/join", tag = "live", request_body = JoinBody,
     responses(
-        (status = 200, description = "Joined; sets the anonymous `accord_audience` cookie", body = Joined),
+        (status = 200, description = "Joined; sets the anonymous `accord_audience` cookie. A browser whose cookie names a member of this same session stays that member (a given display name renames it)", body = Joined),
         (status = 404, description = "No running session has this code", body = Problem),
         (status = 422, description = "Invalid display name", body = Problem),
         (status = 429, description = "Too many wrong codes from this address", body = Problem)
@@ -144,6 +144,7 @@ pub async fn end(
 pub async fn join(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<JoinBody>,
 ) -> ApiResult<Response> {
     if let Some(wait) = state.join_guard.blocked(ip) {
@@ -171,22 +172,40 @@ pub async fn join(
         .roundtable(&session.roundtable_id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let token = sessions::new_token();
-    let member = state
-        .store
-        .create_audience_member(&NewAudienceMember {
-            id: Uuid::new_v4().to_string(),
-            live_session_id: session.id,
-            token_hash: sessions::hash_token(&token),
-            display_name: display_name.clone(),
-            created_at: sessions::now(),
-        })
-        .await?
-        .ok_or_else(|| ApiError::not_found().detail("This live session has ended."))?;
+    // A browser that already joined this session stays the same member: a
+    // new member per join would give one phone a fresh ballot, upvote and
+    // question allowance each time.
+    let (member, token) = match audience::member_and_token(&state, &headers).await? {
+        Some((mut m, token)) if m.live_session_id == session.id => {
+            if display_name.is_some() && display_name != m.display_name {
+                state
+                    .store
+                    .rename_audience_member(&m.id, display_name.as_deref())
+                    .await?;
+                m.display_name = display_name;
+            }
+            (m, token)
+        }
+        _ => {
+            let token = sessions::new_token();
+            let m = state
+                .store
+                .create_audience_member(&NewAudienceMember {
+                    id: Uuid::new_v4().to_string(),
+                    live_session_id: session.id,
+                    token_hash: sessions::hash_token(&token),
+                    display_name,
+                    created_at: sessions::now(),
+                })
+                .await?
+                .ok_or_else(|| ApiError::not_found().detail("This live session has ended."))?;
+            (m, token)
+        }
+    };
     let out = Joined {
         roundtable_id: member.roundtable_id,
         roundtable_title: roundtable.title,
-        display_name,
+        display_name: member.display_name,
     };
     Ok((
         [(
