@@ -11,6 +11,7 @@ on_both_backends!(
     votes_over_the_socket_reach_every_screen,
     bad_socket_input_gets_clear_errors,
     rejoining_from_the_same_browser_is_the_same_member,
+    new_members_per_address_are_capped,
 );
 
 async fn poll(app: &TestApp, c: &Client, rt: &str, body_json: Value) -> Value {
@@ -824,4 +825,36 @@ async fn rejoining_from_the_same_browser_is_the_same_member(b: Backend) {
         body(app.get(&phone, "/api/v1/audience/me").await).await["display_name"],
         "Again"
     );
+}
+
+async fn new_members_per_address_are_capped(b: Backend) {
+    let Some(app) = TestApp::spawn_with(b, &[("ACCORD_JOIN_NEW_MEMBERS_PER_IP", "3")]).await else {
+        return;
+    };
+    let fac = app.user("freja").await;
+    let rt = app.roundtable(&fac, "T").await;
+    let live = body(
+        app.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({}))
+            .await,
+    )
+    .await;
+    let code = live["join_code"].as_str().unwrap();
+    let (first, _) = join(&app, code).await;
+    join(&app, code).await;
+    join(&app, code).await;
+    let res = app
+        .post(&app.client(), "/api/v1/join", json!({"code": code}))
+        .await;
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry >= 1);
+    problem(res, StatusCode::TOO_MANY_REQUESTS, "rate-limited").await;
+    // Joining again as an existing member creates no one, so it is not capped.
+    let res = app
+        .post(&first, "/api/v1/join", json!({"code": code}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
 }

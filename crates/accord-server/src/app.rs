@@ -124,7 +124,7 @@ impl Application {
             ballots: BallotWriter::new(store.clone()),
             store,
             passwords: Passwords::new()?,
-            limits: RateLimits::new(),
+            limits: RateLimits::new(args.join_new_members_per_ip),
             public_url,
         };
         let listener = TcpListener::bind(args.bind)

@@ -48,6 +48,12 @@ pub struct ServeArgs {
     /// Load the demo data before serving.
     #[arg(long, env = "ACCORD_DEMO")]
     pub demo: bool,
+    /// New audience members one IP address may create per 10 minutes. A venue
+    /// behind one NAT address stays far below it (a re-join is no new member);
+    /// a script minting voters does not.
+    #[arg(long, env = "ACCORD_JOIN_NEW_MEMBERS_PER_IP", default_value_t = 5000,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub join_new_members_per_ip: u32,
 }
 
 /// The public URL without a trailing slash, and its origin (scheme://host[:port]).

@@ -18,7 +18,12 @@ pub struct RateLimits {
     pub register_ip: DefaultKeyedRateLimiter<IpAddr>,
     /// Questions per author (user or audience member, never per IP: a venue shares one).
     pub questions: DefaultKeyedRateLimiter<String>,
+    /// New audience members per IP address: high, since a venue shares one.
+    pub join_new_member_ip: DefaultKeyedRateLimiter<IpAddr>,
 }
+
+/// Window of `ACCORD_JOIN_NEW_MEMBERS_PER_IP`.
+const NEW_MEMBER_WINDOW: Duration = Duration::from_secs(600);
 
 fn quota(burst: u32, one_every: Duration) -> Quota {
     let burst = NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN);
@@ -28,8 +33,14 @@ fn quota(burst: u32, one_every: Duration) -> Quota {
 }
 
 impl RateLimits {
-    pub fn new() -> Arc<Self> {
+    /// `new_members_per_ip`: audience members one address may create per 10 minutes.
+    pub fn new(new_members_per_ip: u32) -> Arc<Self> {
+        let new_members_per_ip = new_members_per_ip.max(1);
         Arc::new(RateLimits {
+            join_new_member_ip: RateLimiter::keyed(quota(
+                new_members_per_ip,
+                NEW_MEMBER_WINDOW / new_members_per_ip,
+            )),
             login_account: RateLimiter::keyed(quota(10, Duration::from_secs(30))),
             login_ip: RateLimiter::keyed(quota(50, Duration::from_secs(2))),
             register_ip: RateLimiter::keyed(quota(20, Duration::from_secs(10))),
@@ -43,6 +54,7 @@ impl RateLimits {
         self.login_ip.retain_recent();
         self.register_ip.retain_recent();
         self.questions.retain_recent();
+        self.join_new_member_ip.retain_recent();
     }
 }
 

@@ -6,6 +6,7 @@ use crate::app::AppState;
 use crate::audience::{self, new_join_code, normalise_code};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiPath, ClientIp, CurrentUser};
+use crate::rate_limit::check;
 use crate::sessions;
 use accord_domain::Action;
 use accord_store::{LiveSession, NewAudienceMember, NewLiveSession, StoreError};
@@ -139,7 +140,7 @@ pub async fn end(
         (status = 200, description = "Joined; sets the anonymous `accord_audience` cookie. A browser whose cookie names a member of this same session stays that member (a given display name renames it)", body = Joined),
         (status = 404, description = "No running session has this code", body = Problem),
         (status = 422, description = "Invalid display name", body = Problem),
-        (status = 429, description = "Too many wrong codes from this address", body = Problem)
+        (status = 429, description = "Too many wrong codes from this address, or too many new members from it", body = Problem)
     ))]
 pub async fn join(
     State(state): State<AppState>,
@@ -187,6 +188,7 @@ pub async fn join(
             (m, token)
         }
         _ => {
+            check(&state.limits.join_new_member_ip, &ip)?;
             let token = sessions::new_token();
             let m = state
                 .store
