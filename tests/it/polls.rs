@@ -12,6 +12,8 @@ on_both_backends!(
     bad_socket_input_gets_clear_errors,
     rejoining_from_the_same_browser_is_the_same_member,
     new_members_per_address_are_capped,
+    a_guessing_device_does_not_lock_out_its_venue,
+    wrong_codes_per_address_have_a_ceiling,
 );
 
 async fn poll(app: &TestApp, c: &Client, rt: &str, body_json: Value) -> Value {
@@ -261,7 +263,7 @@ async fn audience_joins_with_a_code_and_votes(b: Backend) {
     assert_eq!(live.status(), StatusCode::CREATED);
     let live = body(live).await;
     let code = live["join_code"].as_str().unwrap().to_owned();
-    assert_eq!(code.len(), 6);
+    assert_eq!(code.len(), 9);
     assert!(live["qr_svg"].as_str().unwrap().contains("<svg"));
     assert!(live["join_url"]
         .as_str()
@@ -857,4 +859,123 @@ async fn new_members_per_address_are_capped(b: Backend) {
         .post(&first, "/api/v1/join", json!({"code": code}))
         .await;
     assert_eq!(res.status(), StatusCode::OK);
+}
+
+/// The `accord_device` cookie a response sets, with its attributes.
+fn device_cookie(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("accord_device="))
+        .map(str::to_owned)
+}
+
+async fn a_guessing_device_does_not_lock_out_its_venue(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    let fac = app.user("freja").await;
+    let rt = app.roundtable(&fac, "T").await;
+    let live = body(
+        app.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({}))
+            .await,
+    )
+    .await;
+    let code = live["join_code"].as_str().unwrap().to_owned();
+    assert_eq!(code.len(), 9);
+
+    // The audience page learns its device before the first try.
+    let prankster = app.client();
+    let res = app.get(&prankster, "/api/v1/audience/me").await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let set = device_cookie(&res).expect("a device cookie on the first visit");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+        "{set}"
+    );
+    let res = app.get(&prankster, "/api/v1/audience/me").await;
+    assert_eq!(device_cookie(&res), None, "a known device keeps its cookie");
+
+    let mut limited = false;
+    for _ in 0..40 {
+        let res = app
+            .post(&prankster, "/api/v1/join", json!({"code": "ZZZZZZZZZ"}))
+            .await;
+        if res.status() == StatusCode::TOO_MANY_REQUESTS {
+            limited = true;
+            break;
+        }
+        problem(res, StatusCode::NOT_FOUND, "not-found").await;
+    }
+    assert!(limited, "a guessing device is rate limited");
+    problem(
+        app.post(&prankster, "/api/v1/join", json!({"code": code}))
+            .await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate-limited",
+    )
+    .await;
+
+    // A neighbour behind the same address joins with the right code.
+    let neighbour = app.client();
+    let res = app
+        .post(
+            &neighbour,
+            "/api/v1/join",
+            json!({"code": format!("{}-{}-{}", &code[..3], &code[3..6].to_lowercase(), &code[6..])}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        device_cookie(&res).is_some(),
+        "a first join attempt names the device"
+    );
+    // Even a failed first attempt names the device.
+    let res = app
+        .post(&app.client(), "/api/v1/join", json!({"code": "nope"}))
+        .await;
+    assert!(device_cookie(&res).is_some());
+    problem(res, StatusCode::NOT_FOUND, "not-found").await;
+}
+
+async fn wrong_codes_per_address_have_a_ceiling(b: Backend) {
+    let Some(app) = TestApp::spawn_with(b, &[("ACCORD_JOIN_FAILURES_PER_IP", "5")]).await else {
+        return;
+    };
+    let fac = app.user("freja").await;
+    let rt = app.roundtable(&fac, "T").await;
+    let live = body(
+        app.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({}))
+            .await,
+    )
+    .await;
+    // A script that drops its cookies is a new device every time.
+    let script = reqwest::Client::new();
+    for _ in 0..5 {
+        let res = app
+            .post(&script, "/api/v1/join", json!({"code": "ZZZZZZZZZ"}))
+            .await;
+        problem(res, StatusCode::NOT_FOUND, "not-found").await;
+    }
+    problem(
+        app.post(&script, "/api/v1/join", json!({"code": "ZZZZZZZZZ"}))
+            .await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate-limited",
+    )
+    .await;
+    // Over the ceiling the address is refused outright, or the right code
+    // would tell the guesser it was right.
+    problem(
+        app.post(
+            &app.client(),
+            "/api/v1/join",
+            json!({"code": live["join_code"]}),
+        )
+        .await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate-limited",
+    )
+    .await;
 }

@@ -120,7 +120,7 @@ impl Application {
         let state = AppState {
             docs: DocHub::new(store.clone(), bus.clone()),
             live: LiveHub::new(store.clone(), bus),
-            join_guard: Arc::new(JoinGuard::default()),
+            join_guard: Arc::new(JoinGuard::new(args.join_failures_per_ip)),
             ballots: BallotWriter::new(store.clone()),
             store,
             passwords: Passwords::new()?,

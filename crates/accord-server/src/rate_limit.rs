@@ -4,7 +4,7 @@ use crate::error::ApiError;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use std::hash::Hash;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,6 +58,17 @@ impl RateLimits {
     }
 }
 
+/// What a per-address limit counts by: IPv4 as is (also when mapped into
+/// IPv6 by a dual-stack listener), IPv6 by its /64 — one subscriber usually
+/// holds a whole /64, and keying on single addresses would hand them 2^64
+/// separate allowances.
+pub fn address_key(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !(u128::MAX >> 64))),
+        v4 => v4,
+    }
+}
+
 /// Takes one cell for `key`, or a 429 with the seconds until the next is free.
 pub fn check<K: Hash + Eq + Clone>(
     limiter: &DefaultKeyedRateLimiter<K>,
@@ -82,5 +93,14 @@ mod tests {
         let e = check(&l, &1).unwrap_err();
         assert_eq!(e.status(), axum::http::StatusCode::TOO_MANY_REQUESTS);
         assert!(check(&l, &2).is_ok(), "other keys unaffected");
+    }
+
+    #[test]
+    fn addresses_count_by_subscriber() {
+        let v6 = |s: &str| address_key(s.parse().unwrap());
+        assert_eq!(v6("2001:db8:1:2:aaaa::1"), v6("2001:db8:1:2:bbbb::2"));
+        assert_ne!(v6("2001:db8:1:2::1"), v6("2001:db8:1:3::1"));
+        assert_eq!(v6("::ffff:192.0.2.7"), v6("192.0.2.7"), "mapped IPv4");
+        assert_ne!(v6("192.0.2.7"), v6("192.0.2.8"));
     }
 }
