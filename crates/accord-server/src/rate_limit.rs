@@ -10,7 +10,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub struct RateLimits {
-    /// Sign-in attempts per account (normalised email): slows password guessing.
+    /// Sign-in attempts per (account, address): the tight limit on password
+    /// guessing. Keyed on both so a guesser elsewhere never locks the owner
+    /// out (OWASP); its sustained rate is below [`RateLimits::login_account`]'s,
+    /// so one address alone cannot drain that ceiling either.
+    pub login_account_ip: DefaultKeyedRateLimiter<(String, IpAddr)>,
+    /// Sign-in attempts per account (normalised email) from anywhere: a far
+    /// higher ceiling, for guessing spread over many addresses.
     pub login_account: DefaultKeyedRateLimiter<String>,
     /// Sign-in attempts per IP address: slows credential stuffing.
     pub login_ip: DefaultKeyedRateLimiter<IpAddr>,
@@ -41,15 +47,28 @@ impl RateLimits {
                 new_members_per_ip,
                 NEW_MEMBER_WINDOW / new_members_per_ip,
             )),
-            login_account: RateLimiter::keyed(quota(10, Duration::from_secs(30))),
+            login_account_ip: RateLimiter::keyed(quota(10, Duration::from_secs(60))),
+            login_account: RateLimiter::keyed(quota(100, Duration::from_secs(36))),
             login_ip: RateLimiter::keyed(quota(50, Duration::from_secs(2))),
             register_ip: RateLimiter::keyed(quota(20, Duration::from_secs(10))),
             questions: RateLimiter::keyed(quota(3, Duration::from_secs(20))),
         })
     }
 
+    /// One sign-in (or registration) attempt on `account` from `ip`. The
+    /// per-(account, address) limit is checked first, so an address over it
+    /// spends nothing of the account's ceiling.
+    pub fn account_attempt(&self, account: &str, ip: IpAddr) -> Result<(), ApiError> {
+        check(
+            &self.login_account_ip,
+            &(account.to_owned(), address_key(ip)),
+        )?;
+        check(&self.login_account, &account.to_owned())
+    }
+
     /// Forgets keys that are back to a full bucket, so memory stays bounded.
     pub fn prune(&self) {
+        self.login_account_ip.retain_recent();
         self.login_account.retain_recent();
         self.login_ip.retain_recent();
         self.register_ip.retain_recent();
@@ -93,6 +112,35 @@ mod tests {
         let e = check(&l, &1).unwrap_err();
         assert_eq!(e.status(), axum::http::StatusCode::TOO_MANY_REQUESTS);
         assert!(check(&l, &2).is_ok(), "other keys unaffected");
+    }
+
+    #[test]
+    fn sign_in_limit_is_per_account_and_address_under_an_account_ceiling() {
+        let l = RateLimits::new(1);
+        let ip = |n: u8| IpAddr::from([10, 0, 0, n]);
+        for _ in 0..10 {
+            assert!(l.account_attempt("ann@example.org", ip(1)).is_ok());
+        }
+        assert!(l.account_attempt("ann@example.org", ip(1)).is_err());
+        assert!(
+            l.account_attempt("ann@example.org", ip(2)).is_ok(),
+            "the owner elsewhere still gets in"
+        );
+        assert!(l.account_attempt("bob@example.org", ip(1)).is_ok());
+        // 11 of the ceiling's 100 are spent; the refused 11th from address 1
+        // spent nothing of it.
+        let mut admitted = 0;
+        for n in 3..=11 {
+            for _ in 0..10 {
+                admitted += u32::from(l.account_attempt("ann@example.org", ip(n)).is_ok());
+            }
+        }
+        assert_eq!(admitted, 89);
+        assert!(
+            l.account_attempt("ann@example.org", ip(12)).is_err(),
+            "100 an hour per account from anywhere"
+        );
+        assert!(l.account_attempt("bob@example.org", ip(12)).is_ok());
     }
 
     #[test]
