@@ -12,6 +12,9 @@ bin="$(cd "$(dirname "$0")/.." && pwd)/target/release"
 work=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
+# Every simulated phone joins from 127.0.0.1: lift the per-address cap on new
+# audience members (default 5000 per 10 minutes) far above any N run here.
+export ACCORD_JOIN_NEW_MEMBERS_PER_IP=1000000
 wait_ready() { for _ in $(seq 100); do curl -sf "http://127.0.0.1:$1/readyz" >/dev/null && return; sleep 0.2; done; echo "port $1 not ready" >&2; exit 1; }
 case "$mode" in
   one)

@@ -10,6 +10,10 @@ on_both_backends!(
     audience_joins_with_a_code_and_votes,
     votes_over_the_socket_reach_every_screen,
     bad_socket_input_gets_clear_errors,
+    rejoining_from_the_same_browser_is_the_same_member,
+    new_members_per_address_are_capped,
+    a_guessing_device_does_not_lock_out_its_venue,
+    wrong_codes_per_address_have_a_ceiling,
 );
 
 pub(crate) async fn poll(app: &TestApp, c: &Client, rt: &str, body_json: Value) -> Value {
@@ -221,6 +225,14 @@ async fn participants_vote_and_see_the_split_by_side(b: Backend) {
         "forbidden",
     )
     .await;
+    // The facilitator may look early, but an open secret poll shows no
+    // figure of fewer than k ballots, to them either (polls::secrecy).
+    assert_eq!(
+        body(app.get(&fac, &format!("/api/v1/polls/{hid}/results")).await).await["total"],
+        0
+    );
+    app.post(&fac, &format!("/api/v1/polls/{hid}/close"), json!({}))
+        .await;
     assert_eq!(
         body(app.get(&fac, &format!("/api/v1/polls/{hid}/results")).await).await["total"],
         1
@@ -259,7 +271,7 @@ async fn audience_joins_with_a_code_and_votes(b: Backend) {
     assert_eq!(live.status(), StatusCode::CREATED);
     let live = body(live).await;
     let code = live["join_code"].as_str().unwrap().to_owned();
-    assert_eq!(code.len(), 6);
+    assert_eq!(code.len(), 9);
     assert!(live["qr_svg"].as_str().unwrap().contains("<svg"));
     assert!(live["join_url"]
         .as_str()
@@ -716,4 +728,267 @@ async fn questions_are_moderated_upvoted_once_and_pushed() {
             .status(),
         StatusCode::CREATED
     );
+}
+
+async fn rejoining_from_the_same_browser_is_the_same_member(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    let fac = app.user("freja").await;
+    let rt = app.roundtable(&fac, "T").await;
+    let live = body(
+        app.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({}))
+            .await,
+    )
+    .await;
+    let code = live["join_code"].as_str().unwrap().to_owned();
+    let p = poll(&app, &fac, &rt, json!({"question": "Secret?", "kind": "single", "options": ["a", "b"], "secret": true, "audience": true})).await;
+    let pid = p["id"].as_str().unwrap();
+    open(&app, &fac, pid).await;
+    let q = body(
+        app.post(
+            &fac,
+            &format!("/api/v1/roundtables/{rt}/questions"),
+            json!({"text": "Who pays for the training?"}),
+        )
+        .await,
+    )
+    .await;
+    let upvote = format!("/api/v1/questions/{}/upvote", q["id"].as_str().unwrap());
+    let ballots = format!("/api/v1/polls/{pid}/ballots");
+
+    let (phone, first_cookie) = join(&app, &code).await;
+    assert_eq!(
+        app.post(&phone, &ballots, json!({"choices": [option(&p, 0)]}))
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        body(app.post(&phone, &upvote, json!({})).await).await["votes"],
+        1
+    );
+
+    // The same browser (same cookie jar) joins again, with a new name.
+    let res = app
+        .post(
+            &phone,
+            "/api/v1/join",
+            json!({"code": code.to_lowercase(), "display_name": "Renamed"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(body(res).await["display_name"], "Renamed");
+    problem(
+        app.post(&phone, &ballots, json!({"choices": [option(&p, 1)]}))
+            .await,
+        StatusCode::CONFLICT,
+        "already-voted",
+    )
+    .await;
+    assert_eq!(
+        body(app.post(&phone, &upvote, json!({})).await).await["votes"],
+        1,
+        "one upvote per person, however often they join"
+    );
+    // The first cookie still names the same (renamed) member.
+    let me = reqwest::Client::new()
+        .get(app.url("/api/v1/audience/me"))
+        .header("cookie", &first_cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(body(me).await["display_name"], "Renamed");
+    // Counted once: the secret poll's figure, read after it closes.
+    let closed = app
+        .post(&fac, &format!("/api/v1/polls/{pid}/close"), json!({}))
+        .await;
+    assert_eq!(closed.status(), StatusCode::OK);
+    let r = body(app.get(&fac, &format!("/api/v1/polls/{pid}/results")).await).await;
+    assert_eq!(r["total"], 1);
+
+    // A cookie of an ended session joins the next session afresh.
+    let res = fac
+        .delete(app.url(&format!("/api/v1/roundtables/{rt}/live")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let next = body(
+        app.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({}))
+            .await,
+    )
+    .await;
+    let res = app
+        .post(
+            &phone,
+            "/api/v1/join",
+            json!({"code": next["join_code"], "display_name": "Again"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        res.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            != Some(first_cookie.as_str()),
+        "a new member with a new cookie"
+    );
+    assert_eq!(
+        body(app.get(&phone, "/api/v1/audience/me").await).await["display_name"],
+        "Again"
+    );
+}
+
+async fn new_members_per_address_are_capped(b: Backend) {
+    let Some(app) = TestApp::spawn_with(b, &[("ACCORD_JOIN_NEW_MEMBERS_PER_IP", "3")]).await else {
+        return;
+    };
+    let fac = app.user("freja").await;
+    let rt = app.roundtable(&fac, "T").await;
+    let live = body(
+        app.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({}))
+            .await,
+    )
+    .await;
+    let code = live["join_code"].as_str().unwrap();
+    let (first, _) = join(&app, code).await;
+    join(&app, code).await;
+    join(&app, code).await;
+    let res = app
+        .post(&app.client(), "/api/v1/join", json!({"code": code}))
+        .await;
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry >= 1);
+    problem(res, StatusCode::TOO_MANY_REQUESTS, "rate-limited").await;
+    // Joining again as an existing member creates no one, so it is not capped.
+    let res = app
+        .post(&first, "/api/v1/join", json!({"code": code}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+/// The `accord_device` cookie a response sets, with its attributes.
+fn device_cookie(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("accord_device="))
+        .map(str::to_owned)
+}
+
+async fn a_guessing_device_does_not_lock_out_its_venue(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    let fac = app.user("freja").await;
+    let rt = app.roundtable(&fac, "T").await;
+    let live = body(
+        app.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({}))
+            .await,
+    )
+    .await;
+    let code = live["join_code"].as_str().unwrap().to_owned();
+    assert_eq!(code.len(), 9);
+
+    // The audience page learns its device before the first try.
+    let prankster = app.client();
+    let res = app.get(&prankster, "/api/v1/audience/me").await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let set = device_cookie(&res).expect("a device cookie on the first visit");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+        "{set}"
+    );
+    let res = app.get(&prankster, "/api/v1/audience/me").await;
+    assert_eq!(device_cookie(&res), None, "a known device keeps its cookie");
+
+    let mut limited = false;
+    for _ in 0..40 {
+        let res = app
+            .post(&prankster, "/api/v1/join", json!({"code": "ZZZZZZZZZ"}))
+            .await;
+        if res.status() == StatusCode::TOO_MANY_REQUESTS {
+            limited = true;
+            break;
+        }
+        problem(res, StatusCode::NOT_FOUND, "not-found").await;
+    }
+    assert!(limited, "a guessing device is rate limited");
+    problem(
+        app.post(&prankster, "/api/v1/join", json!({"code": code}))
+            .await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate-limited",
+    )
+    .await;
+
+    // A neighbour behind the same address joins with the right code.
+    let neighbour = app.client();
+    let res = app
+        .post(
+            &neighbour,
+            "/api/v1/join",
+            json!({"code": format!("{}-{}-{}", &code[..3], &code[3..6].to_lowercase(), &code[6..])}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(
+        device_cookie(&res).is_some(),
+        "a first join attempt names the device"
+    );
+    // Even a failed first attempt names the device.
+    let res = app
+        .post(&app.client(), "/api/v1/join", json!({"code": "nope"}))
+        .await;
+    assert!(device_cookie(&res).is_some());
+    problem(res, StatusCode::NOT_FOUND, "not-found").await;
+}
+
+async fn wrong_codes_per_address_have_a_ceiling(b: Backend) {
+    let Some(app) = TestApp::spawn_with(b, &[("ACCORD_JOIN_FAILURES_PER_IP", "5")]).await else {
+        return;
+    };
+    let fac = app.user("freja").await;
+    let rt = app.roundtable(&fac, "T").await;
+    let live = body(
+        app.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({}))
+            .await,
+    )
+    .await;
+    // A script that drops its cookies is a new device every time.
+    let script = reqwest::Client::new();
+    for _ in 0..5 {
+        let res = app
+            .post(&script, "/api/v1/join", json!({"code": "ZZZZZZZZZ"}))
+            .await;
+        problem(res, StatusCode::NOT_FOUND, "not-found").await;
+    }
+    problem(
+        app.post(&script, "/api/v1/join", json!({"code": "ZZZZZZZZZ"}))
+            .await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate-limited",
+    )
+    .await;
+    // Over the ceiling the address is refused outright, or the right code
+    // would tell the guesser it was right.
+    problem(
+        app.post(
+            &app.client(),
+            "/api/v1/join",
+            json!({"code": live["join_code"]}),
+        )
+        .await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate-limited",
+    )
+    .await;
 }

@@ -337,8 +337,14 @@ async fn join_audience(
         }
     }
     if !failed.is_empty() {
+        // Every client joins from this one address, which the server caps.
+        let hint = if failed.iter().any(|e| e.contains("429")) {
+            " (start the server with ACCORD_JOIN_NEW_MEMBERS_PER_IP above the client count, as bench/poll-burst.sh does)"
+        } else {
+            ""
+        };
         bail!(
-            "{} of {n} joins failed; first: {}",
+            "{} of {n} joins failed{hint}; first: {}",
             failed.len(),
             failed
                 .iter()

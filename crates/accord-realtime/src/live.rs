@@ -306,10 +306,11 @@ fn presence_of(room: &Room) -> (Vec<PresenceEntry>, u64) {
 }
 
 /// This node's own subscribers: each person once, the audience by head.
+/// Heads are distinct members, not sockets: one cookie can open any number.
 fn local_presence(room: &Room) -> (Vec<PresenceEntry>, u64) {
     let mut seen = HashSet::new();
     let mut list = Vec::new();
-    let mut audience = 0;
+    let mut members: HashSet<&str> = HashSet::new();
     for s in room.subs.values() {
         match &s.viewer {
             Viewer::Participant {
@@ -326,10 +327,12 @@ fn local_presence(room: &Room) -> (Vec<PresenceEntry>, u64) {
                     });
                 }
             }
-            Viewer::Audience { .. } => audience += 1,
+            Viewer::Audience { member_id } => {
+                members.insert(member_id);
+            }
         }
     }
-    (list, audience)
+    (list, members.len() as u64)
 }
 
 /// Sends `bytes` to the subscribers `want` selects; slow ones are dropped.
@@ -664,6 +667,24 @@ mod tests {
         );
         let (list, audience) = hub.presence("rt");
         assert_eq!((list.len(), audience), (1, 1));
+        // One phone's many sockets (tabs, reconnects, a script) are one head.
+        for _ in 0..50 {
+            hub.subscribe(
+                "rt",
+                Viewer::Audience {
+                    member_id: "m1".into(),
+                },
+                tx.clone(),
+            );
+        }
+        hub.subscribe(
+            "rt",
+            Viewer::Audience {
+                member_id: "m2".into(),
+            },
+            tx.clone(),
+        );
+        assert_eq!(hub.presence("rt").1, 2, "audience counted by member");
         hub.unsubscribe("rt", a);
         assert_eq!(
             hub.presence("rt").0.len(),

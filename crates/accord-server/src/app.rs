@@ -129,11 +129,11 @@ impl Application {
             docs: DocHub::new(store.clone(), bus.clone()),
             live: LiveHub::new(store.clone(), bus.clone(), min_group),
             rights: RightsHub::new(bus),
-            join_guard: Arc::new(JoinGuard::default()),
+            join_guard: Arc::new(JoinGuard::new(args.join_failures_per_ip)),
             ballots: BallotWriter::new(store.clone()),
             store,
             passwords: Passwords::new()?,
-            limits: RateLimits::new(),
+            limits: RateLimits::new(args.join_new_members_per_ip),
             public_url,
         };
         let listener = TcpListener::bind(args.bind)

@@ -54,6 +54,18 @@ pub struct ServeArgs {
     #[arg(long, env = "ACCORD_SECRET_MIN_GROUP", default_value_t = accord_domain::polls::secrecy::MIN_GROUP_DEFAULT,
           value_parser = clap::value_parser!(u32).range(i64::from(accord_domain::polls::secrecy::MIN_GROUP_FLOOR)..))]
     pub secret_min_group: u32,
+    /// New audience members one IP address may create per 10 minutes. A venue
+    /// behind one NAT address stays far below it (a re-join is no new member);
+    /// a script minting voters does not.
+    #[arg(long, env = "ACCORD_JOIN_NEW_MEMBERS_PER_IP", default_value_t = 5000,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub join_new_members_per_ip: u32,
+    /// Wrong join codes one IP address may send per minute, whatever device
+    /// cookies it shows (each device alone gets 30). Over it, the address is
+    /// refused even the right code until the minute is up.
+    #[arg(long, env = "ACCORD_JOIN_FAILURES_PER_IP", default_value_t = 2000,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub join_failures_per_ip: u32,
 }
 
 /// The public URL without a trailing slash, and its origin (scheme://host[:port]).

@@ -35,13 +35,18 @@ pub fn hash_token(token: &str) -> String {
 
 /// The session token from the request's `Cookie` headers, if well-formed.
 pub fn token_from_headers(headers: &HeaderMap) -> Option<String> {
+    token_cookie(headers, COOKIE_NAME)
+}
+
+/// The token in cookie `cookie_name`, if well-formed (any token-bearing cookie).
+pub fn token_cookie(headers: &HeaderMap, cookie_name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE_NAME)
+        .find(|(name, _)| *name == cookie_name)
         .map(|(_, value)| value.to_owned())
         .filter(|v| looks_like_token(v))
 }

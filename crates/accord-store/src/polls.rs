@@ -1009,6 +1009,25 @@ impl Store {
         Ok(row.map(audience_member))
     }
 
+    /// Renames an audience member (a re-join may bring a new name). `false`
+    /// when no such member exists.
+    #[tracing::instrument(skip_all)]
+    pub async fn rename_audience_member(
+        &self,
+        id: &str,
+        display_name: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let n = on_pool!(self, pool => sqlx::query(
+            "UPDATE audience_members SET display_name = $1 WHERE id = $2",
+        )
+        .bind(display_name)
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(n > 0)
+    }
+
     /// The audience member holding the token with this hash. Members of ended
     /// sessions are returned too (with `session_ended_at` set), so the caller
     /// can say "this session has ended" rather than "who are you?".

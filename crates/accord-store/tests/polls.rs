@@ -739,6 +739,20 @@ async fn live_sessions_and_audience(s: Store, _url: String) {
         Some(m.clone())
     );
     assert_eq!(s.audience_member_by_token("nope").await.unwrap(), None);
+    assert!(s
+        .rename_audience_member(&m.id, Some("Renamed"))
+        .await
+        .unwrap());
+    assert_eq!(
+        s.audience_member_by_token(&hash)
+            .await
+            .unwrap()
+            .unwrap()
+            .display_name
+            .as_deref(),
+        Some("Renamed")
+    );
+    assert!(!s.rename_audience_member(&id(), None).await.unwrap());
     assert!(matches!(
         s.create_audience_member(&NewAudienceMember {
             id: id(),

@@ -4,6 +4,7 @@ import {
   backoffDelay,
   ballotFor,
   codeFromPath,
+  formatCode,
   initialPollIndex,
   mayAnnounce,
   mergePoll,
@@ -174,6 +175,9 @@ describe('socket messages and ballots', () => {
     expect(codeFromPath('/live/ab12 cd')).toBe('AB12CD');
     expect(codeFromPath('/live/k7-q2')).toBe('K7-Q2');
     expect(codeFromPath('/live')).toBe('');
+    expect(formatCode('ABCDEFGHJ')).toBe('ABC-DEF-GHJ');
+    expect(formatCode('abc-def ghj')).toBe('ABC-DEF-GHJ');
+    expect(formatCode('')).toBe('');
     expect(codeFromPath('/live/%E0%A4%A')).toBe('');
     expect(wsUrl({ protocol: 'https:', host: 'accord.example' })).toBe('wss://accord.example/api/v1/ws');
     expect(wsUrl({ protocol: 'http:', host: '127.0.0.1:8080' })).toBe('ws://127.0.0.1:8080/api/v1/ws');

@@ -170,6 +170,11 @@ export function codeFromPath(pathname: string): string {
   return normaliseCode(raw);
 }
 
+/** A join code as shown on screens, in groups of three ("ABC-DEF-GHJ"): nine letters in a row are hard to read off a slide. */
+export function formatCode(code: string): string {
+  return (code.replace(/[\s-]+/g, '').toUpperCase().match(/.{1,3}/g) ?? []).join('-');
+}
+
 /** Join codes are typed on phones: ignore case and spaces (the server decides what else is equivalent). */
 export function normaliseCode(code: string): string {
   return code.replace(/\s+/g, '').toUpperCase();

@@ -6,7 +6,7 @@ import { useFormState, type FieldErrors } from '../forms';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
 import { can, SIDES, type Roundtable } from '../types';
-import { mergePoll, mergeQuestion, sortQuestions, upsertById } from '../live/logic';
+import { formatCode, mergePoll, mergeQuestion, sortQuestions, upsertById } from '../live/logic';
 import { AskForm } from '../live/AskForm';
 import { BallotForm, ConnectionStatus, ResultsView, useAnnouncer } from '../live/PollViews';
 import { useLiveRoom, type LiveRoom } from '../live/useLiveRoom';
@@ -169,7 +169,7 @@ function LiveSessionPanel({ roundtableId }: { roundtableId: string }) {
     try {
       const l = await api<LiveSession>('POST', path);
       setLive(l);
-      setStatus(t('live.started', { code: l.join_code }));
+      setStatus(t('live.started', { code: formatCode(l.join_code) }));
     } catch (e) {
       setError(errorMessage(e, t));
     } finally {
@@ -214,7 +214,7 @@ function LiveSessionPanel({ roundtableId }: { roundtableId: string }) {
             <div>
               <dt>{t('live.joinCode')}</dt>
               <dd className="join-code" data-testid="join-code">
-                {live.join_code}
+                {formatCode(live.join_code)}
               </dd>
             </div>
             <div>

@@ -5,7 +5,7 @@ import { Alert, PageHeading, useTitle } from '../components';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
 import { can, type Roundtable } from '../types';
-import { initialPollIndex, mergePoll, publicQuestions } from '../live/logic';
+import { formatCode, initialPollIndex, mergePoll, publicQuestions } from '../live/logic';
 import { ConnectionStatus, ResultsView, useAnnouncer } from '../live/PollViews';
 import { useLiveRoom } from '../live/useLiveRoom';
 import type { LiveSession, Poll } from '../live/types';
@@ -205,7 +205,7 @@ export function PresenterPage({ id }: { id: string }) {
               <p className="presenter-join-label">{t('live.joinAt', { url: live.join_url.replace(/^https?:\/\//, '') })}</p>
               <p className="presenter-code" data-testid="presenter-code">
                 <span className="visually-hidden">{t('live.joinCode')}: </span>
-                {live.join_code}
+                {formatCode(live.join_code)}
               </p>
               <QrCode svg={live.qr_svg} url={live.join_url} className="qr qr--big" />
             </>

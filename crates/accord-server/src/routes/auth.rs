@@ -3,7 +3,7 @@
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult, FieldError, Problem};
 use crate::extract::{ApiJson, ClientIp, CurrentUser};
-use crate::rate_limit::check;
+use crate::rate_limit::{address_key, check};
 use crate::sessions;
 use accord_domain::account;
 use accord_realtime::rights::Subject;
@@ -99,8 +99,8 @@ pub async fn register(
     let (Some(email), Some(display_name), true) = (email, display_name, errors.is_empty()) else {
         return Err(ApiError::invalid_fields(errors));
     };
-    check(&state.limits.register_ip, &ip)?;
-    check(&state.limits.login_account, &email)?;
+    check(&state.limits.register_ip, &address_key(ip))?;
+    state.limits.account_attempt(&email, ip)?;
     let password_hash = state
         .passwords
         .hash(body.password)
@@ -145,10 +145,10 @@ pub async fn login(
         )
         .detail("The email or password is not correct.")
     };
-    check(&state.limits.login_ip, &ip)?;
+    check(&state.limits.login_ip, &address_key(ip))?;
     // Unparseable addresses share one bucket, so they cannot dodge the limit.
     let email = account::normalise_email(&body.email).unwrap_or_default();
-    check(&state.limits.login_account, &email)?;
+    state.limits.account_attempt(&email, ip)?;
     if body.password.chars().count() > account::PASSWORD_MAX {
         return Err(invalid());
     }

@@ -6,6 +6,7 @@ use crate::app::AppState;
 use crate::audience::{self, new_join_code, normalise_code};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiPath, ClientIp, CurrentUser};
+use crate::rate_limit::{address_key, check};
 use crate::sessions;
 use accord_domain::Action;
 use accord_realtime::rights::Subject;
@@ -15,6 +16,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -141,17 +143,30 @@ pub async fn end(
 
 #[utoipa::path(post, path = "/api/v1/join", tag = "live", request_body = JoinBody,
     responses(
-        (status = 200, description = "Joined; sets the anonymous `accord_audience` cookie", body = Joined),
+        (status = 200, description = "Joined; sets the anonymous `accord_audience` cookie (and, on any answer, the `accord_device` cookie that wrong codes are counted by, if the request had none). A browser whose cookie names a member of this same session stays that member (a given display name renames it)", body = Joined),
         (status = 404, description = "No running session has this code", body = Problem),
         (status = 422, description = "Invalid display name", body = Problem),
-        (status = 429, description = "Too many wrong codes from this address", body = Problem)
+        (status = 429, description = "Too many wrong codes from this device (or, far more, from its address), or too many new members from this address", body = Problem)
     ))]
 pub async fn join(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<JoinBody>,
+) -> Response {
+    let (device, set_device) = audience::device(&headers, state.secure_cookies());
+    let res = join_as(&state, address_key(ip), &device, &headers, body).await;
+    audience::with_device(res.into_response(), set_device)
+}
+
+async fn join_as(
+    state: &AppState,
+    ip: IpAddr,
+    device: &str,
+    headers: &HeaderMap,
+    body: JoinBody,
 ) -> ApiResult<Response> {
-    if let Some(wait) = state.join_guard.blocked(ip) {
+    if let Some(wait) = state.join_guard.blocked(ip, device) {
         return Err(ApiError::too_many_requests(wait));
     }
     let display_name = match body.display_name.as_deref().map(str::trim) {
@@ -166,7 +181,7 @@ pub async fn join(
         None => None,
     };
     let Some(session) = session else {
-        state.join_guard.failed(ip);
+        state.join_guard.failed(ip, device);
         return Err(
             ApiError::not_found().detail("No live session has this code. Check it on the screen.")
         );
@@ -176,22 +191,41 @@ pub async fn join(
         .roundtable(&session.roundtable_id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let token = sessions::new_token();
-    let member = state
-        .store
-        .create_audience_member(&NewAudienceMember {
-            id: Uuid::new_v4().to_string(),
-            live_session_id: session.id,
-            token_hash: sessions::hash_token(&token),
-            display_name: display_name.clone(),
-            created_at: sessions::now(),
-        })
-        .await?
-        .ok_or_else(|| ApiError::not_found().detail("This live session has ended."))?;
+    // A browser that already joined this session stays the same member: a
+    // new member per join would give one phone a fresh ballot, upvote and
+    // question allowance each time.
+    let (member, token) = match audience::member_and_token(state, headers).await? {
+        Some((mut m, token)) if m.live_session_id == session.id => {
+            if display_name.is_some() && display_name != m.display_name {
+                state
+                    .store
+                    .rename_audience_member(&m.id, display_name.as_deref())
+                    .await?;
+                m.display_name = display_name;
+            }
+            (m, token)
+        }
+        _ => {
+            check(&state.limits.join_new_member_ip, &ip)?;
+            let token = sessions::new_token();
+            let m = state
+                .store
+                .create_audience_member(&NewAudienceMember {
+                    id: Uuid::new_v4().to_string(),
+                    live_session_id: session.id,
+                    token_hash: sessions::hash_token(&token),
+                    display_name,
+                    created_at: sessions::now(),
+                })
+                .await?
+                .ok_or_else(|| ApiError::not_found().detail("This live session has ended."))?;
+            (m, token)
+        }
+    };
     let out = Joined {
         roundtable_id: member.roundtable_id,
         roundtable_title: roundtable.title,
-        display_name,
+        display_name: member.display_name,
     };
     Ok((
         [(
@@ -204,9 +238,16 @@ pub async fn join(
 }
 
 #[utoipa::path(get, path = "/api/v1/audience/me", tag = "live",
-    responses((status = 200, description = "The audience member's session", body = Joined), (status = 401, description = "Not joined, or the session ended", body = Problem)))]
-pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Joined>> {
-    let m = audience::member(&state, &headers)
+    responses((status = 200, description = "The audience member's session (sets the `accord_device` cookie if the request had none, as every answer here does)", body = Joined), (status = 401, description = "Not joined, or the session ended", body = Problem)))]
+pub async fn me(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    // The audience page asks this first, so its device is named before the
+    // first join attempt.
+    let (_, set_device) = audience::device(&headers, state.secure_cookies());
+    audience::with_device(me_of(&state, &headers).await.into_response(), set_device)
+}
+
+async fn me_of(state: &AppState, headers: &HeaderMap) -> ApiResult<Json<Joined>> {
+    let m = audience::member(state, headers)
         .await?
         .ok_or_else(ApiError::unauthorized)?;
     let rt = state
