@@ -466,7 +466,10 @@ impl Worker {
                 }
                 Err(e) => {
                     let code = match e {
-                        SyncError::TooLarge { .. } => close::TOO_BIG,
+                        SyncError::TooLarge { .. } | SyncError::UpdateTooLarge { .. } => {
+                            close::TOO_BIG
+                        }
+                        SyncError::DocumentFull { .. } => close::POLICY,
                         SyncError::ReadOnly => close::POLICY,
                         SyncError::Poisoned | SyncError::ApplyFailed(_) => close::INTERNAL,
                         _ => close::INVALID,

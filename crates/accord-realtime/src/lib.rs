@@ -40,6 +40,11 @@ pub enum SyncError {
     BadAwareness(String),
     #[error("read-only access: changes are not accepted")]
     ReadOnly,
+    /// The reason starts with a code the web shows its own text for.
+    #[error("update_too_large: an update of {size} bytes exceeds the {limit}-byte limit")]
+    UpdateTooLarge { size: usize, limit: usize },
+    #[error("document_full: the document has reached its {limit}-byte limit")]
+    DocumentFull { limit: usize },
     #[error("unknown connection")]
     UnknownConnection,
     /// The update decoded but could not be integrated; the room is poisoned.

@@ -20,6 +20,16 @@ use yrs::{Doc, ReadTxn, StateVector, Transact, Update};
 use crate::protocol::{self, Frame};
 use crate::SyncError;
 
+/// Largest single update a client may send. A whole programme document
+/// pasted at once is a few hundred KiB of Yjs update; this is above that and
+/// well below what lets one client fill memory (a 900 KiB update, thirty
+/// times, took a server from 34 to 545 MB RSS).
+pub const MAX_UPDATE_BYTES: usize = 512 * 1024;
+/// Largest encoded state a document may grow to. The longest-edited
+/// document seen (500 editors typing for a minute, BENCHMARKS.md) is
+/// 1.6 MB; every late joiner downloads the whole state, so it is bounded.
+pub const MAX_DOCUMENT_BYTES: usize = 8 * 1024 * 1024;
+
 /// A connection's identity within a room, chosen by the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ConnId(pub u64);
@@ -100,6 +110,9 @@ struct Conn {
 /// A document and everyone connected to it.
 pub struct DocRoom {
     awareness: Awareness,
+    /// The encoded state's size when loaded plus every update integrated
+    /// since: an upper bound of what a late joiner downloads.
+    size: usize,
     conns: HashMap<ConnId, Conn>,
     /// Set when an apply failed part-way: memory may hold part of a refused
     /// update, so the room must be reloaded from the store.
@@ -126,6 +139,7 @@ impl DocRoom {
     pub fn new() -> Self {
         DocRoom {
             awareness: Awareness::new(Doc::new()),
+            size: 0,
             conns: HashMap::new(),
             poisoned: false,
         }
@@ -137,7 +151,7 @@ impl DocRoom {
         I: IntoIterator<Item = B>,
         B: AsRef<[u8]>,
     {
-        let room = DocRoom::new();
+        let mut room = DocRoom::new();
         let doc = room.awareness.doc().clone();
         let parts: Vec<Vec<u8>> = snapshot
             .into_iter()
@@ -157,7 +171,13 @@ impl DocRoom {
             Ok::<(), SyncError>(())
         }));
         match outcome {
-            Ok(Ok(())) => Ok(room),
+            Ok(Ok(())) => {
+                room.size = doc
+                    .transact()
+                    .encode_state_as_update_v1(&StateVector::default())
+                    .len();
+                Ok(room)
+            }
             Ok(Err(e)) => Err(e),
             Err(_) => Err(SyncError::ApplyFailed("update integration panicked".into())),
         }
@@ -283,6 +303,33 @@ impl DocRoom {
         let messages = protocol::decode_frame(frame)?;
 
         // Refuse before touching anything, so a refused frame changes nothing.
+        let mut incoming = 0usize;
+        for m in &messages {
+            if let Frame::SyncStep2(u) | Frame::Update(u) = m {
+                if u.len() > MAX_UPDATE_BYTES {
+                    return Err(SyncError::UpdateTooLarge {
+                        size: u.len(),
+                        limit: MAX_UPDATE_BYTES,
+                    });
+                }
+                incoming += u.len();
+            }
+        }
+        if access == Access::ReadWrite
+            && incoming > 0
+            && self.size.saturating_add(incoming) > MAX_DOCUMENT_BYTES
+        {
+            // A change that adds nothing (a reconnecting client's step 2) still passes.
+            let adds = messages.iter().any(|m| match m {
+                Frame::SyncStep2(u) | Frame::Update(u) => !self.is_noop(u).unwrap_or(false),
+                _ => false,
+            });
+            if adds {
+                return Err(SyncError::DocumentFull {
+                    limit: MAX_DOCUMENT_BYTES,
+                });
+            }
+        }
         if access == Access::ReadOnly {
             for m in &messages {
                 if let Frame::SyncStep2(u) | Frame::Update(u) = m {
@@ -323,6 +370,7 @@ impl DocRoom {
                 }
                 Frame::SyncStep2(u) | Frame::Update(u) => {
                     if access == Access::ReadWrite && self.integrate(&u)? {
+                        self.size += u.len();
                         changes.push(u);
                     }
                 }
@@ -373,7 +421,11 @@ impl DocRoom {
         if self.poisoned {
             return Err(SyncError::Poisoned);
         }
-        self.integrate(update)
+        let changed = self.integrate(update)?;
+        if changed {
+            self.size += update.len();
+        }
+        Ok(changed)
     }
 
     /// Applies awareness relayed from another node.
@@ -759,6 +811,33 @@ mod tests {
         ));
         assert_eq!(text(room.doc()), "before");
         assert!(!room.set_access(B, Access::ReadOnly), "unknown connection");
+    }
+
+    #[test]
+    fn oversize_updates_and_a_full_document_change_nothing() {
+        let mut room = DocRoom::new();
+        room.connect(A, Access::ReadWrite);
+        let d = Doc::new();
+        room.apply(A, &encode_update(&edit(&d, "kept"))).unwrap();
+        let before = room.snapshot();
+        let big = edit(&d, &"x".repeat(MAX_UPDATE_BYTES));
+        assert!(matches!(
+            room.apply(A, &encode_update(&big)),
+            Err(SyncError::UpdateTooLarge { .. })
+        ));
+        assert_eq!(room.snapshot(), before);
+        room.size = MAX_DOCUMENT_BYTES - 4;
+        let more = edit(&Doc::new(), "one more paragraph");
+        let err = room.apply(A, &encode_update(&more)).unwrap_err();
+        assert!(matches!(err, SyncError::DocumentFull { .. }));
+        assert!(err.close_reason().starts_with("document_full:"));
+        assert_eq!(room.snapshot(), before);
+        // Syncing what the room already has is still fine when it is full.
+        let have = room
+            .doc()
+            .transact()
+            .encode_state_as_update_v1(&StateVector::default());
+        assert!(room.apply(A, &protocol::encode_sync_step2(&have)).is_ok());
     }
 
     #[test]
