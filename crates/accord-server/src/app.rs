@@ -4,6 +4,7 @@ use crate::audience::JoinGuard;
 use crate::ballots::BallotWriter;
 use crate::config::{PublicUrl, ServeArgs};
 use crate::error::ApiError;
+use crate::http_limits::{self, HttpArgs};
 use crate::passwords::Passwords;
 use crate::rate_limit::RateLimits;
 use crate::{assets, demo, error, origin, routes};
@@ -61,6 +62,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    http: HttpArgs,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -131,9 +133,10 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", args.bind))?;
         Ok(Application {
-            router: router(state.clone()),
+            router: http_limits::bound_bodies(router(state.clone()), &args.http),
             listener,
             state,
+            http: args.http,
         })
     }
 
@@ -152,13 +155,7 @@ impl Application {
         tracing::info!(%addr, "listening");
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
         let store = self.state.store.clone();
-        axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+        http_limits::serve(self.listener, self.router, &self.http, shutdown_signal()).await;
         housekeeping.abort();
         store.close().await;
         Ok(())

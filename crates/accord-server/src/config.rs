@@ -48,6 +48,8 @@ pub struct ServeArgs {
     /// Load the demo data before serving.
     #[arg(long, env = "ACCORD_DEMO")]
     pub demo: bool,
+    #[command(flatten)]
+    pub http: crate::http_limits::HttpArgs,
 }
 
 /// The public URL without a trailing slash, and its origin (scheme://host[:port]).

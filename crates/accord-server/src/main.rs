@@ -8,6 +8,7 @@ mod config;
 mod demo;
 mod error;
 mod extract;
+mod http_limits;
 mod memory;
 mod origin;
 mod passwords;
