@@ -2,6 +2,9 @@
 //! greedy client gets, and the security headers on every response.
 
 use crate::helpers::{on_both_backends, Backend, TestApp};
+use reqwest::header::HeaderMap;
+use reqwest::StatusCode;
+use serde_json::json;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -11,6 +14,7 @@ on_both_backends!(
     oversize_bodies_are_refused_from_the_header,
     slow_clients_are_cut_off,
     connections_past_the_per_ip_cap_are_refused,
+    security_headers_are_on_every_response,
 );
 
 async fn connect(app: &TestApp) -> TcpStream {
@@ -274,4 +278,121 @@ async fn connections_past_the_per_ip_cap_are_refused(b: Backend) {
         assert!(Instant::now() < deadline, "no place freed");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+fn csp(h: &HeaderMap) -> &str {
+    h.get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+/// The headers every response carries; returns its CSP.
+fn assert_secured<'h>(what: &str, h: &'h HeaderMap) -> &'h str {
+    assert_eq!(h["x-content-type-options"], "nosniff", "{what}");
+    assert_eq!(h["referrer-policy"], "same-origin", "{what}");
+    let policy = csp(h);
+    assert!(policy.contains("script-src 'self';"), "{what}: {policy}");
+    assert!(policy.contains("object-src 'none'"), "{what}: {policy}");
+    assert!(
+        !policy.contains("script-src 'self' 'unsafe"),
+        "{what}: {policy}"
+    );
+    policy
+}
+
+async fn security_headers_are_on_every_response(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    let c = app.client();
+    let page = app.get(&c, "/").await;
+    let api = app.get(&c, "/healthz").await;
+    let error = app.get(&c, "/api/v1/me").await;
+    assert_eq!(error.status(), StatusCode::UNAUTHORIZED);
+    let too_large = c
+        .post(app.url("/api/v1/auth/login"))
+        .header("content-type", "application/json")
+        .body(vec![b' '; 100_000])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_large.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let presenter = app
+        .get(
+            &c,
+            "/roundtables/00000000-0000-0000-0000-000000000000/present",
+        )
+        .await;
+    for (what, res) in [
+        ("page", &page),
+        ("api", &api),
+        ("error", &error),
+        ("413", &too_large),
+        ("presenter", &presenter),
+    ] {
+        let policy = assert_secured(what, res.headers());
+        assert!(
+            policy.ends_with("frame-ancestors 'none'"),
+            "{what}: {policy}"
+        );
+        assert!(
+            res.headers().get("strict-transport-security").is_none(),
+            "{what}: HSTS over plain http"
+        );
+    }
+    drop(app);
+
+    // An https public URL adds HSTS; listed origins may frame presenter pages only.
+    let Some(app) = TestApp::spawn_with(
+        b,
+        &[
+            ("ACCORD_PUBLIC_URL", "https://accord.example.org"),
+            (
+                "ACCORD_FRAME_ANCESTORS",
+                "https://slides.example.org https://*.stream.example",
+            ),
+        ],
+    )
+    .await
+    else {
+        return;
+    };
+    let c = app.client();
+    for path in ["/", "/healthz", "/api/v1/me"] {
+        let res = app.get(&c, path).await;
+        assert_secured(path, res.headers());
+        assert_eq!(
+            res.headers()["strict-transport-security"],
+            "max-age=31536000"
+        );
+        assert!(
+            csp(res.headers()).ends_with("frame-ancestors 'none'"),
+            "{path}"
+        );
+    }
+    let res = app
+        .get(
+            &c,
+            "/roundtables/00000000-0000-0000-0000-000000000000/present",
+        )
+        .await;
+    assert_eq!(
+        res.headers()["strict-transport-security"],
+        "max-age=31536000"
+    );
+    let policy = assert_secured("presenter", res.headers());
+    assert!(
+        policy.ends_with("frame-ancestors https://slides.example.org https://*.stream.example"),
+        "{policy}"
+    );
+    // A refused POST (foreign to the https origin) still carries them.
+    let res = app
+        .post(
+            &c,
+            "/api/v1/auth/login",
+            json!({"email": "a@b.c", "password": "x"}),
+        )
+        .await;
+    assert!(res.status().is_client_error());
+    assert_secured("refused", res.headers());
 }

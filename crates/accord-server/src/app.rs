@@ -7,6 +7,7 @@ use crate::error::ApiError;
 use crate::http_limits::{self, HttpArgs};
 use crate::passwords::Passwords;
 use crate::rate_limit::RateLimits;
+use crate::security_headers::{self, SecurityHeaders};
 use crate::{assets, demo, error, origin, routes};
 use accord_realtime::bus::Bus;
 use accord_realtime::docs::DocHub;
@@ -106,6 +107,8 @@ impl Application {
             .map(PublicUrl::parse)
             .transpose()
             .map_err(anyhow::Error::msg)?;
+        let headers =
+            SecurityHeaders::new(&args.framing, public_url.as_ref()).map_err(anyhow::Error::msg)?;
         let store = Store::connect(&args.db.database_url)
             .await
             .with_context(|| "cannot open the database")?;
@@ -133,7 +136,10 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", args.bind))?;
         Ok(Application {
-            router: http_limits::bound_bodies(router(state.clone()), &args.http),
+            router: security_headers::apply(
+                http_limits::bound_bodies(router(state.clone()), &args.http),
+                headers,
+            ),
             listener,
             state,
             http: args.http,

@@ -50,6 +50,8 @@ pub struct ServeArgs {
     pub demo: bool,
     #[command(flatten)]
     pub http: crate::http_limits::HttpArgs,
+    #[command(flatten)]
+    pub framing: crate::security_headers::FramingArgs,
 }
 
 /// The public URL without a trailing slash, and its origin (scheme://host[:port]).

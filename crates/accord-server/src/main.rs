@@ -14,6 +14,7 @@ mod origin;
 mod passwords;
 mod rate_limit;
 mod routes;
+mod security_headers;
 mod sessions;
 mod telemetry;
 
