@@ -128,7 +128,7 @@ impl Application {
             join_guard: Arc::new(JoinGuard::default()),
             ballots: BallotWriter::new(store.clone()),
             store,
-            passwords: Passwords::new()?,
+            passwords: Passwords::new().await?,
             limits: RateLimits::new(),
             public_url,
         };
