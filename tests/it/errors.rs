@@ -6,7 +6,8 @@ use serde_json::{json, Value};
 
 on_both_backends!(
     bad_bodies_are_clear_errors_and_write_nothing,
-    foreign_origins_are_refused
+    foreign_origins_are_refused,
+    control_characters_are_refused_in_every_text_field
 );
 
 async fn count_roundtables(app: &TestApp, c: &reqwest::Client) -> usize {
@@ -294,4 +295,181 @@ async fn health_and_readiness() {
         .to_str()
         .unwrap()
         .starts_with("text/html"));
+}
+
+/// Asserts a 422 `validation` problem naming `field`.
+async fn refused(res: reqwest::Response, field: &str) {
+    let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
+    assert_eq!(p["errors"][0]["field"], field, "{p}");
+}
+
+/// NUL made PostgreSQL fail (500) where SQLite stored it (201); ESC and BEL
+/// reach whoever reads a log or an export. Every text field refuses them
+/// the same way on both backends, and writes nothing.
+async fn control_characters_are_refused_in_every_text_field(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    let fac = app.user("freja").await;
+    let rt = app.roundtable(&fac, "Real").await;
+    let rt_url = |tail: &str| format!("/api/v1/roundtables/{rt}{tail}");
+
+    for bad in ["\u{0}", "\u{7}", "\u{1b}[2J"] {
+        let with = |s: &str| format!("a{bad}{s}");
+        let anon = app.client();
+        let res = app
+            .post(
+                &anon,
+                "/api/v1/auth/register",
+                json!({"email": "x@example.org", "password": "correct horse battery", "display_name": with("Ann")}),
+            )
+            .await;
+        refused(res, "display_name").await;
+        for (field, rt_body) in [
+            ("title", json!({"title": with("T"), "theme": "other"})),
+            (
+                "description",
+                json!({"title": "T", "theme": "other", "description": with("line\nline")}),
+            ),
+            (
+                "organisation",
+                json!({"title": "T", "theme": "other", "organisation": with("3F")}),
+            ),
+        ] {
+            refused(app.post(&fac, "/api/v1/roundtables", rt_body).await, field).await;
+        }
+        let res = app
+            .post(
+                &fac,
+                &rt_url("/documents"),
+                json!({"title": with("Doc"), "kind": "notes"}),
+            )
+            .await;
+        refused(res, "title").await;
+        let res = app
+            .post(
+                &fac,
+                &rt_url("/polls"),
+                json!({"question": with("Q?"), "kind": "single", "options": ["yes", "no"]}),
+            )
+            .await;
+        refused(res, "question").await;
+        let res = app
+            .post(
+                &fac,
+                &rt_url("/polls"),
+                json!({"question": "Q?", "kind": "single", "options": ["yes", with("no")]}),
+            )
+            .await;
+        refused(res, "options[1]").await;
+        let res = app
+            .post(&fac, &rt_url("/questions"), json!({"text": with("Why?")}))
+            .await;
+        refused(res, "text").await;
+    }
+
+    // The same rule behind invitations, open-text ballots, renames and the audience.
+    let inv = app.invite(&fac, &rt, "union", "member").await;
+    let token = inv["token"].as_str().unwrap();
+    let ulla = app.user("ulla").await;
+    let res = app
+        .post(
+            &ulla,
+            &format!("/api/v1/invitations/{token}/accept"),
+            json!({"organisation": "3F\u{0}"}),
+        )
+        .await;
+    refused(res, "organisation").await;
+    let doc = body(
+        app.post(
+            &fac,
+            &rt_url("/documents"),
+            json!({"title": "Doc", "kind": "notes"}),
+        )
+        .await,
+    )
+    .await;
+    let res = fac
+        .patch(app.url(&format!(
+            "/api/v1/documents/{}",
+            doc["id"].as_str().unwrap()
+        )))
+        .json(&json!({"title": "Doc\u{1b}"}))
+        .send()
+        .await
+        .unwrap();
+    refused(res, "title").await;
+    let text_poll = body(
+        app.post(
+            &fac,
+            &rt_url("/polls"),
+            json!({"question": "One word?", "kind": "text", "audience": true}),
+        )
+        .await,
+    )
+    .await;
+    let poll_id = text_poll["id"].as_str().unwrap();
+    let res = app
+        .post(&fac, &format!("/api/v1/polls/{poll_id}/open"), json!({}))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .post(
+            &fac,
+            &format!("/api/v1/polls/{poll_id}/ballots"),
+            json!({"text": "time\u{0}"}),
+        )
+        .await;
+    refused(res, "text").await;
+    let live = body(app.post(&fac, &rt_url("/live"), json!({})).await).await;
+    let res = app
+        .post(
+            &app.client(),
+            "/api/v1/join",
+            json!({"code": live["join_code"], "display_name": "Guest\u{7}"}),
+        )
+        .await;
+    refused(res, "display_name").await;
+
+    // Nothing was written.
+    assert_eq!(count_roundtables(&app, &fac).await, 1);
+    let docs = body(app.get(&fac, &rt_url("/documents")).await).await;
+    assert_eq!(docs.as_array().unwrap().len(), 1);
+    assert_eq!(docs[0]["title"], "Doc");
+    let polls = body(app.get(&fac, &rt_url("/polls")).await).await;
+    assert_eq!(polls.as_array().unwrap().len(), 1);
+    let questions = body(app.get(&fac, &rt_url("/questions")).await).await;
+    assert_eq!(questions.as_array().unwrap().len(), 0);
+    let people = body(app.get(&fac, &rt_url("/participants")).await).await;
+    assert_eq!(people.as_array().unwrap().len(), 1);
+    let r = body(
+        app.get(&fac, &format!("/api/v1/polls/{poll_id}/results"))
+            .await,
+    )
+    .await;
+    assert_eq!(r["total"], 0);
+    let res = app
+        .post(
+            &app.client(),
+            "/api/v1/auth/login",
+            json!({"email": "x@example.org", "password": "correct horse battery"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+
+    // Multi-line fields keep tab and newline; CRLF is stored as LF.
+    let res = app
+        .post(
+            &fac,
+            "/api/v1/roundtables",
+            json!({"title": "Lines", "theme": "other", "description": "one\r\ntwo\n\tthree"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(body(res).await["description"], "one\ntwo\n\tthree");
+    let res = app
+        .post(&fac, &rt_url("/questions"), json!({"text": "Why\r\nnot?"}))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(body(res).await["text"], "Why\nnot?");
 }

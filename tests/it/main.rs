@@ -7,6 +7,7 @@ mod documents;
 mod errors;
 mod events;
 mod helpers;
+mod http;
 mod polls;
 mod rights;
 mod roundtables;

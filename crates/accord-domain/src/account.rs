@@ -1,5 +1,7 @@
 //! Account rules: email normalisation, password policy, display names.
 
+use crate::text::{plain, Lines, TextError};
+
 /// Minimum password length in characters (NIST SP 800-63B suggests ≥ 8; we ask 10).
 pub const PASSWORD_MIN: usize = 10;
 /// Upper bound so a hostile client cannot make argon2 hash megabytes.
@@ -172,10 +174,9 @@ pub fn display_name(raw: &str) -> Result<String, &'static str> {
     if d.chars().count() > DISPLAY_NAME_MAX {
         return Err("is too long (at most 100 characters)");
     }
-    if d.chars().any(char::is_control) {
-        return Err("must not contain control characters");
-    }
-    Ok(d.to_owned())
+    Ok(plain(d, Lines::One)
+        .map_err(TextError::message)?
+        .into_owned())
 }
 
 #[cfg(test)]
@@ -226,5 +227,7 @@ mod tests {
         assert_eq!(display_name(" Mette "), Ok("Mette".into()));
         assert!(display_name("").is_err());
         assert!(display_name(&"x".repeat(101)).is_err());
+        assert!(display_name("Ann\u{7}").is_err());
+        assert!(display_name("Ann\nBob").is_err());
     }
 }

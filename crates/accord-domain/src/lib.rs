@@ -8,6 +8,7 @@ pub mod document;
 pub mod permissions;
 pub mod polls;
 pub mod roundtable;
+pub mod text;
 
 pub use permissions::{allowed, Action};
 pub use roundtable::{Role, Side, Theme};

@@ -1,5 +1,6 @@
 //! Roundtables: themes, the sides of social dialogue and participants' roles.
 
+use crate::text::{plain, Lines, TextError};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
@@ -93,19 +94,19 @@ pub fn title(raw: &str) -> Result<String, &'static str> {
     if t.chars().count() > TITLE_MAX {
         return Err("is too long (at most 200 characters)");
     }
-    if t.chars().any(char::is_control) {
-        return Err("must not contain control characters");
-    }
-    Ok(t.to_owned())
+    Ok(plain(t, Lines::One)
+        .map_err(TextError::message)?
+        .into_owned())
 }
 
-/// Validates a description (may be empty, at most DESCRIPTION_MAX chars).
+/// Validates a description (may be empty, at most DESCRIPTION_MAX chars,
+/// several lines).
 pub fn description(raw: &str) -> Result<String, &'static str> {
-    let d = raw.trim();
+    let d = plain(raw.trim(), Lines::Many).map_err(TextError::message)?;
     if d.chars().count() > DESCRIPTION_MAX {
         return Err("is too long (at most 5000 characters)");
     }
-    Ok(d.to_owned())
+    Ok(d.into_owned())
 }
 
 /// Validates the organisation a participant represents (1..=ORGANISATION_MAX chars).
@@ -117,10 +118,9 @@ pub fn organisation(raw: &str) -> Result<String, &'static str> {
     if o.chars().count() > ORGANISATION_MAX {
         return Err("is too long (at most 200 characters)");
     }
-    if o.chars().any(char::is_control) {
-        return Err("must not contain control characters");
-    }
-    Ok(o.to_owned())
+    Ok(plain(o, Lines::One)
+        .map_err(TextError::message)?
+        .into_owned())
 }
 
 #[cfg(test)]
@@ -161,6 +161,14 @@ mod tests {
         assert!(title(&"x".repeat(201)).is_err());
         assert!(title(&"æ".repeat(200)).is_ok());
         assert!(title("a\u{0}b").is_err());
+        assert!(title("a\nb").is_err());
+    }
+
+    #[test]
+    fn descriptions_keep_lines_but_not_controls() {
+        assert_eq!(description(" a\r\n\tb "), Ok("a\n\tb".into()));
+        assert!(description("a\u{0}b").is_err());
+        assert!(description("a\u{1b}[2Jb").is_err());
     }
 
     #[test]

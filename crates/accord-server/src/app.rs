@@ -4,8 +4,10 @@ use crate::audience::JoinGuard;
 use crate::ballots::BallotWriter;
 use crate::config::{PublicUrl, ServeArgs};
 use crate::error::ApiError;
+use crate::http_limits::{self, HttpArgs};
 use crate::passwords::Passwords;
 use crate::rate_limit::RateLimits;
+use crate::security_headers::{self, SecurityHeaders};
 use crate::{assets, demo, error, origin, routes};
 use accord_domain::polls::secrecy::MinGroup;
 use accord_realtime::bus::Bus;
@@ -67,6 +69,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    http: HttpArgs,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -110,6 +113,8 @@ impl Application {
             .map(PublicUrl::parse)
             .transpose()
             .map_err(anyhow::Error::msg)?;
+        let headers =
+            SecurityHeaders::new(&args.framing, public_url.as_ref()).map_err(anyhow::Error::msg)?;
         let store = Store::connect(&args.db.database_url)
             .await
             .with_context(|| "cannot open the database")?;
@@ -132,7 +137,7 @@ impl Application {
             join_guard: Arc::new(JoinGuard::new(args.join_failures_per_ip)),
             ballots: BallotWriter::new(store.clone()),
             store,
-            passwords: Passwords::new()?,
+            passwords: Passwords::new().await?,
             limits: RateLimits::new(args.join_new_members_per_ip),
             public_url,
         };
@@ -140,9 +145,13 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", args.bind))?;
         Ok(Application {
-            router: router(state.clone()),
+            router: security_headers::apply(
+                http_limits::bound_bodies(router(state.clone()), &args.http),
+                headers,
+            ),
             listener,
             state,
+            http: args.http,
         })
     }
 
@@ -161,13 +170,7 @@ impl Application {
         tracing::info!(%addr, "listening");
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
         let store = self.state.store.clone();
-        axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+        http_limits::serve(self.listener, self.router, &self.http, shutdown_signal()).await;
         housekeeping.abort();
         store.close().await;
         Ok(())

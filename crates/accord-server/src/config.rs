@@ -66,6 +66,10 @@ pub struct ServeArgs {
     #[arg(long, env = "ACCORD_JOIN_FAILURES_PER_IP", default_value_t = 2000,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub join_failures_per_ip: u32,
+    #[command(flatten)]
+    pub http: crate::http_limits::HttpArgs,
+    #[command(flatten)]
+    pub framing: crate::security_headers::FramingArgs,
 }
 
 /// The public URL without a trailing slash, and its origin (scheme://host[:port]).

@@ -42,7 +42,7 @@ pub async fn load(store: &Store) -> anyhow::Result<String> {
     if store.user_with_password(PEOPLE[0].0).await?.is_some() {
         return Ok("Demo data already present.".into());
     }
-    let passwords = Passwords::new()?;
+    let passwords = Passwords::new().await?;
     let hash = passwords.hash(DEMO_PASSWORD.into()).await?;
     let now = sessions::now();
     let mut ids = Vec::new();

@@ -56,12 +56,23 @@ fn verify_now(password: &str, hash: &str) -> Result<bool, PasswordError> {
 }
 
 impl Passwords {
-    pub fn new() -> Result<Self, PasswordError> {
+    /// The pool, and the dummy hash made on it like every other hash: a
+    /// start-up hash on the async runtime would hold a worker for the tens
+    /// of milliseconds argon2 takes, while the listener may already serve.
+    pub async fn new() -> Result<Self, PasswordError> {
+        Self::with_dummy(|| hash_now("not a real password; equalises timing")).await
+    }
+
+    async fn with_dummy(
+        make: impl FnOnce() -> Result<String, PasswordError> + Send + 'static,
+    ) -> Result<Self, PasswordError> {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Ok(Passwords {
+        let mut passwords = Passwords {
             permits: Arc::new(Semaphore::new(cores)),
-            dummy_hash: hash_now("not a real password; equalises timing")?.into(),
-        })
+            dummy_hash: Arc::from(""),
+        };
+        passwords.dummy_hash = passwords.run(make).await?.into();
+        Ok(passwords)
     }
 
     async fn run<T: Send + 'static>(
@@ -102,7 +113,7 @@ mod tests {
 
     #[tokio::test]
     async fn hash_and_verify() {
-        let p = Passwords::new().unwrap();
+        let p = Passwords::new().await.unwrap();
         let h = p.hash("correct horse battery".into()).await.unwrap();
         assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
         assert!(p
@@ -117,5 +128,18 @@ mod tests {
             .verify("not a real password; equalises timing".into(), None)
             .await
             .unwrap());
+    }
+
+    #[tokio::test]
+    async fn the_dummy_hash_is_made_on_the_blocking_pool() {
+        // `Handle::block_on` panics on an async worker thread and is allowed on
+        // the blocking pool, so this hasher succeeds only under spawn_blocking.
+        let p = Passwords::with_dummy(|| {
+            tokio::runtime::Handle::current().block_on(async {});
+            hash_now("probe")
+        })
+        .await
+        .unwrap();
+        assert!(p.dummy_hash.starts_with("$argon2id$"));
     }
 }

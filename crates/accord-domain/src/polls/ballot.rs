@@ -2,6 +2,7 @@
 
 use super::{Poll, PollKind, PollStatus};
 use crate::roundtable::Side;
+use crate::text::{plain, Lines};
 use serde::{Deserialize, Serialize};
 
 /// Open-text answers are at most this many characters after trimming.
@@ -76,6 +77,19 @@ pub enum BallotError {
     TextTooLong,
     #[error("the answer must not contain control characters or line breaks")]
     TextControlChars,
+}
+
+impl BallotError {
+    /// The request field at fault when the ballot's text is, for errors that
+    /// are about one field's value rather than the ballot's shape.
+    pub fn text_field(&self) -> Option<&'static str> {
+        match self {
+            BallotError::EmptyText | BallotError::TextTooLong | BallotError::TextControlChars => {
+                Some("text")
+            }
+            _ => None,
+        }
+    }
 }
 
 /// The field a poll of `kind` expects, for error messages.
@@ -176,10 +190,8 @@ pub fn validate_ballot(poll: &Poll, input: &BallotInput) -> Result<Ballot, Ballo
             if t.chars().count() > TEXT_MAX {
                 return Err(BallotError::TextTooLong);
             }
-            if t.chars().any(char::is_control) {
-                return Err(BallotError::TextControlChars);
-            }
-            Ok(Ballot::Text(t.to_owned()))
+            let t = plain(t, Lines::One).map_err(|_| BallotError::TextControlChars)?;
+            Ok(Ballot::Text(t.into_owned()))
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Validation of a facilitator's poll definition (the creation request body).
 
 use super::{PollKind, ResultsVisibility};
+use crate::text::{plain, Lines};
 use serde::Deserialize;
 
 /// Question length bounds, in characters after trimming.
@@ -95,6 +96,29 @@ pub enum SpecError {
     ScaleNotAllowed,
 }
 
+impl SpecError {
+    /// The request field at fault, as serde names it (`options[2]`).
+    pub fn field(&self) -> String {
+        match self {
+            SpecError::MissingKind => "kind".into(),
+            SpecError::EmptyQuestion
+            | SpecError::QuestionTooLong
+            | SpecError::QuestionControlChars => "question".into(),
+            SpecError::EmptyOption { index }
+            | SpecError::OptionTooLong { index }
+            | SpecError::OptionControlChars { index }
+            | SpecError::DuplicateOption { index, .. } => format!("options[{index}]"),
+            SpecError::TooFewOptions { .. }
+            | SpecError::TooManyOptions
+            | SpecError::OptionsNotAllowed { .. } => "options".into(),
+            SpecError::MaxChoicesOutOfRange { .. } | SpecError::MaxChoicesNotAllowed => {
+                "max_choices".into()
+            }
+            SpecError::ScaleOutOfRange | SpecError::ScaleNotAllowed => "scale_min".into(),
+        }
+    }
+}
+
 /// Trims and checks one piece of display text against a length bound.
 fn text(raw: &str, max: usize) -> Result<String, TextFault> {
     let t = raw.trim();
@@ -104,10 +128,10 @@ fn text(raw: &str, max: usize) -> Result<String, TextFault> {
     if t.chars().count() > max {
         return Err(TextFault::TooLong);
     }
-    if t.chars().any(char::is_control) {
-        return Err(TextFault::Control);
-    }
-    Ok(t.to_owned())
+    // A line break is refused as a control character: the messages predate the shared rule.
+    Ok(plain(t, Lines::One)
+        .map_err(|_| TextFault::Control)?
+        .into_owned())
 }
 
 enum TextFault {
@@ -233,6 +257,9 @@ mod tests {
         assert!(validate_spec(&i).is_ok());
         i.question = "a\nb".into();
         assert_eq!(validate_spec(&i), Err(SpecError::QuestionControlChars));
+        i.question = "a\u{0}b".into();
+        assert_eq!(validate_spec(&i), Err(SpecError::QuestionControlChars));
+        assert_eq!(SpecError::QuestionControlChars.field(), "question");
         i.kind = None;
         assert_eq!(validate_spec(&i), Err(SpecError::MissingKind));
     }

@@ -92,9 +92,14 @@ pub async fn cast(
     poll_id: &str,
     input: &BallotInput,
 ) -> ApiResult<()> {
+    // The socket sends the id as free text; what is no id names no poll
+    // (and never reaches SQL, where PostgreSQL would refuse a NUL).
+    let poll_id = Uuid::parse_str(poll_id)
+        .map_err(|_| ApiError::not_found())?
+        .to_string();
     let poll = state
         .ballots
-        .poll(poll_id)
+        .poll(&poll_id)
         .await?
         .ok_or_else(ApiError::not_found)?;
     let viewer = poll_viewer(state, &poll, caller).await?;
@@ -135,7 +140,16 @@ pub async fn cast(
     }
 }
 
+/// A 422 naming `field`, whose message already names it, so the detail is the message alone.
+fn named_invalid(field: &str, e: &impl std::fmt::Display) -> ApiError {
+    let message = e.to_string();
+    ApiError::invalid(field, message.clone()).detail(message)
+}
+
 fn ballot_error(e: &BallotError) -> ApiError {
+    if let Some(field) = e.text_field() {
+        return named_invalid(field, e);
+    }
     let slug = match e {
         BallotError::UnknownOption { .. } => "unknown-option",
         BallotError::TooManyChoices { .. } => "too-many-choices",
@@ -181,7 +195,7 @@ pub async fn create(
             serde_json::from_value(body).map_err(|e| ApiError::invalid("body", e.to_string()))?;
         validate_spec(&input)
     }
-    .map_err(|e| ApiError::invalid("poll", e.to_string()))?;
+    .map_err(|e| named_invalid(&e.field(), &e))?;
     let poll = state
         .store
         .create_poll(&NewPoll {

@@ -10,6 +10,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiPath};
 use crate::rate_limit::check;
 use crate::sessions;
+use accord_domain::text::{plain, Lines};
 use accord_domain::Action;
 use accord_store::{NewQuestion, Question};
 use axum::extract::State;
@@ -81,7 +82,8 @@ pub async fn ask(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let rt = id.to_string();
     let viewer = viewer_of(&state, &rt, &caller).await?;
-    let text = body.text.trim();
+    let text =
+        plain(body.text.trim(), Lines::Many).map_err(|e| ApiError::invalid("text", e.message()))?;
     if text.is_empty() {
         return Err(ApiError::invalid("text", "must not be empty"));
     }
@@ -89,12 +91,6 @@ pub async fn ask(
         return Err(ApiError::invalid(
             "text",
             "is too long (at most 280 characters)",
-        ));
-    }
-    if text.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(ApiError::invalid(
-            "text",
-            "must not contain control characters",
         ));
     }
     let (key, name) = author(&caller);
@@ -106,7 +102,7 @@ pub async fn ask(
             roundtable_id: rt.clone(),
             author_key: key,
             author_name: if body.anonymous { None } else { name },
-            text: text.to_owned(),
+            text: text.into_owned(),
             status: if viewer.may(Action::ModerateQuestions) {
                 "approved"
             } else {
