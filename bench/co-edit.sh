@@ -10,7 +10,8 @@ shift 2
 here="$(cd "$(dirname "$0")" && pwd)"
 bin="$here/../target/release"
 work=$(mktemp -d)
-ACCORD_BIND=127.0.0.1:18095 DATABASE_URL="sqlite://$work/accord.db" RUST_LOG=warn "$bin/accord" serve >"$work/server.log" 2>&1 &
+# 500 editors share one account here; a person never holds that many sockets.
+ACCORD_MAX_SOCKETS_PER_ACCOUNT=100000 ACCORD_BIND=127.0.0.1:18095 DATABASE_URL="sqlite://$work/accord.db" RUST_LOG=warn "$bin/accord" serve >"$work/server.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 100); do curl -sf http://127.0.0.1:18095/readyz >/dev/null && break; sleep 0.2; done

@@ -12,4 +12,5 @@ mod polls;
 mod rights;
 mod roundtables;
 mod secrecy;
+mod socket_limits;
 mod yclient;

@@ -8,6 +8,7 @@ use crate::http_limits::{self, HttpArgs};
 use crate::passwords::Passwords;
 use crate::rate_limit::RateLimits;
 use crate::security_headers::{self, SecurityHeaders};
+use crate::socket_limits::SocketCounts;
 use crate::{assets, demo, error, origin, routes};
 use accord_domain::polls::secrecy::MinGroup;
 use accord_realtime::bus::Bus;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub rights: RightsHub,
     pub join_guard: Arc<JoinGuard>,
     pub ballots: BallotWriter,
+    /// Open WebSockets per account or audience member.
+    pub sockets: Arc<SocketCounts>,
     /// Secret polls publish no figure about fewer ballots than this.
     pub min_group: MinGroup,
     /// Configured public URL; `None` means "the host the request was sent to".
@@ -131,6 +134,7 @@ impl Application {
         let min_group = MinGroup::new(args.secret_min_group).map_err(anyhow::Error::msg)?;
         let state = AppState {
             min_group,
+            sockets: SocketCounts::new(args.max_sockets_per_account),
             docs: DocHub::new(store.clone(), bus.clone()),
             live: LiveHub::new(store.clone(), bus.clone(), min_group),
             rights: RightsHub::new(bus),

@@ -54,6 +54,11 @@ pub struct ServeArgs {
     #[arg(long, env = "ACCORD_SECRET_MIN_GROUP", default_value_t = accord_domain::polls::secrecy::MIN_GROUP_DEFAULT,
           value_parser = clap::value_parser!(u32).range(i64::from(accord_domain::polls::secrecy::MIN_GROUP_FLOOR)..))]
     pub secret_min_group: u32,
+    /// Open WebSockets (event and document sockets together) one account or
+    /// audience member may hold; more upgrades get 429.
+    #[arg(long, env = "ACCORD_MAX_SOCKETS_PER_ACCOUNT", default_value_t = crate::socket_limits::SOCKETS_PER_ACCOUNT,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub max_sockets_per_account: usize,
     /// New audience members one IP address may create per 10 minutes. A venue
     /// behind one NAT address stays far below it (a re-join is no new member);
     /// a script minting voters does not.

@@ -16,6 +16,7 @@ mod rate_limit;
 mod routes;
 mod security_headers;
 mod sessions;
+mod socket_limits;
 mod socket_rights;
 mod telemetry;
 

@@ -15,6 +15,7 @@ use crate::app::AppState;
 use crate::audience::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::origin;
+use crate::socket_limits::{too_many_sockets, EventBudget};
 use crate::socket_rights::{
     caller_subjects, lost_membership, refresh, Ended, SignIn, RECHECK_EVERY,
 };
@@ -70,6 +71,11 @@ pub async fn upgrade(
         &headers,
         state.public_url.as_ref().map(|p| p.origin.as_str()),
     )?;
+    let key = match &caller {
+        Caller::User(u) => u.id.clone(),
+        Caller::Audience(m) => format!("audience:{}", m.id),
+    };
+    let slot = state.sockets.acquire(&key).ok_or_else(too_many_sockets)?;
     // Small buffers: a conference room holds thousands of these sockets, and
     // tungstenite zeroes the read buffer on every read attempt. Client
     // messages are a few hundred bytes; a longer one still fits (it grows).
@@ -78,12 +84,14 @@ pub async fn upgrade(
         .max_frame_size(MAX_MESSAGE)
         .read_buffer_size(1024)
         .write_buffer_size(4 * 1024)
-        .on_upgrade(move |socket| {
+        .on_upgrade(move |socket| async move {
+            // Held for as long as the socket is open.
+            let _slot = slot;
             let sign_in = match &caller {
                 Caller::User(u) => SignIn::from_headers(u.clone(), &headers),
                 Caller::Audience(_) => None,
             };
-            run(socket, state, caller, sign_in)
+            run(socket, state, caller, sign_in).await;
         }))
 }
 
@@ -127,6 +135,7 @@ async fn run(mut socket: WebSocket, state: AppState, mut caller: Caller, sign_in
     let watch = state
         .rights
         .watch(caller_subjects(&caller, sign_in.as_ref()));
+    let budget = EventBudget::default();
     // Spread over the period, so ten thousand phones do not re-check at once.
     let first = RECHECK_EVERY.mul_f64(0.5 + rand::random::<f64>() / 2.0);
     let recheck = tokio::time::sleep(first);
@@ -154,9 +163,17 @@ async fn run(mut socket: WebSocket, state: AppState, mut caller: Caller, sign_in
                     }
                 };
                 last_heard = Instant::now();
+                if !budget.message() {
+                    // Dropped unread: answering costs as little as possible.
+                    if socket.send(error("rate_limited", "too many messages; slow down", None)).await.is_err() { break; }
+                    continue;
+                }
                 let reply = match serde_json::from_str::<ClientMsg>(&text) {
                     Err(e) => vec![error("malformed", &format!("not a valid message: {e}"), None)],
                     Ok(ClientMsg::Ping) => vec![msg(json!({"v": 1, "type": "pong"}))],
+                    Ok(ClientMsg::Subscribe { .. }) if !budget.subscribe() => {
+                        vec![error("rate_limited", "too many subscriptions; slow down", None)]
+                    }
                     Ok(ClientMsg::Subscribe { room }) => {
                         // Rights are read again here: an ended live session or a
                         // sign-out admits no new subscription.

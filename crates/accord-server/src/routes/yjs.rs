@@ -15,6 +15,7 @@ use crate::app::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiPath, CurrentUser};
 use crate::origin;
+use crate::socket_limits::{too_many_sockets, DocBudget, DOC_MAX_WAIT};
 use crate::socket_rights::{lost_membership, Ended, SignIn, RECHECK_EVERY};
 use accord_realtime::docs::{close, DocConnection, Outgoing};
 use accord_realtime::rights::Subject;
@@ -53,6 +54,10 @@ pub async fn upgrade(
     let sign_in =
         SignIn::from_headers(user.clone(), &headers).ok_or_else(ApiError::unauthorized)?;
     let (doc, me) = document_for(&state, id, &user.id).await?;
+    let slot = state
+        .sockets
+        .acquire(&user.id)
+        .ok_or_else(too_many_sockets)?;
     let access = if can_edit(&doc, &me) {
         Access::ReadWrite
     } else {
@@ -72,17 +77,16 @@ pub async fn upgrade(
         .max_frame_size(MAX_FRAME_BYTES)
         .read_buffer_size(4 * 1024)
         .write_buffer_size(16 * 1024)
-        .on_upgrade(move |socket| {
-            pump(
-                socket,
-                conn,
-                Rights {
-                    state,
-                    sign_in,
-                    doc: id,
-                    access,
-                },
-            )
+        .on_upgrade(move |socket| async move {
+            // Held for as long as the socket is open.
+            let _slot = slot;
+            let rights = Rights {
+                state,
+                sign_in,
+                doc: id,
+                access,
+            };
+            pump(socket, conn, rights).await;
         }))
 }
 
@@ -125,6 +129,7 @@ async fn pump(mut socket: WebSocket, mut conn: DocConnection, mut rights: Rights
     let ping = tokio::time::sleep(PING_EVERY);
     tokio::pin!(ping);
     let mut last_heard = Instant::now();
+    let budget = DocBudget::default();
     let watch = rights.state.rights.watch(
         rights
             .sign_in
@@ -147,6 +152,16 @@ async fn pump(mut socket: WebSocket, mut conn: DocConnection, mut rights: Rights
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Binary(bytes))) => {
                     last_heard = Instant::now();
+                    // A fast sender waits (its socket is not read meanwhile); a flood closes.
+                    let mut wait = budget.wait_for(bytes.len());
+                    if wait > DOC_MAX_WAIT {
+                        let _ = socket.send(close(close::POLICY, "rate_limited: too many changes at once; slow down".into())).await;
+                        break;
+                    }
+                    while !wait.is_zero() {
+                        tokio::time::sleep(wait).await;
+                        wait = budget.wait_for(bytes.len());
+                    }
                     if !conn.send(bytes.to_vec()).await {
                         let _ = socket.send(close(close::TRY_AGAIN, "document unavailable".into())).await;
                         break;
