@@ -76,6 +76,15 @@ impl TestApp {
     }
 
     pub fn start(database_url: &str, env: &[(&str, &str)]) -> TestApp {
+        Self::start_logging_to(database_url, env, None)
+    }
+
+    /// [`TestApp::start`] with the server's log (stderr) written to `log`.
+    pub fn start_logging_to(
+        database_url: &str,
+        env: &[(&str, &str)],
+        log: Option<&std::path::Path>,
+    ) -> TestApp {
         let mut cmd = Command::new(binary());
         cmd.arg("serve")
             .env("ACCORD_BIND", "127.0.0.1:0")
@@ -85,7 +94,10 @@ impl TestApp {
             .env_remove("ACCORD_DEMO")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(match log {
+                Some(path) => Stdio::from(std::fs::File::create(path).expect("log file")),
+                None => Stdio::inherit(),
+            });
         for (k, v) in env {
             cmd.env(k, v);
         }

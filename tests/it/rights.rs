@@ -272,3 +272,46 @@ async fn ending_a_live_session_closes_audience_sockets(a: &TestApp, b: &TestApp)
     // The cookie of an ended session opens no socket any more.
     assert_eq!(events(&b.base, &cookie).await.err(), Some(401));
 }
+
+/// A refused frame is logged as its sender's, not as whoever opened the
+/// document first (the worker's span once inherited that request's user).
+#[tokio::test]
+async fn a_refused_frame_is_logged_with_its_sender() {
+    let log = std::env::temp_dir().join(format!("accord-log-{}.jsonl", uuid::Uuid::new_v4()));
+    let app = TestApp::start_logging_to(
+        &accord_store::testing::fresh_sqlite_url(),
+        &[("RUST_LOG", "info"), ("ACCORD_JSON_LOGS", "true")],
+        Some(&log),
+    );
+    let (fac, fac_cookie) = app.user_and_cookie("freja").await;
+    let rt = app.roundtable(&fac, "T").await;
+    let (olga, olga_cookie) = app
+        .member_and_cookie(&fac, &rt, "olga", "neutral", "observer")
+        .await;
+    let doc = new_doc(&app, &fac, &rt, "notes").await;
+    let mut first = yjs(&app.base, &doc, Some(&fac_cookie), None).await.unwrap();
+    first.sync().await;
+    let mut observer = yjs(&app.base, &doc, Some(&olga_cookie), None)
+        .await
+        .unwrap();
+    observer.sync().await;
+    observer.append_paragraph("defaced").await;
+    assert_eq!(observer.closed().await.code, 1008);
+    let (fac_id, olga_id) = (user_id(&app, &fac).await, user_id(&app, &olga).await);
+    let mut line = None;
+    for _ in 0..50 {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        line = text
+            .lines()
+            .find(|l| l.contains("frame refused"))
+            .map(str::to_owned);
+        if line.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let line = line.expect("a log line for the refused frame");
+    assert!(line.contains(&olga_id), "{line}");
+    assert!(!line.contains(&fac_id), "{line}");
+    let _ = std::fs::remove_file(&log);
+}

@@ -250,7 +250,9 @@ impl DocHub {
             since_compaction: 0,
             compacting: Arc::new(AtomicBool::new(false)),
         };
-        let span = tracing::info_span!("document", id = %doc_id);
+        // A root span: the worker outlives the request that loaded the
+        // document, and must not log as that request's user.
+        let span = tracing::info_span!(parent: None, "document", id = %doc_id);
         tokio::spawn(worker.run(rx).instrument(span));
         Ok(tx)
     }
@@ -474,7 +476,8 @@ impl Worker {
                         SyncError::Poisoned | SyncError::ApplyFailed(_) => close::INTERNAL,
                         _ => close::INVALID,
                     };
-                    tracing::info!(error = %e, "frame refused; closing the connection");
+                    let sender = self.room.identity(conn).map(|i| i.user_id.as_str());
+                    tracing::info!(error = %e, user_id = sender, "frame refused; closing the connection");
                     if let Some(out) = self.conns.get(&conn) {
                         let _ = out.try_send(Outgoing::Close(code, e.close_reason()));
                     }

@@ -73,6 +73,8 @@ impl Applied {
 /// so nobody appears under another name or side in "Editing now".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
+    /// For logs: who sent what was refused.
+    pub user_id: String,
     pub name: String,
     pub side: accord_domain::Side,
 }
@@ -248,6 +250,11 @@ impl DocRoom {
             out.push(frame);
         }
         out
+    }
+
+    /// Who an authenticated connection is.
+    pub fn identity(&self, conn: ConnId) -> Option<&Identity> {
+        self.conns.get(&conn).and_then(|c| c.identity.as_ref())
     }
 
     /// Changes what an open connection may do (its participant's rights
@@ -764,6 +771,7 @@ mod tests {
     fn awareness_user_is_the_servers_not_the_clients() {
         let mut room = DocRoom::new();
         let obs = Identity {
+            user_id: "u-olga".into(),
             name: "Olga".into(),
             side: accord_domain::Side::Union,
         };

@@ -64,6 +64,7 @@ pub async fn upgrade(
         Access::ReadOnly
     };
     let identity = Identity {
+        user_id: user.id.clone(),
         name: user.display_name.clone(),
         side: me.side,
     };
