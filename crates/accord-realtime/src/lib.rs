@@ -20,6 +20,7 @@ pub mod results;
 pub mod rights;
 pub mod room;
 pub mod template;
+pub mod wire;
 
 pub use protocol::{decode_frame, Frame, MAX_FRAME_BYTES};
 pub use room::{Access, Applied, ConnId, DocRoom, Identity};

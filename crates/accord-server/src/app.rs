@@ -3,7 +3,7 @@
 use crate::audience::JoinGuard;
 use crate::ballots::BallotWriter;
 use crate::config::{PublicUrl, ServeArgs};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorKind};
 use crate::http_limits::{self, HttpArgs};
 use crate::passwords::Passwords;
 use crate::rate_limit::RateLimits;
@@ -18,7 +18,6 @@ use accord_realtime::rights::RightsHub;
 use accord_store::Store;
 use anyhow::Context;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::StatusCode;
 use axum::Router;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -89,7 +88,7 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(assets::serve)
         .method_not_allowed_fallback(|| async {
-            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed")
+            ApiError::new(ErrorKind::MethodNotAllowed)
         })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

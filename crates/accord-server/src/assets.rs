@@ -3,8 +3,8 @@
 //! Every GET outside `/api` that names no file gets `index.html`, so the
 //! browser's router handles deep links. Unknown `/api` paths are problem+json 404s.
 
-use crate::error::ApiError;
-use axum::http::{header, Method, StatusCode, Uri};
+use crate::error::{ApiError, ErrorKind};
+use axum::http::{header, Method, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use rust_embed::RustEmbed;
 
@@ -44,12 +44,7 @@ pub async fn serve(method: Method, uri: Uri) -> Response {
         return ApiError::not_found().into_response();
     }
     if method != Method::GET && method != Method::HEAD {
-        return ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method-not-allowed",
-            "Method not allowed",
-        )
-        .into_response();
+        return ApiError::new(ErrorKind::MethodNotAllowed).into_response();
     }
     if !path.is_empty() {
         if let Some(res) = file(path) {

@@ -4,11 +4,212 @@
 //! Internal errors never carry their text to the client; the `log_internal_errors`
 //! middleware logs it inside the request span.
 
+use accord_realtime::wire::ErrorCode;
 use accord_store::StoreError;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
+
+/// Every kind of error the API and the event socket report. Each knows its
+/// problem slug (`urn:accord:problem:<slug>`), its HTTP status, its title
+/// and the event socket's error code, so no layer maps one to another by
+/// string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    MalformedJson,
+    UnreadableBody,
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    RequestTimeout,
+    MethodNotAllowed,
+    Unauthenticated,
+    InvalidCredentials,
+    Forbidden,
+    NotFound,
+    Validation,
+    UnknownOption,
+    TooManyChoices,
+    InvalidBallot,
+    Conflict,
+    EmailTaken,
+    AlreadyParticipant,
+    LastFacilitator,
+    PollNotOpen,
+    PollStatus,
+    AlreadyVoted,
+    InvitationUnusable,
+    RateLimited,
+    NotReady,
+    Internal,
+}
+
+impl ErrorKind {
+    #[cfg(test)]
+    pub const ALL: &'static [ErrorKind] = &[
+        ErrorKind::MalformedJson,
+        ErrorKind::UnreadableBody,
+        ErrorKind::UnsupportedMediaType,
+        ErrorKind::PayloadTooLarge,
+        ErrorKind::RequestTimeout,
+        ErrorKind::MethodNotAllowed,
+        ErrorKind::Unauthenticated,
+        ErrorKind::InvalidCredentials,
+        ErrorKind::Forbidden,
+        ErrorKind::NotFound,
+        ErrorKind::Validation,
+        ErrorKind::UnknownOption,
+        ErrorKind::TooManyChoices,
+        ErrorKind::InvalidBallot,
+        ErrorKind::Conflict,
+        ErrorKind::EmailTaken,
+        ErrorKind::AlreadyParticipant,
+        ErrorKind::LastFacilitator,
+        ErrorKind::PollNotOpen,
+        ErrorKind::PollStatus,
+        ErrorKind::AlreadyVoted,
+        ErrorKind::InvitationUnusable,
+        ErrorKind::RateLimited,
+        ErrorKind::NotReady,
+        ErrorKind::Internal,
+    ];
+
+    /// (slug, HTTP status, title, event-socket code).
+    fn parts(self) -> (&'static str, StatusCode, &'static str, ErrorCode) {
+        use ErrorCode as C;
+        use ErrorKind as K;
+        use StatusCode as S;
+        match self {
+            K::MalformedJson => (
+                "malformed-json",
+                S::BAD_REQUEST,
+                "Bad request",
+                C::Malformed,
+            ),
+            K::UnreadableBody => (
+                "unreadable-body",
+                S::BAD_REQUEST,
+                "Bad request",
+                C::Malformed,
+            ),
+            K::UnsupportedMediaType => (
+                "unsupported-media-type",
+                S::UNSUPPORTED_MEDIA_TYPE,
+                "Unsupported media type",
+                C::Malformed,
+            ),
+            K::PayloadTooLarge => (
+                "payload-too-large",
+                S::PAYLOAD_TOO_LARGE,
+                "Request body too large",
+                C::Malformed,
+            ),
+            K::RequestTimeout => (
+                "request-timeout",
+                S::REQUEST_TIMEOUT,
+                "Request body too slow",
+                C::Malformed,
+            ),
+            K::MethodNotAllowed => (
+                "method-not-allowed",
+                S::METHOD_NOT_ALLOWED,
+                "Method not allowed",
+                C::Malformed,
+            ),
+            K::Unauthenticated => (
+                "unauthenticated",
+                S::UNAUTHORIZED,
+                "Sign in required",
+                C::Forbidden,
+            ),
+            K::InvalidCredentials => (
+                "invalid-credentials",
+                S::UNAUTHORIZED,
+                "Wrong email or password",
+                C::Forbidden,
+            ),
+            K::Forbidden => ("forbidden", S::FORBIDDEN, "Not allowed", C::Forbidden),
+            K::NotFound => ("not-found", S::NOT_FOUND, "Not found", C::UnknownPoll),
+            K::Validation => (
+                "validation",
+                S::UNPROCESSABLE_ENTITY,
+                "Invalid request",
+                C::InvalidBallot,
+            ),
+            K::UnknownOption => (
+                "unknown-option",
+                S::UNPROCESSABLE_ENTITY,
+                "Invalid ballot",
+                C::UnknownOption,
+            ),
+            K::TooManyChoices => (
+                "too-many-choices",
+                S::UNPROCESSABLE_ENTITY,
+                "Invalid ballot",
+                C::TooManyChoices,
+            ),
+            K::InvalidBallot => (
+                "invalid-ballot",
+                S::UNPROCESSABLE_ENTITY,
+                "Invalid ballot",
+                C::InvalidBallot,
+            ),
+            K::Conflict => ("conflict", S::CONFLICT, "Conflict", C::Unavailable),
+            K::EmailTaken => ("email-taken", S::CONFLICT, "Conflict", C::Unavailable),
+            K::AlreadyParticipant => (
+                "already-participant",
+                S::CONFLICT,
+                "Conflict",
+                C::Unavailable,
+            ),
+            K::LastFacilitator => ("last-facilitator", S::CONFLICT, "Conflict", C::Unavailable),
+            K::PollNotOpen => ("poll-not-open", S::CONFLICT, "Conflict", C::PollNotOpen),
+            K::PollStatus => ("poll-status", S::CONFLICT, "Conflict", C::PollNotOpen),
+            K::AlreadyVoted => ("already-voted", S::CONFLICT, "Conflict", C::AlreadyVoted),
+            K::InvitationUnusable => (
+                "invitation-unusable",
+                S::GONE,
+                "Invitation no longer valid",
+                C::Unavailable,
+            ),
+            K::RateLimited => (
+                "rate-limited",
+                S::TOO_MANY_REQUESTS,
+                "Too many requests",
+                C::RateLimited,
+            ),
+            K::NotReady => (
+                "not-ready",
+                S::SERVICE_UNAVAILABLE,
+                "Database unreachable",
+                C::Unavailable,
+            ),
+            K::Internal => (
+                "internal",
+                S::INTERNAL_SERVER_ERROR,
+                "Internal error",
+                C::Unavailable,
+            ),
+        }
+    }
+
+    pub fn slug(self) -> &'static str {
+        self.parts().0
+    }
+
+    pub fn status(self) -> StatusCode {
+        self.parts().1
+    }
+
+    pub fn title(self) -> &'static str {
+        self.parts().2
+    }
+
+    /// The event socket's `code` for this error.
+    pub fn socket_code(self) -> ErrorCode {
+        self.parts().3
+    }
+}
 
 /// One invalid field of a request body.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -36,9 +237,7 @@ pub struct ApiError(Box<Inner>);
 
 #[derive(Debug)]
 struct Inner {
-    status: StatusCode,
-    slug: &'static str,
-    title: &'static str,
+    kind: ErrorKind,
     detail: Option<String>,
     errors: Vec<FieldError>,
     retry_after: Option<u64>,
@@ -52,11 +251,9 @@ pub struct InternalError(pub String);
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
-    pub fn new(status: StatusCode, slug: &'static str, title: &'static str) -> Self {
+    pub fn new(kind: ErrorKind) -> Self {
         ApiError(Box::new(Inner {
-            status,
-            slug,
-            title,
+            kind,
             detail: None,
             errors: Vec::new(),
             retry_after: None,
@@ -70,31 +267,31 @@ impl ApiError {
     }
 
     pub fn status(&self) -> StatusCode {
-        self.0.status
+        self.0.kind.status()
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        self.0.kind
     }
 
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not-found", "Not found")
+        Self::new(ErrorKind::NotFound)
     }
 
     pub fn unauthorized() -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            "Sign in required",
-        )
+        Self::new(ErrorKind::Unauthenticated)
     }
 
     pub fn forbidden(detail: &str) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed").detail(detail)
+        Self::new(ErrorKind::Forbidden).detail(detail)
     }
 
-    pub fn conflict(slug: &'static str, detail: &str) -> Self {
-        Self::new(StatusCode::CONFLICT, slug, "Conflict").detail(detail)
+    pub fn conflict(kind: ErrorKind, detail: &str) -> Self {
+        Self::new(kind).detail(detail)
     }
 
-    pub fn bad_request(slug: &'static str, detail: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, slug, "Bad request").detail(detail)
+    pub fn bad_request(kind: ErrorKind, detail: impl Into<String>) -> Self {
+        Self::new(kind).detail(detail)
     }
 
     /// A 422 naming the invalid field.
@@ -112,33 +309,20 @@ impl ApiError {
             .map(|e| format!("{} {}", e.field, e.message))
             .collect::<Vec<_>>()
             .join("; ");
-        let mut e = Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation",
-            "Invalid request",
-        )
-        .detail(detail);
+        let mut e = Self::new(ErrorKind::Validation).detail(detail);
         e.0.errors = errors;
         e
     }
 
     pub fn too_many_requests(retry_after_secs: u64) -> Self {
-        let mut e = Self::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate-limited",
-            "Too many requests",
-        )
-        .detail(format!("Try again in {retry_after_secs} seconds."));
+        let mut e = Self::new(ErrorKind::RateLimited)
+            .detail(format!("Try again in {retry_after_secs} seconds."));
         e.0.retry_after = Some(retry_after_secs.max(1));
         e
     }
 
     pub fn internal(cause: impl std::fmt::Display) -> Self {
-        let mut e = Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Internal error",
-        );
+        let mut e = Self::new(ErrorKind::Internal);
         e.0.internal = Some(cause.to_string());
         e
     }
@@ -146,9 +330,9 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         let e = &self.0;
         Problem {
-            kind: format!("urn:accord:problem:{}", e.slug),
-            title: e.title.to_owned(),
-            status: e.status.as_u16(),
+            kind: format!("urn:accord:problem:{}", e.kind.slug()),
+            title: e.kind.title().to_owned(),
+            status: e.kind.status().as_u16(),
             detail: e.detail.clone(),
             errors: e.errors.clone(),
         }
@@ -159,11 +343,11 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict("last_facilitator") => ApiError::conflict(
-                "last-facilitator",
+                ErrorKind::LastFacilitator,
                 "A roundtable must keep at least one facilitator.",
             ),
             StoreError::Conflict(what) => {
-                ApiError::conflict("conflict", &format!("{what} already exists"))
+                ApiError::conflict(ErrorKind::Conflict, &format!("{what} already exists"))
             }
             other => ApiError::internal(other),
         }
@@ -174,7 +358,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
         let e = *self.0;
-        let mut res = (e.status, body).into_response();
+        let mut res = (e.kind.status(), body).into_response();
         let headers = res.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,
@@ -213,6 +397,17 @@ mod tests {
         assert_eq!(v["type"], "urn:accord:problem:validation");
         assert_eq!(v["status"], 422);
         assert_eq!(v["errors"][0]["field"], "email");
+    }
+
+    #[test]
+    fn every_kind_has_its_own_slug() {
+        let mut slugs: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.slug()).collect();
+        slugs.sort_unstable();
+        slugs.dedup();
+        assert_eq!(slugs.len(), ErrorKind::ALL.len());
+        for k in ErrorKind::ALL {
+            assert!(k.status().is_client_error() || k.status().is_server_error());
+        }
     }
 
     #[test]

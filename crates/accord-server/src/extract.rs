@@ -1,7 +1,7 @@
 //! Request extractors whose rejections are problem+json, never axum's plain text.
 
 use crate::app::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorKind};
 use crate::sessions;
 use accord_store::User;
 use axum::extract::rejection::{JsonRejection, PathRejection};
@@ -38,20 +38,15 @@ fn json_rejection(r: JsonRejection) -> ApiError {
                 _ => ApiError::invalid("body", text),
             }
         }
-        JsonRejection::JsonSyntaxError(e) => ApiError::bad_request("malformed-json", e.body_text()),
-        JsonRejection::MissingJsonContentType(_) => ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-            "Unsupported media type",
-        )
-        .detail("Send the body as application/json."),
-        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload-too-large",
-            "Request body too large",
-        )
-        .detail(other.body_text()),
-        other => ApiError::bad_request("unreadable-body", other.body_text()),
+        JsonRejection::JsonSyntaxError(e) => {
+            ApiError::bad_request(ErrorKind::MalformedJson, e.body_text())
+        }
+        JsonRejection::MissingJsonContentType(_) => ApiError::new(ErrorKind::UnsupportedMediaType)
+            .detail("Send the body as application/json."),
+        other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::new(ErrorKind::PayloadTooLarge).detail(other.body_text())
+        }
+        other => ApiError::bad_request(ErrorKind::UnreadableBody, other.body_text()),
     }
 }
 

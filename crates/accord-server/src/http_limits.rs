@@ -9,10 +9,10 @@
 //! holds its connection (and a file descriptor) for ever.
 
 use crate::app::BODY_LIMIT;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorKind};
 use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -88,12 +88,8 @@ fn refusal(e: ApiError) -> Response {
 
 fn too_large() -> Response {
     refusal(
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload-too-large",
-            "Request body too large",
-        )
-        .detail(format!("Request bodies are limited to {BODY_LIMIT} bytes.")),
+        ApiError::new(ErrorKind::PayloadTooLarge)
+            .detail(format!("Request bodies are limited to {BODY_LIMIT} bytes.")),
     )
 }
 
@@ -121,20 +117,13 @@ async fn bounded_body(State(deadline): State<Duration>, req: Request, next: Next
         }
         Ok(Err(ReadError::TooLarge)) => too_large(),
         Ok(Err(ReadError::Broken)) => refusal(ApiError::bad_request(
-            "unreadable-body",
+            ErrorKind::UnreadableBody,
             "The request body could not be read.",
         )),
-        Err(_) => refusal(
-            ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "request-timeout",
-                "Request body too slow",
-            )
-            .detail(format!(
-                "The request body did not arrive within {} seconds.",
-                deadline.as_secs()
-            )),
-        ),
+        Err(_) => refusal(ApiError::new(ErrorKind::RequestTimeout).detail(format!(
+            "The request body did not arrive within {} seconds.",
+            deadline.as_secs()
+        ))),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Registration, sign-in, sign-out and the current user.
 
 use crate::app::AppState;
-use crate::error::{ApiError, ApiResult, FieldError, Problem};
+use crate::error::{ApiError, ApiResult, ErrorKind, FieldError, Problem};
 use crate::extract::{ApiJson, ClientIp, CurrentUser};
 use crate::rate_limit::{address_key, check};
 use crate::sessions;
@@ -117,7 +117,7 @@ pub async fn register(
         Ok(u) => u,
         Err(StoreError::Conflict(_)) => {
             return Err(ApiError::conflict(
-                "email-taken",
+                ErrorKind::EmailTaken,
                 "An account with this email already exists. Sign in instead.",
             ))
         }
@@ -138,12 +138,7 @@ pub async fn login(
     ApiJson(body): ApiJson<LoginBody>,
 ) -> ApiResult<Response> {
     let invalid = || {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid-credentials",
-            "Wrong email or password",
-        )
-        .detail("The email or password is not correct.")
+        ApiError::new(ErrorKind::InvalidCredentials).detail("The email or password is not correct.")
     };
     check(&state.limits.login_ip, &address_key(ip))?;
     // Unparseable addresses share one bucket, so they cannot dodge the limit.

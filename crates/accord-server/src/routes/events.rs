@@ -10,10 +10,10 @@
 
 use super::polls::{cast, poll_out, viewer_of};
 use super::questions::question_json;
-use super::socket_writes::{write_queued, Wire};
+use super::socket_writes::{close_code_for, write_queued, Wire};
 use crate::app::AppState;
 use crate::audience::Caller;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiResult, Problem};
 use crate::origin;
 use crate::socket_limits::{too_many_sockets, EventBudget};
 use crate::socket_rights::{
@@ -107,20 +107,6 @@ fn error(code: &str, message: &str, poll_id: Option<&str>) -> Message {
     msg(v)
 }
 
-/// The WebSocket error code for a refused vote, from the REST problem type.
-fn vote_error_code(e: &ApiError) -> &'static str {
-    match e.problem().kind.rsplit(':').next().unwrap_or_default() {
-        "poll-not-open" => "poll_not_open",
-        "unknown-option" => "unknown_option",
-        "too-many-choices" => "too_many_choices",
-        "invalid-ballot" | "validation" => "invalid_ballot",
-        "not-found" => "unknown_poll",
-        "rate-limited" => "rate_limited",
-        "already-voted" => "already_voted",
-        _ => "forbidden",
-    }
-}
-
 /// A room this socket is subscribed to: its hub id and who it counts as there.
 type Subs = HashMap<String, (u64, Viewer)>;
 
@@ -157,7 +143,7 @@ async fn run(mut socket: WebSocket, state: AppState, mut caller: Caller, sign_in
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => { last_heard = Instant::now(); continue; }
                     Some(Ok(Message::Close(_))) | None => break,
                     Some(Err(e)) => {
-                        let code = if e.to_string().contains("too long") || e.to_string().contains("size") { 1009 } else { 1002 };
+                        let code = close_code_for(e);
                         let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: "message too big or malformed".into() }))).await;
                         break;
                     }
@@ -203,7 +189,7 @@ async fn run(mut socket: WebSocket, state: AppState, mut caller: Caller, sign_in
                         }
                         match cast(&state, &caller, &poll_id, &ballot).await {
                             Ok(()) => vec![msg(json!({"v": 1, "type": "vote_ack", "poll_id": poll_id}))],
-                            Err(e) => vec![error(vote_error_code(&e), e.problem().detail.as_deref().unwrap_or("refused"), Some(&poll_id))],
+                            Err(e) => vec![error(e.kind().socket_code().as_str(), e.problem().detail.as_deref().unwrap_or("refused"), Some(&poll_id))],
                         }
                     }
                 };

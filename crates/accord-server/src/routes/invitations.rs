@@ -3,7 +3,7 @@
 use super::rfc3339;
 use super::roundtables::{membership, require, ParticipantOut};
 use crate::app::AppState;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, ErrorKind, Problem};
 use crate::extract::{ApiJson, ApiPath, CurrentUser};
 use crate::sessions;
 use accord_domain::{roundtable as rules, Action, Role, Side, Theme};
@@ -78,12 +78,7 @@ pub struct Accepted {
 }
 
 fn gone(detail: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::GONE,
-        "invitation-unusable",
-        "Invitation no longer valid",
-    )
-    .detail(detail)
+    ApiError::new(ErrorKind::InvitationUnusable).detail(detail)
 }
 
 /// A usable invitation by token, or the error that explains why not.
@@ -228,7 +223,7 @@ pub async fn accept(
         )),
         Err(AcceptRefusal::AlreadyUsed) => Err(gone("This invitation has already been used.")),
         Err(AcceptRefusal::AlreadyParticipant) => Err(ApiError::conflict(
-            "already-participant",
+            ErrorKind::AlreadyParticipant,
             "You already take part in this roundtable.",
         )),
     }

@@ -3,7 +3,7 @@
 use super::roundtables::{membership, require};
 use crate::app::AppState;
 use crate::audience::Caller;
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, ErrorKind, Problem};
 use crate::extract::{ApiJson, ApiPath, CurrentUser};
 use crate::sessions;
 use accord_domain::polls::{
@@ -128,13 +128,13 @@ pub async fn cast(
         }
         Err(CastRefusal::UnknownPoll) => Err(ApiError::not_found()),
         Err(CastRefusal::Invalid(BallotError::PollNotOpen { status })) => Err(ApiError::conflict(
-            "poll-not-open",
+            ErrorKind::PollNotOpen,
             &format!("The poll is {status}; ballots are accepted only while it is open."),
         )),
         Err(CastRefusal::Invalid(e)) => Err(ballot_error(&e)),
         Err(CastRefusal::NotEligible) => Err(ApiError::forbidden("You cannot vote in this poll.")),
         Err(CastRefusal::AlreadyVoted) => Err(ApiError::conflict(
-            "already-voted",
+            ErrorKind::AlreadyVoted,
             "You have already cast your secret ballot; it cannot be changed.",
         )),
     }
@@ -150,12 +150,12 @@ fn ballot_error(e: &BallotError) -> ApiError {
     if let Some(field) = e.text_field() {
         return named_invalid(field, e);
     }
-    let slug = match e {
-        BallotError::UnknownOption { .. } => "unknown-option",
-        BallotError::TooManyChoices { .. } => "too-many-choices",
-        _ => "invalid-ballot",
+    let kind = match e {
+        BallotError::UnknownOption { .. } => ErrorKind::UnknownOption,
+        BallotError::TooManyChoices { .. } => ErrorKind::TooManyChoices,
+        _ => ErrorKind::InvalidBallot,
     };
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, slug, "Invalid ballot").detail(e.to_string())
+    ApiError::new(kind).detail(e.to_string())
 }
 
 #[utoipa::path(post, path = "/api/v1/roundtables/{id}/polls", tag = "polls",
@@ -268,7 +268,9 @@ async fn set_status(
             Ok(Json(poll_out(state, &p, &caller).await?))
         }
         Err(StatusRefusal::UnknownPoll) => Err(ApiError::not_found()),
-        Err(StatusRefusal::Transition(e)) => Err(ApiError::conflict("poll-status", &e.to_string())),
+        Err(StatusRefusal::Transition(e)) => {
+            Err(ApiError::conflict(ErrorKind::PollStatus, &e.to_string()))
+        }
     }
 }
 

@@ -4,6 +4,17 @@ use axum::extract::ws::Message;
 use futures_util::{Sink, SinkExt};
 use tokio::sync::mpsc;
 
+/// The close code for a socket error read from a client: 1009 when the
+/// message was over the size limit, 1002 (protocol error) otherwise. Told
+/// by the error's type, not its text.
+pub fn close_code_for(e: axum::Error) -> u16 {
+    use tokio_tungstenite::tungstenite::Error as WsError;
+    match e.into_inner().downcast::<WsError>() {
+        Ok(ws) if matches!(*ws, WsError::Capacity(_)) => 1009,
+        _ => 1002,
+    }
+}
+
 /// Messages written per flush at most, so a flood cannot starve the reader.
 const WRITE_BATCH: usize = 32;
 

@@ -10,7 +10,7 @@
 //! participant or a session that ended closes it with 1008.
 
 use super::documents::{can_edit, document_for};
-use super::socket_writes::{write_queued, Wire};
+use super::socket_writes::{close_code_for, write_queued, Wire};
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiPath, CurrentUser};
@@ -175,13 +175,12 @@ async fn pump(mut socket: WebSocket, mut conn: DocConnection, mut rights: Rights
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => last_heard = Instant::now(),
                 Some(Ok(Message::Close(_))) | None => break,
                 Some(Err(e)) => {
-                    let reason = e.to_string();
-                    let code = if reason.contains("too long") || reason.contains("size") {
-                        close::TOO_BIG
-                    } else {
-                        close::INVALID
+                    let reason = truncate(e.to_string());
+                    let code = match close_code_for(e) {
+                        close::TOO_BIG => close::TOO_BIG,
+                        _ => close::INVALID,
                     };
-                    let _ = socket.send(close(code, truncate(reason))).await;
+                    let _ = socket.send(close(code, reason)).await;
                     break;
                 }
             },
