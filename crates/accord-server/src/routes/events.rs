@@ -19,41 +19,23 @@ use crate::socket_limits::{too_many_sockets, EventBudget};
 use crate::socket_rights::{
     caller_subjects, lost_membership, refresh, Ended, SignIn, RECHECK_EVERY,
 };
-use accord_domain::polls::{BallotInput, PollStatus};
+use accord_domain::polls::PollStatus;
 use accord_domain::Action;
 use accord_realtime::live::{LiveOut, Viewer, SUBSCRIBER_QUEUE};
+use accord_realtime::wire::{decode_client, ClientMsg, MAX_CLIENT_MESSAGE};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-/// Largest client message; votes and subscriptions are tiny.
-const MAX_MESSAGE: usize = 16 * 1024;
 const PING_EVERY: Duration = Duration::from_secs(20);
 const IDLE_LIMIT: Duration = Duration::from_secs(60);
 
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum ClientMsg {
-    Subscribe {
-        room: String,
-    },
-    Unsubscribe {
-        room: String,
-    },
-    Vote {
-        poll_id: String,
-        #[serde(flatten)]
-        ballot: BallotInput,
-    },
-    Ping,
-}
 
 #[utoipa::path(get, path = "/api/v1/ws", tag = "live",
     responses(
@@ -80,8 +62,8 @@ pub async fn upgrade(
     // tungstenite zeroes the read buffer on every read attempt. Client
     // messages are a few hundred bytes; a longer one still fits (it grows).
     Ok(ws
-        .max_message_size(MAX_MESSAGE)
-        .max_frame_size(MAX_MESSAGE)
+        .max_message_size(MAX_CLIENT_MESSAGE)
+        .max_frame_size(MAX_CLIENT_MESSAGE)
         .read_buffer_size(1024)
         .write_buffer_size(4 * 1024)
         .on_upgrade(move |socket| async move {
@@ -154,8 +136,8 @@ async fn run(mut socket: WebSocket, state: AppState, mut caller: Caller, sign_in
                     if socket.send(error("rate_limited", "too many messages; slow down", None)).await.is_err() { break; }
                     continue;
                 }
-                let reply = match serde_json::from_str::<ClientMsg>(&text) {
-                    Err(e) => vec![error("malformed", &format!("not a valid message: {e}"), None)],
+                let reply = match decode_client(&text) {
+                    Err(e) => vec![error("malformed", &e.to_string(), None)],
                     Ok(ClientMsg::Ping) => vec![msg(json!({"v": 1, "type": "pong"}))],
                     Ok(ClientMsg::Subscribe { .. }) if !budget.subscribe() => {
                         vec![error("rate_limited", "too many subscriptions; slow down", None)]
