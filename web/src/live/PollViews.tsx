@@ -257,6 +257,23 @@ export function BallotForm({
   );
 }
 
+/** Whether the element scrolls sideways (then it must be reachable by keyboard to scroll it). */
+function useScrollsSideways<T extends HTMLElement>() {
+  // A callback ref: the element may appear after the first render (a split once the poll closes).
+  const [el, ref] = useState<T | null>(null);
+  const [scrolls, setScrolls] = useState(false);
+  useEffect(() => {
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const check = () => setScrolls(el.scrollWidth > el.clientWidth + 1);
+    const ro = new ResizeObserver(check);
+    ro.observe(el);
+    if (el.firstElementChild) ro.observe(el.firstElementChild);
+    check();
+    return () => ro.disconnect();
+  }, [el]);
+  return { ref, scrolls };
+}
+
 function Bar({ label, count, total, percent }: { label: string; count: number; total: number; percent?: number }) {
   const { t } = useI18n();
   const p = percent ?? percentOf(count, total);
@@ -277,6 +294,8 @@ function Bar({ label, count, total, percent }: { label: string; count: number; t
  */
 export function ResultsView({ poll, results, big = false }: { poll: Poll; results: Results; big?: boolean }) {
   const { t } = useI18n();
+  const uid = useId();
+  const splitBox = useScrollsSideways<HTMLDivElement>();
   const total = results.total;
   const bySide = results.by_side;
   let chart;
@@ -347,34 +366,44 @@ export function ResultsView({ poll, results, big = false }: { poll: Poll; result
       {chart}
       {showSplit && (
         <div className="split">
-          <table className="split-table" data-testid="split">
-            <caption>{t('results.splitCaption')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('results.option')}</th>
-                {groups.map((g) => (
-                  <th scope="col" key={g}>
-                    {t(`group.${g}`)} <span className="muted">({bySide![g]})</span>
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {results.options.map((o) => (
-                <tr key={o.option_id}>
-                  <th scope="row">{o.label}</th>
-                  {groups.map((g) => {
-                    const f = splitFigure(results, o.by_side, g);
-                    return (
-                      <td key={g} data-group={g} data-withheld={f.kind === 'fewer' || f.kind === 'withheld' || undefined}>
-                        {splitText(t, f)}
-                      </td>
-                    );
-                  })}
+          {/* The title stays outside the scrolling box, so a phone never cuts it off. */}
+          <p className="split-caption" id={`${uid}-split`}>
+            {t('results.splitCaption')}
+          </p>
+          <div
+            className="split-scroll"
+            ref={splitBox.ref}
+            // A table wider than a phone scrolls on its own; keyboard users then need to reach it.
+            {...(splitBox.scrolls ? { tabIndex: 0, role: 'region', 'aria-labelledby': `${uid}-split` } : {})}
+          >
+            <table className="split-table" data-testid="split" aria-labelledby={`${uid}-split`}>
+              <thead>
+                <tr>
+                  <th scope="col">{t('results.option')}</th>
+                  {groups.map((g) => (
+                    <th scope="col" key={g}>
+                      {t(`group.${g}`)} <span className="muted">({bySide![g]})</span>
+                    </th>
+                  ))}
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {results.options.map((o) => (
+                  <tr key={o.option_id}>
+                    <th scope="row">{o.label}</th>
+                    {groups.map((g) => {
+                      const f = splitFigure(results, o.by_side, g);
+                      return (
+                        <td key={g} data-group={g} data-withheld={f.kind === 'fewer' || f.kind === 'withheld' || undefined}>
+                          {splitText(t, f)}
+                        </td>
+                      );
+                    })}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         </div>
       )}
       {showMeans && (
