@@ -69,6 +69,7 @@ export function PollsSection({ rt }: { rt: Roundtable }) {
   }, [rt.id]);
 
   const polls = room.polls.slice().reverse();
+  const ended = !!room.refused && ['signed_out', 'removed'].includes(room.refused);
 
   return (
     <section aria-labelledby="polls-heading" className="polls-section" data-testid="polls-section">
@@ -78,14 +79,15 @@ export function PollsSection({ rt }: { rt: Roundtable }) {
         <p className="muted">{t('polls.unavailable')}</p>
       ) : (
         <>
-          {room.refused && ['signed_out', 'removed'].includes(room.refused) ? (
+          {ended ? (
             <p className="notice" role="alert" data-testid="rights-notice">
               {t(`rights.${room.refused}`)}
             </p>
           ) : (
             <ConnectionStatus state={room.state} />
           )}
-          <PresenceList presence={room.presence} />
+          {/* Once the socket is refused, who is in the room is no longer known. */}
+          {!ended && <PresenceList presence={room.presence} />}
           {isFacilitator && <LiveSessionPanel roundtableId={rt.id} />}
           {isFacilitator && (
             <NewPollPanel
