@@ -1,5 +1,7 @@
 import AxeBuilder from '@axe-core/playwright';
-import { expect, type Page } from '@playwright/test';
+import { expect, type Locator, type Page } from '@playwright/test';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** Runs axe (WCAG 2 A + AA) and fails (softly, so the flow continues) on serious or critical violations. */
 export async function checkA11y(page: Page, label: string) {
@@ -34,3 +36,47 @@ export async function tabUntil(page: Page, selector: string, max = 30) {
   }
   throw new Error(`keyboard focus never reached ${selector}`);
 }
+
+/** The screens Accord is used on: a phone in the audience, a participant's laptop, the room's projector. */
+export const SCREENS = [
+  { name: 'phone', width: 390, height: 844 },
+  { name: 'laptop', width: 1280, height: 800 },
+  { name: 'projector', width: 1920, height: 1080 },
+] as const;
+
+/**
+ * Shows `target` at each of SCREENS and checks it fits: the page is no wider than the window and
+ * `target` lies within it horizontally. With E2E_SCREENSHOTS=1, saves screenshots/<name>-<screen>.png
+ * (not git-ignored: do not commit them).
+ */
+export async function atEachScreen(page: Page, target: Locator, name: string) {
+  const original = page.viewportSize();
+  for (const s of SCREENS) {
+    await page.setViewportSize({ width: s.width, height: s.height });
+    await target.scrollIntoViewIfNeeded();
+    // The innermost elements that stick out of the window, to say what to fix.
+    const wide = await page.evaluate(() => {
+      const w = document.documentElement.clientWidth;
+      if (document.documentElement.scrollWidth <= w) return [];
+      const out = [...document.body.querySelectorAll('*')].filter((el) => {
+        const r = el.getBoundingClientRect();
+        if (r.right <= w + 1 || r.width === 0) return false;
+        // Inside a scrolling box (a wide table may scroll on its own)? Then the box is what counts.
+        for (let p = el.parentElement; p; p = p.parentElement) {
+          if (getComputedStyle(p).overflowX !== 'visible' && p.getBoundingClientRect().right <= w + 1) return false;
+        }
+        return ![...el.children].some((c) => c.getBoundingClientRect().right > w + 1);
+      });
+      return out.slice(0, 5).map((el) => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')} (${Math.round(el.getBoundingClientRect().right)}px)`);
+    });
+    expect.soft(wide, `${name} on a ${s.name}: wider than the window`).toEqual([]);
+    const box = await target.boundingBox();
+    expect.soft(box && box.x >= 0 && box.x + box.width <= s.width + 1, `${name} on a ${s.name}: cut off at the side`).toBe(true);
+    if (process.env.E2E_SCREENSHOTS) {
+      await page.screenshot({ path: join(SCREENSHOTS, `${name}-${s.name}.png`) });
+    }
+  }
+  if (original) await page.setViewportSize(original);
+}
+
+const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'screenshots');

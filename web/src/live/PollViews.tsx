@@ -2,7 +2,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { ApiError, errorMessage } from '../api';
 import { useI18n, type TFunction } from '../i18n';
-import { ballotFor, mayAnnounce, moveItem, percentOf, resultLabel, scaleValues } from './logic';
+import { ballotFor, mayAnnounce, meanText, moveItem, percentOf, resultLabel, scaleValues, showsSplit, splitFigure, splitText } from './logic';
 import { VoteError, type LiveState } from './socket';
 import { TEXT_BALLOT_MAX, VOTER_GROUPS, type Ballot, type Poll, type Results } from './types';
 
@@ -257,6 +257,23 @@ export function BallotForm({
   );
 }
 
+/** Whether the element scrolls sideways (then it must be reachable by keyboard to scroll it). */
+function useScrollsSideways<T extends HTMLElement>() {
+  // A callback ref: the element may appear after the first render (a split once the poll closes).
+  const [el, ref] = useState<T | null>(null);
+  const [scrolls, setScrolls] = useState(false);
+  useEffect(() => {
+    if (!el || typeof ResizeObserver === 'undefined') return;
+    const check = () => setScrolls(el.scrollWidth > el.clientWidth + 1);
+    const ro = new ResizeObserver(check);
+    ro.observe(el);
+    if (el.firstElementChild) ro.observe(el.firstElementChild);
+    check();
+    return () => ro.disconnect();
+  }, [el]);
+  return { ref, scrolls };
+}
+
 function Bar({ label, count, total, percent }: { label: string; count: number; total: number; percent?: number }) {
   const { t } = useI18n();
   const p = percent ?? percentOf(count, total);
@@ -277,6 +294,8 @@ function Bar({ label, count, total, percent }: { label: string; count: number; t
  */
 export function ResultsView({ poll, results, big = false }: { poll: Poll; results: Results; big?: boolean }) {
   const { t } = useI18n();
+  const uid = useId();
+  const splitBox = useScrollsSideways<HTMLDivElement>();
   const total = results.total;
   const bySide = results.by_side;
   let chart;
@@ -330,49 +349,76 @@ export function ResultsView({ poll, results, big = false }: { poll: Poll; result
   }
 
   const groups = bySide ? VOTER_GROUPS.filter((g) => g !== 'audience' || bySide.audience > 0) : [];
-  const showSplit = !big && bySide && (poll.kind === 'single' || poll.kind === 'multiple') && results.options.some((o) => o.by_side);
+  const secrecy = results.secrecy ?? null;
+  const k = secrecy?.min_group ?? 0;
+  const showSplit = !big && showsSplit(results) && (poll.kind === 'single' || poll.kind === 'multiple') && results.options.some((o) => o.by_side);
+  const showMeans = !big && showsSplit(results) && poll.kind === 'rating' && !!results.rating?.mean_by_side;
+  // A closed secret poll: say why some groups show no figures, once, under the split.
+  const withheldAny = !!secrecy && !secrecy.live_step && groups.some((g) => secrecy.sides[g] && bySide![g] > 0);
   return (
-    <div className={`results${big ? ' results--big' : ''}`} data-testid="results" data-total={total}>
+    <div className={`results${big ? ' results--big' : ''}`} data-testid="results" data-total={total} data-secret={secrecy ? (secrecy.live_step ? 'live-step' : 'closed') : undefined}>
       <p className="results-total">{t('results.total', { total })}</p>
+      {secrecy?.live_step && (
+        <p className="results-secret" data-testid="secret-step">
+          {t('results.liveStep', { k })}
+        </p>
+      )}
       {chart}
       {showSplit && (
         <div className="split">
-          <table className="split-table" data-testid="split">
-            <caption>{t('results.splitCaption')}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t('results.option')}</th>
-                {groups.map((g) => (
-                  <th scope="col" key={g}>
-                    {t(`group.${g}`)} <span className="muted">({bySide![g]})</span>
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody>
-              {results.options.map((o) => (
-                <tr key={o.option_id}>
-                  <th scope="row">{o.label}</th>
+          {/* The title stays outside the scrolling box, so a phone never cuts it off. */}
+          <p className="split-caption" id={`${uid}-split`}>
+            {t('results.splitCaption')}
+          </p>
+          <div
+            className="split-scroll"
+            ref={splitBox.ref}
+            // A table wider than a phone scrolls on its own; keyboard users then need to reach it.
+            {...(splitBox.scrolls ? { tabIndex: 0, role: 'region', 'aria-labelledby': `${uid}-split` } : {})}
+          >
+            <table className="split-table" data-testid="split" aria-labelledby={`${uid}-split`}>
+              <thead>
+                <tr>
+                  <th scope="col">{t('results.option')}</th>
                   {groups.map((g) => (
-                    <td key={g}>{bySide![g] > 0 ? resultLabel(t, o.by_side?.[g] ?? 0, bySide![g]) : '—'}</td>
+                    <th scope="col" key={g}>
+                      {t(`group.${g}`)} <span className="muted">({bySide![g]})</span>
+                    </th>
                   ))}
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody>
+                {results.options.map((o) => (
+                  <tr key={o.option_id}>
+                    <th scope="row">{o.label}</th>
+                    {groups.map((g) => {
+                      const f = splitFigure(results, o.by_side, g);
+                      return (
+                        <td key={g} data-group={g} data-withheld={f.kind === 'fewer' || f.kind === 'withheld' || undefined}>
+                          {splitText(t, f)}
+                        </td>
+                      );
+                    })}
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         </div>
       )}
-      {!big && poll.kind === 'rating' && results.rating?.mean_by_side && bySide && (
+      {showMeans && (
         <ul className="mean-by-side">
-          {groups.map((g) => {
-            const m = results.rating!.mean_by_side![g];
-            return (
-              <li key={g}>
-                {t(`group.${g}`)}: {m === null || m === undefined ? '—' : t('results.mean', { mean: m.toFixed(1) })}
-              </li>
-            );
-          })}
+          {groups.map((g) => (
+            <li key={g}>
+              {t(`group.${g}`)}: {meanText(t, results, g)}
+            </li>
+          ))}
         </ul>
+      )}
+      {withheldAny && (showSplit || showMeans) && (
+        <p className="hint results-secret-note" data-testid="secret-note">
+          {t('results.withheldNote', { k })}
+        </p>
       )}
     </div>
   );

@@ -1,12 +1,17 @@
 /** Pure helpers for polls, tallies, Q&A and the live socket (no DOM, no React: unit-tested in node). */
 import type { TFunction } from '../i18n';
 import {
+  SECRET_MIN_GROUP_DEFAULT,
   TEXT_BALLOT_MAX,
+  VOTER_GROUPS,
   type Ballot,
+  type BySide,
   type Poll,
   type Question,
   type Results,
+  type Secrecy,
   type ServerMessage,
+  type VoterGroup,
 } from './types';
 
 /** `count / total` as a whole percent, rounded half up like the server (15 of 28 → 54); 0 when total is 0. */
@@ -31,17 +36,103 @@ export function moveItem<T>(list: readonly T[], index: number, delta: number): T
   return out;
 }
 
-/** The results part of a `tally` message (the envelope fields dropped). */
+/** The results part of a `tally` message or a REST read (the envelope dropped, a secret poll's rules in `secrecy`). */
 export function resultsFromTally(msg: Record<string, unknown>): Results {
-  const { v: _v, type: _type, room: _room, ...rest } = msg;
+  const { v: _v, type: _type, room: _room, secrecy: rawSecrecy, live_step_of: stepOf, ...rest } = msg;
   const r = rest as unknown as Results;
-  return {
+  const out: Results = {
     ...r,
     options: Array.isArray(r.options) ? r.options : [],
     ranking: Array.isArray(r.ranking) ? r.ranking : [],
     words: Array.isArray(r.words) ? r.words : [],
     rating: r.rating ?? null,
   };
+  const secrecy = secrecyFrom(rawSecrecy, stepOf);
+  if (secrecy) out.secrecy = secrecy;
+  return out;
+}
+
+const isPositiveInt = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n > 0;
+
+/**
+ * A secret poll's rules from a participant's `secrecy` field or the audience's `live_step_of`;
+ * null for a poll that is not secret (or a field that makes no sense).
+ */
+export function secrecyFrom(secrecy: unknown, liveStepOf?: unknown): Secrecy | null {
+  if (secrecy && typeof secrecy === 'object') {
+    const s = secrecy as Record<string, unknown>;
+    if (isPositiveInt(s.min_group)) {
+      const sides = (s.sides && typeof s.sides === 'object' ? s.sides : {}) as Record<string, unknown>;
+      const live_step = s.live_step === true;
+      return {
+        min_group: s.min_group,
+        // A group the server does not mention is treated as withheld: saying too little is the safe mistake.
+        sides: Object.fromEntries(VOTER_GROUPS.map((g) => [g, live_step || sides[g] !== false])) as BySide<boolean>,
+        live_step,
+      };
+    }
+  }
+  if (isPositiveInt(liveStepOf)) {
+    return { min_group: liveStepOf, sides: Object.fromEntries(VOTER_GROUPS.map((g) => [g, true])) as BySide<boolean>, live_step: true };
+  }
+  return null;
+}
+
+/** The minimum group of a secret poll as the server reports it in any of `results`, else the server's default. */
+export function knownMinGroup(results: Iterable<Results>): number {
+  for (const r of results) if (r.secrecy) return r.secrecy.min_group;
+  return SECRET_MIN_GROUP_DEFAULT;
+}
+
+/** Whether the split by side is worth a table: never while an open secret poll moves in steps (it has none). */
+export function showsSplit(r: Results): boolean {
+  return !!r.by_side && !r.secrecy?.live_step;
+}
+
+/** One cell of the split by side. */
+export type SplitFigure =
+  | { kind: 'value'; count: number; total: number }
+  /** The group cast no ballot. */
+  | { kind: 'empty' }
+  /** A secret poll withholds it: the group has fewer than `k` ballots… */
+  | { kind: 'fewer'; k: number }
+  /** …or it is large enough but would let a smaller group be worked out from the other figures. */
+  | { kind: 'withheld'; k: number };
+
+/** What the split shows for `group` of one option (`value`: the option's `by_side`). */
+export function splitFigure(r: Results, value: BySide<number | null> | undefined, group: VoterGroup): SplitFigure {
+  const ballots = r.by_side?.[group] ?? 0;
+  const v = value?.[group];
+  const k = r.secrecy?.min_group ?? SECRET_MIN_GROUP_DEFAULT;
+  const withheld = (r.secrecy?.sides[group] ?? false) || v === null;
+  if (ballots <= 0) return { kind: 'empty' };
+  if (withheld) return ballots < k ? { kind: 'fewer', k } : { kind: 'withheld', k };
+  return { kind: 'value', count: v ?? 0, total: ballots };
+}
+
+/** The text of a split cell: "100% — 1 of 1", "fewer than 5", "not shown" or "—". */
+export function splitText(t: TFunction, f: SplitFigure): string {
+  switch (f.kind) {
+    case 'value':
+      return resultLabel(t, f.count, f.total);
+    case 'empty':
+      return '—';
+    case 'fewer':
+      return t('results.fewerThan', { k: f.k });
+    case 'withheld':
+      return t('results.withheld');
+  }
+}
+
+/** A group's mean in a rating poll: "Average 3.5", "fewer than 5", "not shown" or "—". */
+export function meanText(t: TFunction, r: Results, group: VoterGroup): string {
+  const m = r.rating?.mean_by_side?.[group];
+  const ballots = r.by_side?.[group] ?? 0;
+  const k = r.secrecy?.min_group ?? SECRET_MIN_GROUP_DEFAULT;
+  if (ballots > 0 && (r.secrecy?.sides[group] || (r.secrecy && (m === null || m === undefined)))) {
+    return ballots < k ? t('results.fewerThan', { k }) : t('results.withheld');
+  }
+  return m === null || m === undefined ? '—' : t('results.mean', { mean: m.toFixed(1) });
 }
 
 /**

@@ -50,12 +50,14 @@ export interface OptionResult {
   label: string;
   count: number;
   percent: number;
-  by_side?: BySide<number>;
+  /** Participants only. `null` for a group whose figure a secret poll withholds (see `Results.secrecy`). */
+  by_side?: BySide<number | null>;
 }
 
 export interface RatingResult {
   mean: number | null;
   distribution: { value: number; count: number; percent: number }[];
+  /** Participants only; `null` before a group's first ballot, or withheld by a secret poll. */
   mean_by_side?: BySide<number | null>;
 }
 
@@ -64,17 +66,40 @@ export interface RankingResult {
   label: string;
   points: number;
   first_choices: number;
+  /** Participants only; `null` where a secret poll withholds it. */
+  by_side?: BySide<number | null>;
+}
+
+/** The server's default minimum group of a secret poll (`ACCORD_SECRET_MIN_GROUP`). */
+export const SECRET_MIN_GROUP_DEFAULT = 5;
+
+/**
+ * What a secret poll's published tally leaves out (`accord_domain::polls::secrecy::Withheld`).
+ * The audience's tally only says `live_step_of`; `resultsFromTally` turns that into this shape too.
+ */
+export interface Secrecy {
+  /** The minimum group `k`: a split is shown only for a group of at least `k` ballots. */
+  min_group: number;
+  /** `true` for each voter group whose split is withheld. */
+  sides: BySide<boolean>;
+  /** The poll is open: the figures are those of the last step of `min_group` new ballots, not every ballot so far. */
+  live_step: boolean;
 }
 
 export interface Results {
   poll_id: string;
   kind: PollKind;
   total: number;
+  /** Participants only: ballots per voter group (never withheld; it says who voted, not how). */
   by_side?: BySide<number>;
   options: OptionResult[];
   rating: RatingResult | null;
   ranking: RankingResult[];
   words: { word: string; count: number }[];
+  /** Set for a secret poll. */
+  secrecy?: Secrecy | null;
+  /** The audience's tally: a secret poll's live figure moves in steps of this many ballots (folded into `secrecy`). */
+  live_step_of?: number | null;
 }
 
 export type Ballot = { choices: string[] } | { rating: number } | { ranking: string[] } | { text: string };

@@ -1,7 +1,7 @@
 /** React state for one roundtable room: polls, tallies, questions and presence, live over /api/v1/ws. */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, ApiError } from '../api';
-import { mergePoll, mergeQuestion, mergeTally, roomOf } from './logic';
+import { mergePoll, mergeQuestion, mergeTally, resultsFromTally, roomOf } from './logic';
 import { LiveSocket, VoteError, type LiveState } from './socket';
 import type { Ballot, Poll, Presence, Question, Results, ServerMessage } from './types';
 import type { Action, Role } from '../types';
@@ -55,8 +55,8 @@ export function useLiveRoom(
 
   const loadResults = useCallback(async (pollId: string) => {
     try {
-      const r = await api<Results>('GET', `/polls/${encodeURIComponent(pollId)}/results`);
-      setResults((known) => mergeTally(known, r));
+      const r = await api<Record<string, unknown>>('GET', `/polls/${encodeURIComponent(pollId)}/results`);
+      setResults((known) => mergeTally(known, resultsFromTally(r)));
     } catch (e) {
       // 403: results hidden for us; anything else: the next tally push fills it in.
       if (!(e instanceof ApiError)) console.warn('results', e);

@@ -129,7 +129,14 @@ export function CollabEditor({ doc, userName }: { doc: AccordDocument; userName:
       </div>
       <aside className="doc-side" aria-labelledby="editing-now-heading">
         <h2 id="editing-now-heading">{t('doc.editingNow')}</h2>
-        <EditingNow people={people} t={t} />
+        {notice?.ended ? (
+          // The socket is closed for good: the list would only show oneself, and "nobody else" may be wrong.
+          <p className="muted" data-testid="editing-now-unknown">
+            {t('doc.presenceUnknown')}
+          </p>
+        ) : (
+          <EditingNow people={people} t={t} />
+        )}
       </aside>
     </div>
   );

@@ -1,12 +1,12 @@
 /** Polls, live session, presence and Q&A moderation on the roundtable page. */
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import { api, ApiError, errorMessage } from '../api';
 import { Alert, SelectField, SideBadge, TextAreaField, TextField, focusFirstInvalid } from '../components';
 import { useFormState, type FieldErrors } from '../forms';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
 import { can, SIDES, type Roundtable } from '../types';
-import { formatCode, mergePoll, mergeQuestion, sortQuestions, upsertById } from '../live/logic';
+import { formatCode, knownMinGroup, mergePoll, mergeQuestion, sortQuestions, upsertById } from '../live/logic';
 import { AskForm } from '../live/AskForm';
 import { BallotForm, ConnectionStatus, ResultsView, useAnnouncer } from '../live/PollViews';
 import { useLiveRoom, type LiveRoom } from '../live/useLiveRoom';
@@ -69,6 +69,7 @@ export function PollsSection({ rt }: { rt: Roundtable }) {
   }, [rt.id]);
 
   const polls = room.polls.slice().reverse();
+  const ended = !!room.refused && ['signed_out', 'removed'].includes(room.refused);
 
   return (
     <section aria-labelledby="polls-heading" className="polls-section" data-testid="polls-section">
@@ -78,16 +79,23 @@ export function PollsSection({ rt }: { rt: Roundtable }) {
         <p className="muted">{t('polls.unavailable')}</p>
       ) : (
         <>
-          {room.refused && ['signed_out', 'removed'].includes(room.refused) ? (
+          {ended ? (
             <p className="notice" role="alert" data-testid="rights-notice">
               {t(`rights.${room.refused}`)}
             </p>
           ) : (
             <ConnectionStatus state={room.state} />
           )}
-          <PresenceList presence={room.presence} />
+          {/* Once the socket is refused, who is in the room is no longer known. */}
+          {!ended && <PresenceList presence={room.presence} />}
           {isFacilitator && <LiveSessionPanel roundtableId={rt.id} />}
-          {isFacilitator && <NewPollPanel roundtableId={rt.id} onCreated={(p) => setPolls((l) => upsertById(l, p))} />}
+          {isFacilitator && (
+            <NewPollPanel
+              roundtableId={rt.id}
+              minGroup={knownMinGroup(Object.values(room.results))}
+              onCreated={(p) => setPolls((l) => upsertById(l, p))}
+            />
+          )}
           <h3 id="poll-list-heading">{t('polls.listHeading')}</h3>
           {polls.length === 0 ? (
             <p className="muted">{t('polls.empty')}</p>
@@ -254,7 +262,7 @@ export function QrCode({ svg, url, className = 'qr' }: { svg: string; url: strin
   );
 }
 
-function NewPollPanel({ roundtableId, onCreated }: { roundtableId: string; onCreated: (p: Poll) => void }) {
+function NewPollPanel({ roundtableId, minGroup, onCreated }: { roundtableId: string; minGroup: number; onCreated: (p: Poll) => void }) {
   const { t, lang } = useI18n();
   const [templates, setTemplates] = useState<PollTemplate[] | null>(null);
   const [template, setTemplate] = useState('');
@@ -306,7 +314,7 @@ function NewPollPanel({ roundtableId, onCreated }: { roundtableId: string; onCre
           </button>
         </form>
       )}
-      <CustomPollForm roundtableId={roundtableId} onCreated={(p) => {
+      <CustomPollForm roundtableId={roundtableId} minGroup={minGroup} onCreated={(p) => {
         onCreated(p);
         setStatus(t('polls.created', { question: p.question }));
       }} />
@@ -316,8 +324,9 @@ function NewPollPanel({ roundtableId, onCreated }: { roundtableId: string; onCre
 
 const withOptions = (k: PollKind) => k === 'single' || k === 'multiple' || k === 'ranking';
 
-function CustomPollForm({ roundtableId, onCreated }: { roundtableId: string; onCreated: (p: Poll) => void }) {
+function CustomPollForm({ roundtableId, minGroup, onCreated }: { roundtableId: string; minGroup: number; onCreated: (p: Poll) => void }) {
   const { t } = useI18n();
+  const secretHintId = `${useId()}-secret-hint`;
   const [question, setQuestion] = useState('');
   const [kind, setKind] = useState<PollKind>('single');
   const [options, setOptions] = useState<{ key: number; label: string }[]>([
@@ -450,8 +459,18 @@ function CustomPollForm({ roundtableId, onCreated }: { roundtableId: string; onC
       )}
       <div className="checks">
         <label className="choice">
-          <input type="checkbox" checked={secret} onChange={(e) => setSecret(e.target.checked)} /> <span>{t('polls.secret')}</span>
+          <input type="checkbox" checked={secret} onChange={(e) => setSecret(e.target.checked)} aria-describedby={secretHintId} />{' '}
+          <span>{t('polls.secret')}</span>
         </label>
+        <div id={secretHintId} className="hint secret-hint" data-testid="secret-guarantee">
+          <p>{t('polls.secretGuarantees')}</p>
+          <ul>
+            <li>{t('polls.secretNobody')}</li>
+            <li>{t('polls.secretSides', { k: minGroup })}</li>
+            <li>{t('polls.secretSteps', { k: minGroup })}</li>
+            <li>{t('polls.secretFinal')}</li>
+          </ul>
+        </div>
         <label className="choice">
           <input type="checkbox" checked={audience} onChange={(e) => setAudience(e.target.checked)} /> <span>{t('polls.audience')}</span>
         </label>
