@@ -12,7 +12,50 @@ on_both_backends!(
     one_employer_in_a_secret_poll_is_not_shown,
     live_tallies_of_a_secret_poll_move_in_steps_of_k,
     the_minimum_group_is_a_setting_with_a_floor,
+    a_poll_closed_with_fewer_than_k_ballots_shows_only_their_number,
 );
+
+async fn a_poll_closed_with_fewer_than_k_ballots_shows_only_their_number(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    let fac = app.user("freja").await;
+    let rt = app.roundtable(&fac, "T").await;
+    let live = body(
+        app.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({}))
+            .await,
+    )
+    .await;
+    let erik = app.member(&fac, &rt, "erik", "employer", "member").await;
+    let p = poll(&app, &fac, &rt, secret_poll()).await;
+    let id = p["id"].as_str().unwrap();
+    open(&app, &fac, id).await;
+    vote(&app, &erik, id, p["options"][1]["id"].as_str().unwrap()).await;
+    let (phone, _) = join(&app, live["join_code"].as_str().unwrap()).await;
+    vote(&app, &phone, id, p["options"][1]["id"].as_str().unwrap()).await;
+    app.post(&fac, &format!("/api/v1/polls/{id}/close"), json!({}))
+        .await;
+    let r = results(&app, &fac, id).await;
+    assert_eq!(r["total"], 2);
+    assert_eq!(r["secrecy"]["result"], true);
+    for o in r["options"].as_array().unwrap() {
+        assert_eq!(
+            (o["count"].clone(), o["percent"].clone()),
+            (json!(0), json!(0)),
+            "{r}"
+        );
+    }
+    let a = results(&app, &phone, id).await;
+    assert_eq!(
+        (a["total"].clone(), a["result_withheld_below"].clone()),
+        (json!(2), json!(5))
+    );
+    assert!(a["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|o| o["count"] == 0));
+}
 
 async fn vote(app: &TestApp, c: &Client, poll: &str, choice: &str) {
     let res = app

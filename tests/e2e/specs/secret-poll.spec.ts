@@ -94,22 +94,34 @@ test('a secret poll shows figures in steps while open and withholds a lone side 
   await checkA11y(P, 'presenter (secret poll open)');
   await atEachScreen(P, P.getByTestId('results'), 'secret-presenter');
 
-  // --- Closed: the lone employer's split is withheld, "fewer than 5" -----------------------------
+  // --- Four union members vote too (over the API): five ballots, a lone employer among them -------
+  const list = await (await F.page.request.get(`${baseURL}/api/v1/roundtables/${rt.id}/polls`)).json();
+  const p = (list as { id: string; question: string; options: { id: string }[] }[]).find((x) => x.question === question)!;
+  for (let i = 0; i < 4; i++) {
+    const U = await person(browser, baseURL!, `Ulla ${i} ${run}`, `ulla-${i}-${run}@example.org`);
+    const uinv = await post<{ token: string }>(F.page.request, baseURL!, `/api/v1/roundtables/${rt.id}/invitations`, { side: 'union', role: 'member' });
+    await post(U.page.request, baseURL!, `/api/v1/invitations/${encodeURIComponent(uinv.token)}/accept`, { organisation: 'CWU' });
+    await post(U.page.request, baseURL!, `/api/v1/polls/${p.id}/ballots`, { choices: [p.options[1].id] });
+    await U.context.close();
+  }
+
+  // --- Closed: neither side has 5 ballots, so neither split is shown: "fewer than 5" ---------------
   await card.getByRole('button', { name: 'Close', exact: true }).click();
   await expect(card).toHaveAttribute('data-status', 'closed');
   await expect(bCard).toHaveAttribute('data-status', 'closed', { timeout: 15_000 });
   for (const [who, c] of [['member', bCard], ['facilitator', card]] as const) {
     const results = c.getByTestId('results');
     await expect(results, who).toHaveAttribute('data-secret', 'closed', { timeout: 15_000 });
-    await expect(results, who).toContainText('Total votes: 1');
+    await expect(results, who).toContainText('Total votes: 5');
     await expect(results.getByTestId('secret-step'), who).toHaveCount(0);
     const split = results.getByTestId('split');
     await expect(split.getByRole('columnheader', { name: 'Employer (1)' }), who).toBeVisible();
     for (const option of ['Yes, sign it', 'No, renegotiate']) {
       const row = split.getByRole('row', { name: new RegExp(option) });
       await expect(row.locator('td[data-group="employer"]'), `${who}: ${option}`).toHaveText('fewer than 5');
+      await expect(row.locator('td[data-group="union"]'), `${who}: ${option}`).toHaveText('fewer than 5');
       // Sides with no ballots have nothing to withhold.
-      await expect(row.locator('td[data-group="union"]'), `${who}: ${option}`).toHaveText('—');
+      await expect(row.locator('td[data-group="neutral"]'), `${who}: ${option}`).toHaveText('—');
     }
     // No percentage by side anywhere in the split.
     await expect(split, who).not.toContainText('%');

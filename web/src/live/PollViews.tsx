@@ -351,8 +351,8 @@ export function ResultsView({ poll, results, big = false }: { poll: Poll; result
   const groups = bySide ? VOTER_GROUPS.filter((g) => g !== 'audience' || bySide.audience > 0) : [];
   const secrecy = results.secrecy ?? null;
   const k = secrecy?.min_group ?? 0;
-  const showSplit = !big && showsSplit(results) && (poll.kind === 'single' || poll.kind === 'multiple') && results.options.some((o) => o.by_side);
-  const showMeans = !big && showsSplit(results) && poll.kind === 'rating' && !!results.rating?.mean_by_side;
+  const showSplit = !big && !secrecy?.result && showsSplit(results) && (poll.kind === 'single' || poll.kind === 'multiple') && results.options.some((o) => o.by_side);
+  const showMeans = !big && !secrecy?.result && showsSplit(results) && poll.kind === 'rating' && !!results.rating?.mean_by_side;
   // A closed secret poll: say why some groups show no figures, once, under the split.
   const withheldAny = !!secrecy && !secrecy.live_step && groups.some((g) => secrecy.sides[g] && bySide![g] > 0);
   return (
@@ -363,7 +363,13 @@ export function ResultsView({ poll, results, big = false }: { poll: Poll; result
           {t('results.liveStep', { k })}
         </p>
       )}
-      {chart}
+      {secrecy?.result ? (
+        <p className="results-secret" data-testid="result-withheld">
+          {t('results.resultWithheld', { k })}
+        </p>
+      ) : (
+        chart
+      )}
       {showSplit && (
         <div className="split">
           {/* The title stays outside the scrolling box, so a phone never cuts it off. */}

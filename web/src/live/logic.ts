@@ -38,7 +38,7 @@ export function moveItem<T>(list: readonly T[], index: number, delta: number): T
 
 /** The results part of a `tally` message or a REST read (the envelope dropped, a secret poll's rules in `secrecy`). */
 export function resultsFromTally(msg: Record<string, unknown>): Results {
-  const { v: _v, type: _type, room: _room, secrecy: rawSecrecy, live_step_of: stepOf, ...rest } = msg;
+  const { v: _v, type: _type, room: _room, secrecy: rawSecrecy, live_step_of: stepOf, result_withheld_below: below, ...rest } = msg;
   const r = rest as unknown as Results;
   const out: Results = {
     ...r,
@@ -47,7 +47,7 @@ export function resultsFromTally(msg: Record<string, unknown>): Results {
     words: Array.isArray(r.words) ? r.words : [],
     rating: r.rating ?? null,
   };
-  const secrecy = secrecyFrom(rawSecrecy, stepOf);
+  const secrecy = secrecyFrom(rawSecrecy, stepOf, below);
   if (secrecy) out.secrecy = secrecy;
   return out;
 }
@@ -58,7 +58,7 @@ const isPositiveInt = (n: unknown): n is number => typeof n === 'number' && Numb
  * A secret poll's rules from a participant's `secrecy` field or the audience's `live_step_of`;
  * null for a poll that is not secret (or a field that makes no sense).
  */
-export function secrecyFrom(secrecy: unknown, liveStepOf?: unknown): Secrecy | null {
+export function secrecyFrom(secrecy: unknown, liveStepOf?: unknown, withheldBelow?: unknown): Secrecy | null {
   if (secrecy && typeof secrecy === 'object') {
     const s = secrecy as Record<string, unknown>;
     if (isPositiveInt(s.min_group)) {
@@ -69,11 +69,16 @@ export function secrecyFrom(secrecy: unknown, liveStepOf?: unknown): Secrecy | n
         // A group the server does not mention is treated as withheld: saying too little is the safe mistake.
         sides: Object.fromEntries(VOTER_GROUPS.map((g) => [g, live_step || sides[g] !== false])) as BySide<boolean>,
         live_step,
+        result: s.result === true,
       };
     }
   }
+  const allSides = Object.fromEntries(VOTER_GROUPS.map((g) => [g, true])) as BySide<boolean>;
   if (isPositiveInt(liveStepOf)) {
-    return { min_group: liveStepOf, sides: Object.fromEntries(VOTER_GROUPS.map((g) => [g, true])) as BySide<boolean>, live_step: true };
+    return { min_group: liveStepOf, sides: allSides, live_step: true, result: false };
+  }
+  if (isPositiveInt(withheldBelow)) {
+    return { min_group: withheldBelow, sides: allSides, live_step: false, result: true };
   }
   return null;
 }

@@ -27,14 +27,14 @@ const loneEmployer = {
 describe('secret poll tallies', () => {
   it('keeps the secrecy of a participant tally and the nulls of withheld splits', () => {
     const r = resultsFromTally({ v: 1, type: 'tally', room: 'roundtable:r1', ...loneEmployer });
-    expect(r.secrecy).toEqual({ min_group: 5, sides: sides(true, true, true, true), live_step: false });
+    expect(r.secrecy).toEqual({ min_group: 5, sides: sides(true, true, true, true), live_step: false, result: false });
     expect(r.options[0].by_side?.employer).toBeNull();
     expect(r).not.toHaveProperty('room');
   });
 
   it('turns the audience tally’s live_step_of into the same secrecy shape, and drops a null one', () => {
     const r = resultsFromTally({ poll_id: 'p1', kind: 'single', total: 5, options: [], ranking: [], words: [], rating: null, live_step_of: 5 });
-    expect(r.secrecy).toEqual({ min_group: 5, sides: sides(true, true, true, true), live_step: true });
+    expect(r.secrecy).toEqual({ min_group: 5, sides: sides(true, true, true, true), live_step: true, result: false });
     expect(r).not.toHaveProperty('live_step_of');
     const open = resultsFromTally({ poll_id: 'p1', kind: 'single', total: 2, options: [], live_step_of: null });
     expect(open).not.toHaveProperty('secrecy');
@@ -51,7 +51,11 @@ describe('secret poll tallies', () => {
       min_group: 7,
       sides: sides(false, true, true, true),
       live_step: false,
+      result: false,
     });
+    // Closed with fewer than k ballots: only their number, for participants and audience alike.
+    expect(secrecyFrom({ min_group: 5, sides: {}, live_step: false, result: true })?.result).toBe(true);
+    expect(secrecyFrom(undefined, null, 5)).toEqual({ min_group: 5, sides: sides(true, true, true, true), live_step: false, result: true });
     // While live, every group is withheld whatever the sides say.
     expect(secrecyFrom({ min_group: 3, sides: sides(false, false, false, false), live_step: true })?.sides).toEqual(sides(true, true, true, true));
   });

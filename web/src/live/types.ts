@@ -84,6 +84,8 @@ export interface Secrecy {
   sides: BySide<boolean>;
   /** The poll is open: the figures are those of the last step of `min_group` new ballots, not every ballot so far. */
   live_step: boolean;
+  /** The poll closed with fewer than `min_group` ballots: only their number is published. */
+  result: boolean;
 }
 
 export interface Results {
@@ -100,6 +102,8 @@ export interface Results {
   secrecy?: Secrecy | null;
   /** The audience's tally: a secret poll's live figure moves in steps of this many ballots (folded into `secrecy`). */
   live_step_of?: number | null;
+  /** The audience's tally: closed with fewer than this many ballots (folded into `secrecy.result`). */
+  result_withheld_below?: number | null;
 }
 
 export type Ballot = { choices: string[] } | { rating: number } | { ranking: string[] } | { text: string };

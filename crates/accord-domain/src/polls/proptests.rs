@@ -277,6 +277,14 @@ proptest! {
         }
         let any_shown = shown.values().iter().any(|s| **s);
         prop_assert!(!any_shown || hidden_total == 0 || hidden_total >= k.get());
+        let withheld_result = t.secrecy.is_some_and(|w| w.result);
+        prop_assert_eq!(withheld_result, t.total < k.get(), "fewer than k ballots publish only their number");
+        if withheld_result {
+            prop_assert!(t.options.iter().all(|o| o.count == 0 && o.by_side.values().iter().all(|v| v.is_none())));
+            prop_assert!(t.words.is_empty());
+            prop_assert!(t.rating.as_ref().is_none_or(|r| r.mean.is_none()));
+            return Ok(());
+        }
         for (o, f) in t.options.iter().zip(&full.options) {
             prop_assert_eq!(o.count, f.count, "the overall figures are untouched");
             for ((v, c), full_v) in o.by_side.zip(counts).values().iter().zip(f.by_side.values()) {

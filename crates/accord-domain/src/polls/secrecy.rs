@@ -11,7 +11,9 @@
 //! - once closed, the final tally, with the split of each voter group that
 //!   has at least `k` ballots, as long as the groups withheld add up to none
 //!   or at least `k` ballots, so the total minus the shown splits isolates
-//!   nobody either ([`shown_groups`]).
+//!   nobody either ([`shown_groups`]);
+//! - a poll closed with fewer than `k` ballots publishes only how many there
+//!   were: with one ballot the result *is* the ballot.
 //!
 //! What is left: the final tally differs from the last live step by the
 //! ballots cast after it, which may be fewer than `k`. A facilitator who
@@ -65,6 +67,9 @@ pub struct Withheld {
     /// The poll is open: the figures are those of the last step of at least
     /// `min_group` new ballots, not of every ballot in so far.
     pub live_step: bool,
+    /// Fewer than `min_group` ballots in all: no figure but their number.
+    #[serde(default)]
+    pub result: bool,
 }
 
 /// Whether an open secret poll with `total` ballots has a new figure to
@@ -114,7 +119,33 @@ pub fn shown_groups(counts: BySide<u32>, k: MinGroup) -> BySide<bool> {
 pub fn at_close(mut t: Tally, k: MinGroup) -> Tally {
     let shown = shown_groups(t.by_side, k);
     withhold(&mut t, shown.map(|s| !s), k, false);
+    if t.total < k.get() {
+        withhold_result(&mut t);
+    }
     t
+}
+
+/// Keeps only the number of ballots (and how many came from each group).
+fn withhold_result(t: &mut Tally) {
+    for o in &mut t.options {
+        o.count = 0;
+        o.percent = 0;
+    }
+    for r in &mut t.ranking {
+        r.points = 0;
+        r.first_choices = 0;
+    }
+    if let Some(r) = &mut t.rating {
+        r.mean = None;
+        for d in &mut r.distribution {
+            d.count = 0;
+            d.percent = 0;
+        }
+    }
+    t.words.clear();
+    if let Some(w) = &mut t.secrecy {
+        w.result = true;
+    }
 }
 
 /// The figure a secret poll publishes while open (at a step): no split by side.
@@ -140,6 +171,7 @@ fn withhold(t: &mut Tally, hide: BySide<bool>, k: MinGroup, live_step: bool) {
         min_group: k.get(),
         sides: hide,
         live_step,
+        result: false,
     });
 }
 

@@ -142,6 +142,9 @@ pub struct AudienceTally {
     pub words: Vec<WordCount>,
     /// A secret poll's live figure moves in steps of this many ballots.
     pub live_step_of: Option<u32>,
+    /// A secret poll closed with fewer than this many ballots: only their
+    /// number is published.
+    pub result_withheld_below: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -198,6 +201,7 @@ impl From<&Tally> for AudienceTally {
                 .collect(),
             words: t.words.clone(),
             live_step_of: t.secrecy.filter(|w| w.live_step).map(|w| w.min_group),
+            result_withheld_below: t.secrecy.filter(|w| w.result).map(|w| w.min_group),
         }
     }
 }

@@ -36,7 +36,6 @@ use tokio::time::Instant;
 const PING_EVERY: Duration = Duration::from_secs(20);
 const IDLE_LIMIT: Duration = Duration::from_secs(60);
 
-
 #[utoipa::path(get, path = "/api/v1/ws", tag = "live",
     responses(
         (status = 101, description = "JSON event socket (PROTOCOL.md): subscribe to roundtable rooms, receive presence, polls, tallies and questions, vote"),
