@@ -114,3 +114,11 @@ describe('rightsNotice', () => {
     expect(rightsNotice('whatever')).toEqual({ code: 'rights_unverifiable', canEdit: false, ended: false });
   });
 });
+
+describe('quota notices', () => {
+  it('a refused change ends the connection and stops editing; a slowed sender goes on', () => {
+    expect(rightsNotice('update_too_large: an update of 700000 bytes exceeds the 524288-byte limit')).toEqual({ code: 'update_too_large', canEdit: false, ended: true });
+    expect(rightsNotice('document_full: the document has reached its 8388608-byte limit').ended).toBe(true);
+    expect(rightsNotice('rate_limited: too many changes at once; slow down')).toEqual({ code: 'rate_limited', canEdit: true, ended: false });
+  });
+});

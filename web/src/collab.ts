@@ -111,7 +111,18 @@ export function normaliseLink(input: string): string | null {
 }
 
 /** Why the server changed or ended this connection's rights (its reason starts with the code). */
-export type RightsCode = 'observer' | 'archived' | 'editor' | 'signed_out' | 'removed' | 'session_ended' | 'rights_unverifiable';
+export type RightsCode =
+  | 'observer'
+  | 'archived'
+  | 'editor'
+  | 'signed_out'
+  | 'removed'
+  | 'session_ended'
+  | 'rights_unverifiable'
+  // The server's document quotas: a change it refused (nothing of it was applied).
+  | 'update_too_large'
+  | 'document_full'
+  | 'rate_limited';
 
 export interface RightsNotice {
   code: RightsCode;
@@ -121,7 +132,18 @@ export interface RightsNotice {
   ended: boolean;
 }
 
-const RIGHTS_CODES: readonly RightsCode[] = ['observer', 'archived', 'editor', 'signed_out', 'removed', 'session_ended', 'rights_unverifiable'];
+const RIGHTS_CODES: readonly RightsCode[] = [
+  'observer',
+  'archived',
+  'editor',
+  'signed_out',
+  'removed',
+  'session_ended',
+  'rights_unverifiable',
+  'update_too_large',
+  'document_full',
+  'rate_limited',
+];
 
 /** Reads a server reason such as "observer: You are now an observer…" (English text; the page shows its own). */
 export function rightsNotice(reason: string): RightsNotice {
@@ -129,7 +151,8 @@ export function rightsNotice(reason: string): RightsNotice {
   const code: RightsCode = (RIGHTS_CODES as readonly string[]).includes(head) ? (head as RightsCode) : 'rights_unverifiable';
   return {
     code,
-    canEdit: code === 'editor',
-    ended: code === 'signed_out' || code === 'removed' || code === 'session_ended',
+    canEdit: code === 'editor' || code === 'rate_limited',
+    // A refused change stays in this page's copy and would be sent again on every reconnect.
+    ended: ['signed_out', 'removed', 'session_ended', 'update_too_large', 'document_full'].includes(code),
   };
 }

@@ -46,6 +46,8 @@ function useSession(documentId: string) {
     const update = () => setConn(connectionState(status, navigator.onLine, provider.wsUnsuccessfulReconnects));
     const onStatus = (e: { status: 'connected' | 'connecting' | 'disconnected' }) => {
       status = e.status;
+      // A slowed-down sender is welcome back once reconnected.
+      if (e.status === 'connected') setNotice((n) => (n?.code === 'rate_limited' ? null : n));
       update();
     };
     const onSync = (s: boolean) => {
@@ -58,12 +60,14 @@ function useSession(documentId: string) {
     };
     const onClose = (ev: CloseEvent | null) => {
       update();
-      if (ev?.code === 1008) {
+      if (ev?.code === 1008 || ev?.code === 1009) {
         const n = rightsNotice(ev.reason);
         if (n.ended) {
           setNotice(n);
           // Reconnecting would only be refused again.
           provider.disconnect();
+        } else if (n.code === 'rate_limited') {
+          setNotice(n);
         }
       }
     };
