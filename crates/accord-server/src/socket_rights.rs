@@ -2,7 +2,8 @@
 //!
 //! Sockets are authorised when they open; afterwards each one re-checks
 //! whenever the rights hub says something it depends on changed (on any
-//! node), when its sign-in session expires, and every [`RECHECK_EVERY`] as a
+//! node), when its sign-in session expires, and every [`RECHECK_EVERY`]
+//! ([`AUDIENCE_RECHECK_EVERY`] for the audience) as a
 //! backstop for a lost bus message. The verdict is either "go on, with these
 //! rights" or an [`Ended`] that the socket turns into a close with 1008.
 
@@ -19,6 +20,20 @@ use tokio::time::Instant;
 /// The bus normally tells it within milliseconds; this bounds how long a
 /// lost notification (Redis is at-most-once) can leave a right in place.
 pub const RECHECK_EVERY: Duration = Duration::from_secs(15);
+/// The same for audience sockets. A conference room holds thousands, each
+/// re-check is a read of the store, and what ends an audience right (the
+/// live session ending) is always announced; a lost announcement is caught
+/// by the bus's gap detection, which wakes every socket. So this is only the
+/// last resort: ten thousand phones every 15 s would be 667 reads a second.
+pub const AUDIENCE_RECHECK_EVERY: Duration = Duration::from_secs(300);
+
+/// How often a socket of `caller` re-checks unprompted.
+pub fn recheck_every(caller: &Caller) -> Duration {
+    match caller {
+        Caller::User(_) => RECHECK_EVERY,
+        Caller::Audience(_) => AUDIENCE_RECHECK_EVERY,
+    }
+}
 
 /// Why an open socket must close. The wire form (`code: message`) is the
 /// WebSocket close reason; clients show their own text for the code.

@@ -17,7 +17,7 @@ use crate::error::{ApiResult, Problem};
 use crate::origin;
 use crate::socket_limits::{too_many_sockets, EventBudget};
 use crate::socket_rights::{
-    caller_subjects, lost_membership, refresh, Ended, SignIn, RECHECK_EVERY,
+    caller_subjects, lost_membership, recheck_every, refresh, Ended, SignIn,
 };
 use accord_domain::polls::PollStatus;
 use accord_domain::Action;
@@ -104,7 +104,8 @@ async fn run(mut socket: WebSocket, state: AppState, mut caller: Caller, sign_in
         .watch(caller_subjects(&caller, sign_in.as_ref()));
     let budget = EventBudget::default();
     // Spread over the period, so ten thousand phones do not re-check at once.
-    let first = RECHECK_EVERY.mul_f64(0.5 + rand::random::<f64>() / 2.0);
+    let every = recheck_every(&caller);
+    let first = every.mul_f64(0.5 + rand::random::<f64>() / 2.0);
     let recheck = tokio::time::sleep(first);
     tokio::pin!(recheck);
     if let Some(s) = &sign_in {
@@ -192,7 +193,7 @@ async fn run(mut socket: WebSocket, state: AppState, mut caller: Caller, sign_in
             }
             () = &mut recheck => {
                 if !recheck_rights(&mut socket, &state, &mut caller, sign_in.as_ref(), &mut subs).await { break; }
-                let mut next = Instant::now() + RECHECK_EVERY;
+                let mut next = Instant::now() + every;
                 if let Some(s) = &sign_in {
                     if let Ok(expires) = s.check(&state).await {
                         next = next.min(expires + Duration::from_secs(1));
