@@ -10,6 +10,7 @@ use serde::Serialize;
 
 /// Something a participant can try to do in a roundtable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// See the roundtable, its participants and its documents.

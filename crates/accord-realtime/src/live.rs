@@ -380,21 +380,7 @@ async fn push_poll(inner: &Inner, poll: &Poll) {
 
 /// A poll as clients see it (the REST shape minus the caller's own ballot).
 pub fn poll_json(p: &Poll) -> Value {
-    json!({
-        "id": p.id,
-        "roundtable_id": p.roundtable_id,
-        "question": p.question,
-        "kind": p.kind,
-        "options": p.options.iter().map(|o| json!({"id": o.id, "label": o.label})).collect::<Vec<_>>(),
-        "max_choices": p.max_choices,
-        "scale_min": p.scale_min,
-        "scale_max": p.scale_max,
-        "secret": p.secret,
-        "audience": p.audience,
-        "results": p.results,
-        "status": p.status,
-        "created_at": p.created_at,
-    })
+    serde_json::to_value(crate::wire::PollView::from(p)).unwrap_or(Value::Null)
 }
 
 fn push_question(inner: &Inner, rt: &str, question: &Value, audience: bool) {

@@ -2,8 +2,74 @@
 //! error codes the server answers with. One enum each, so the server, the
 //! fuzz target and the documentation share one definition.
 
-use accord_domain::polls::BallotInput;
+use accord_domain::polls::{BallotInput, Poll, PollKind, PollStatus, ResultsVisibility};
 use serde::{Deserialize, Serialize};
+
+/// Unix seconds as RFC 3339, the one time format on the wire.
+pub fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+/// One option of a poll as clients see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PollOptionView {
+    pub id: String,
+    pub label: String,
+}
+
+/// A poll as every client sees it (REST adds whether the caller voted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PollView {
+    pub id: String,
+    pub roundtable_id: String,
+    pub question: String,
+    pub kind: PollKind,
+    pub options: Vec<PollOptionView>,
+    pub max_choices: Option<u32>,
+    pub scale_min: Option<i32>,
+    pub scale_max: Option<i32>,
+    pub secret: bool,
+    pub audience: bool,
+    pub results: ResultsVisibility,
+    pub status: PollStatus,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+impl From<&Poll> for PollView {
+    fn from(p: &Poll) -> Self {
+        PollView {
+            id: p.id.clone(),
+            roundtable_id: p.roundtable_id.clone(),
+            question: p.question.clone(),
+            kind: p.kind,
+            options: p
+                .options
+                .iter()
+                .map(|o| PollOptionView {
+                    id: o.id.clone(),
+                    label: o.label.clone(),
+                })
+                .collect(),
+            max_choices: p.max_choices,
+            scale_min: p.scale_min,
+            scale_max: p.scale_max,
+            secret: p.secret,
+            audience: p.audience,
+            results: p.results,
+            status: p.status,
+            created_at: rfc3339(p.created_at),
+        }
+    }
+}
 
 /// Largest client message; votes and subscriptions are tiny.
 pub const MAX_CLIENT_MESSAGE: usize = 16 * 1024;

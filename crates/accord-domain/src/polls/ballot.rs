@@ -15,6 +15,7 @@ pub const TEXT_MAX: usize = 280;
 /// carries `type` and `poll_id`, can be read into the same shape. The rating
 /// is wide so that an absurd number gets a range error, not a parse error.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BallotInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub choices: Option<Vec<String>>,

@@ -59,6 +59,7 @@ impl Default for MinGroup {
 /// What a secret poll's published tally leaves out, so clients can say so
 /// ("fewer than 5 ballots", "results move in steps of 5").
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Withheld {
     /// The minimum group `k`.
     pub min_group: u32,

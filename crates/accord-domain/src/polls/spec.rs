@@ -23,6 +23,7 @@ pub const DEFAULT_SCALE: (i32, i32) = (1, 5);
 /// Numbers are wide (`i64`) so that out-of-range input reaches
 /// [`validate_spec`] and gets a precise error instead of a parse failure.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PollSpecInput {
     pub question: String,
     pub kind: Option<PollKind>,

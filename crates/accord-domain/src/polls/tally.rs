@@ -13,6 +13,7 @@ pub const WORD_CLOUD_MAX: usize = 50;
 /// One value per voter group: the three sides of a roundtable, and the
 /// conference audience (who have no side).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BySide<T> {
     pub employer: T,
     pub union: T,
@@ -59,6 +60,7 @@ impl<T> BySide<T> {
 
 /// Choices of one option in a single- or multiple-choice poll.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OptionTally {
     pub option_id: String,
     pub label: String,
@@ -72,6 +74,7 @@ pub struct OptionTally {
 
 /// Ballots for one value of a rating scale.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScaleCount {
     pub value: i32,
     pub count: u32,
@@ -80,6 +83,7 @@ pub struct ScaleCount {
 
 /// The statistics of a rating poll.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RatingTally {
     /// `None` before the first ballot.
     pub mean: Option<f64>,
@@ -90,6 +94,7 @@ pub struct RatingTally {
 
 /// An option's Borda score in a ranking poll.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RankingScore {
     pub option_id: String,
     pub label: String,
@@ -102,6 +107,7 @@ pub struct RankingScore {
 
 /// A word of an open-text poll and the number of answers that used it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WordCount {
     pub word: String,
     pub count: u32,
@@ -109,6 +115,7 @@ pub struct WordCount {
 
 /// A poll's results. Only the part matching the poll's kind is filled in.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tally {
     pub poll_id: String,
     pub kind: PollKind,
@@ -132,6 +139,7 @@ pub struct Tally {
 /// field for sides (the audience never sees how a side voted), built only
 /// from a [`Tally`], so there is nothing to forget to delete.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AudienceTally {
     pub poll_id: String,
     pub kind: PollKind,
@@ -148,6 +156,7 @@ pub struct AudienceTally {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AudienceOption {
     pub option_id: String,
     pub label: String,
@@ -156,12 +165,14 @@ pub struct AudienceOption {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AudienceRating {
     pub mean: Option<f64>,
     pub distribution: Vec<ScaleCount>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AudienceRanking {
     pub option_id: String,
     pub label: String,

@@ -83,12 +83,4 @@ pub fn api() -> OpenApiRouter<AppState> {
 }
 
 /// RFC 3339 text for a stored Unix time.
-pub fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
-}
+pub use accord_realtime::wire::rfc3339;

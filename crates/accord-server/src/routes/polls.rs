@@ -8,19 +8,20 @@ use crate::extract::{ApiJson, ApiPath, CurrentUser};
 use crate::sessions;
 use accord_domain::polls::{
     results_visible, template, validate_spec, AudienceTally, BallotError, BallotInput, BySide,
-    Lang, Poll, PollSpecInput, PollStatus, Tally, TEMPLATES,
+    Lang, Poll, PollKind, PollSpecInput, PollStatus, Tally, TEMPLATES,
 };
 use accord_domain::Action;
-use accord_realtime::live::{poll_json, Viewer};
+use accord_realtime::live::Viewer;
 use accord_realtime::results::published;
+use accord_realtime::wire::PollView;
 use accord_store::{CastRefusal, NewPoll, StatusRefusal};
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
-use utoipa::IntoParams;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -29,14 +30,63 @@ pub struct LangQuery {
     pub lang: Option<String>,
 }
 
+/// A poll as the caller sees it over REST: what every client sees, and
+/// whether the caller has voted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PollOut {
+    #[serde(flatten)]
+    pub poll: PollView,
+    pub voted: bool,
+}
+
+/// What `POST /roundtables/{id}/polls` takes: a poll written out, or one of
+/// the templates from the brief.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // Documents the body; the handler reads it as JSON to tell the two apart.
+pub enum CreatePoll {
+    Template {
+        /// A template key (`GET /poll-templates`).
+        template: String,
+        #[schema(value_type = Option<String>, example = "da")]
+        lang: Option<String>,
+        /// Default true: templates are for conference audiences.
+        audience: Option<bool>,
+    },
+    Spec(PollSpecInput),
+}
+
+/// A poll's results: participants get the [`Tally`] with the split by
+/// side (as far as a secret poll allows), the audience an [`AudienceTally`].
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ResultsOut {
+    Participant(Tally),
+    Audience(AudienceTally),
+}
+
+/// A ballot was stored.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BallotAccepted {
+    pub poll_id: Uuid,
+}
+
+/// A poll template from the DUFA report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TemplateOut {
+    pub key: &'static str,
+    pub question: String,
+    pub kind: PollKind,
+    pub options: Vec<String>,
+}
+
 /// The poll as a caller sees it, with whether they have voted.
-pub async fn poll_out(state: &AppState, poll: &Poll, caller: &Caller) -> ApiResult<Value> {
-    let mut v = poll_json(poll);
+pub async fn poll_out(state: &AppState, poll: &Poll, caller: &Caller) -> ApiResult<PollOut> {
     let voted = state.store.has_voted(&poll.id, &caller.voter()).await?;
-    if let Value::Object(m) = &mut v {
-        m.insert("voted".into(), json!(voted));
-    }
-    Ok(v)
+    Ok(PollOut {
+        poll: PollView::from(poll),
+        voted,
+    })
 }
 
 /// The poll, if the caller may see it: participants see their roundtable's
@@ -160,9 +210,9 @@ fn ballot_error(e: &BallotError) -> ApiError {
 
 #[utoipa::path(post, path = "/api/v1/roundtables/{id}/polls", tag = "polls",
     params(("id" = Uuid, Path, description = "Roundtable id")),
-    request_body(content = Object, description = "`{question, kind, options, max_choices?, scale_min?, scale_max?, secret, audience, results}` or `{template, lang}`"),
+    request_body = CreatePoll,
     responses(
-        (status = 201, description = "Created as a draft", body = Object),
+        (status = 201, description = "Created as a draft", body = PollOut),
         (status = 403, description = "Only facilitators create polls", body = Problem),
         (status = 404, description = "Unknown roundtable or template", body = Problem),
         (status = 422, description = "Invalid poll", body = Problem)
@@ -172,7 +222,7 @@ pub async fn create(
     CurrentUser(user): CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<Value>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<PollOut>)> {
     let me = membership(&state, id, &user.id).await?;
     require(&me, Action::ManagePolls)?;
     let spec = if let Some(key) = body.get("template").and_then(Value::as_str) {
@@ -214,14 +264,14 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/roundtables/{id}/polls", tag = "polls",
     params(("id" = Uuid, Path, description = "Roundtable id")),
     responses(
-        (status = 200, description = "Polls the caller may see (the audience: audience polls only)", body = [Object]),
+        (status = 200, description = "Polls the caller may see (the audience: audience polls only)", body = [PollOut]),
         (status = 404, description = "Unknown roundtable, or not taking part", body = Problem)
     ))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<Vec<Value>>> {
+) -> ApiResult<Json<Vec<PollOut>>> {
     let viewer = viewer_of(&state, &id.to_string(), &caller).await?;
     let mut out = Vec::new();
     for p in state.store.polls_of(&id.to_string()).await? {
@@ -235,12 +285,12 @@ pub async fn list(
 
 #[utoipa::path(get, path = "/api/v1/polls/{id}", tag = "polls",
     params(("id" = Uuid, Path, description = "Poll id")),
-    responses((status = 200, description = "The poll", body = Object), (status = 404, description = "Unknown or not visible", body = Problem)))]
+    responses((status = 200, description = "The poll", body = PollOut), (status = 404, description = "Unknown or not visible", body = Problem)))]
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PollOut>> {
     let (poll, _) = visible_poll(&state, &id.to_string(), &caller).await?;
     Ok(Json(poll_out(&state, &poll, &caller).await?))
 }
@@ -250,7 +300,7 @@ async fn set_status(
     user: accord_store::User,
     id: Uuid,
     to: PollStatus,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PollOut>> {
     let caller = Caller::User(user);
     let (poll, viewer) = visible_poll(state, &id.to_string(), &caller).await?;
     if !viewer.may(Action::ManagePolls) {
@@ -276,31 +326,31 @@ async fn set_status(
 
 #[utoipa::path(post, path = "/api/v1/polls/{id}/open", tag = "polls",
     params(("id" = Uuid, Path, description = "Poll id")),
-    responses((status = 200, description = "Opened", body = Object), (status = 403, description = "Not a facilitator", body = Problem), (status = 409, description = "Not a draft", body = Problem)))]
+    responses((status = 200, description = "Opened", body = PollOut), (status = 403, description = "Not a facilitator", body = Problem), (status = 409, description = "Not a draft", body = Problem)))]
 pub async fn open(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PollOut>> {
     set_status(&state, user, id, PollStatus::Open).await
 }
 
 #[utoipa::path(post, path = "/api/v1/polls/{id}/close", tag = "polls",
     params(("id" = Uuid, Path, description = "Poll id")),
-    responses((status = 200, description = "Closed; the tally is final", body = Object), (status = 403, description = "Not a facilitator", body = Problem), (status = 409, description = "Not open", body = Problem)))]
+    responses((status = 200, description = "Closed; the tally is final", body = PollOut), (status = 403, description = "Not a facilitator", body = Problem), (status = 409, description = "Not open", body = Problem)))]
 pub async fn close(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<PollOut>> {
     set_status(&state, user, id, PollStatus::Closed).await
 }
 
 #[utoipa::path(post, path = "/api/v1/polls/{id}/ballots", tag = "polls",
     params(("id" = Uuid, Path, description = "Poll id")),
-    request_body(content = Object, description = "`{choices: [option id…]}` | `{rating: n}` | `{ranking: [option id…]}` | `{text}`"),
+    request_body(content = BallotInput, description = "`{choices: [option id…]}` | `{rating: n}` | `{ranking: [option id…]}` | `{text}`"),
     responses(
-        (status = 201, description = "Stored (a non-secret ballot replaces the caller's earlier one)", body = Object),
+        (status = 201, description = "Stored (a non-secret ballot replaces the caller's earlier one)", body = BallotAccepted),
         (status = 403, description = "Not eligible (observer, participants-only poll)", body = Problem),
         (status = 404, description = "Unknown or not visible", body = Problem),
         (status = 409, description = "Poll not open, or secret ballot already cast", body = Problem),
@@ -311,9 +361,9 @@ pub async fn ballot(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(input): ApiJson<BallotInput>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<BallotAccepted>)> {
     cast(&state, &caller, &id.to_string(), &input).await?;
-    Ok((StatusCode::CREATED, Json(json!({"poll_id": id}))))
+    Ok((StatusCode::CREATED, Json(BallotAccepted { poll_id: id })))
 }
 
 async fn results_for(
@@ -336,7 +386,7 @@ async fn results_for(
 #[utoipa::path(get, path = "/api/v1/polls/{id}/results", tag = "polls",
     params(("id" = Uuid, Path, description = "Poll id")),
     responses(
-        (status = 200, description = "Total and, per option, count and percentage; participants also get the split by side", body = Object),
+        (status = 200, description = "Total and, per option, count and percentage; participants also get the split by side", body = ResultsOut),
         (status = 403, description = "Results hidden for now", body = Problem),
         (status = 404, description = "Unknown or not visible", body = Problem)
     ))]
@@ -344,15 +394,13 @@ pub async fn results(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ResultsOut>> {
     let (_, t, audience) = results_for(&state, &caller, id).await?;
-    let v = if audience {
-        serde_json::to_value(AudienceTally::from(&t))
+    Ok(Json(if audience {
+        ResultsOut::Audience(AudienceTally::from(&t))
     } else {
-        serde_json::to_value(&t)
-    }
-    .map_err(ApiError::internal)?;
-    Ok(Json(v))
+        ResultsOut::Participant(t)
+    }))
 }
 
 fn csv_field(s: &str) -> String {
@@ -449,8 +497,8 @@ pub async fn results_csv(
 }
 
 #[utoipa::path(get, path = "/api/v1/poll-templates", tag = "polls", params(LangQuery),
-    responses((status = 200, description = "Poll templates from the DUFA report", body = [Object])))]
-pub async fn templates(Query(q): Query<LangQuery>) -> Json<Vec<Value>> {
+    responses((status = 200, description = "Poll templates from the DUFA report", body = [TemplateOut])))]
+pub async fn templates(Query(q): Query<LangQuery>) -> Json<Vec<TemplateOut>> {
     let lang = q
         .lang
         .as_deref()
@@ -461,7 +509,12 @@ pub async fn templates(Query(q): Query<LangQuery>) -> Json<Vec<Value>> {
             .iter()
             .map(|t| {
                 let i = t.input(lang);
-                json!({"key": t.key, "question": i.question, "kind": t.kind, "options": i.options})
+                TemplateOut {
+                    key: t.key,
+                    question: i.question,
+                    kind: t.kind,
+                    options: i.options,
+                }
             })
             .collect(),
     )
