@@ -66,6 +66,20 @@ pub struct ServeArgs {
     #[arg(long, env = "ACCORD_JOIN_FAILURES_PER_IP", default_value_t = 2000,
           value_parser = clap::value_parser!(u32).range(1..))]
     pub join_failures_per_ip: u32,
+    /// FOR TESTS ONLY: the share (0 to 1) of this node's bus messages that
+    /// never reach other nodes, to show that lost notes are repaired from
+    /// the database. High-water marks are never dropped. Never set it in
+    /// production.
+    #[arg(long, env = "ACCORD_TEST_BUS_DROP", hide = true,
+          value_parser = parse_share)]
+    pub test_bus_drop: Option<f64>,
+}
+
+fn parse_share(raw: &str) -> Result<f64, String> {
+    match raw.parse::<f64>() {
+        Ok(f) if (0.0..=1.0).contains(&f) => Ok(f),
+        _ => Err(format!("must be a number from 0 to 1: {raw}")),
+    }
 }
 
 /// The public URL without a trailing slash, and its origin (scheme://host[:port]).
