@@ -93,6 +93,8 @@ struct Room {
     /// Presence announced by other nodes: (participants, audience count, when heard).
     remote: HashMap<Uuid, (Vec<PresenceEntry>, u64, Instant)>,
     presence_dirty: bool,
+    /// This node's own people here changed since it last told the others.
+    announce: bool,
     last_presence_push: Option<Instant>,
     last_announce: Option<Instant>,
 }
@@ -174,6 +176,7 @@ impl LiveHub {
         let room = rooms.entry(rt.to_owned()).or_default();
         room.subs.insert(id, Subscriber { viewer, out });
         room.presence_dirty = true;
+        room.announce = true;
         id
     }
 
@@ -185,6 +188,7 @@ impl LiveHub {
             s.viewer = viewer;
             if let Some(room) = rooms.get_mut(rt) {
                 room.presence_dirty = true;
+                room.announce = true;
             }
         }
     }
@@ -194,6 +198,7 @@ impl LiveHub {
         if let Some(room) = rooms.get_mut(rt) {
             room.subs.remove(&id);
             room.presence_dirty = true;
+            room.announce = true;
         }
     }
 
@@ -354,6 +359,7 @@ fn drop_slow(room: &mut Room, slow: Vec<u64>) {
         if let Some(s) = room.subs.remove(&id) {
             let _ = s.out.try_send(LiveOut::Close("client too slow".into()));
             room.presence_dirty = true;
+            room.announce = true;
         }
     }
 }
@@ -546,12 +552,12 @@ fn presence_pass(inner: &Inner) -> Vec<(String, Vec<PresenceEntry>, u64)> {
             let (list, audience) = presence_of(room);
             let msg = bytes(&json!({"v": 1, "type": "presence", "room": format!("roundtable:{rt}"), "participants": list, "audience": audience}));
             fan_out(room, |v| (!v.is_audience()).then(|| msg.clone()));
-            if shared {
-                let (mine, n) = local_presence(room);
-                room.last_announce = Some(now);
-                out.push((rt.clone(), mine, n));
-            }
-        } else if shared && room.last_announce.is_none_or(|t| now.duration_since(t) >= PRESENCE_HEARTBEAT) && !room.subs.is_empty() {
+        }
+        // Only this node's own changes are announced: answering the others'
+        // announcements would have every node re-announce forever.
+        let heartbeat = room.last_announce.is_none_or(|t| now.duration_since(t) >= PRESENCE_HEARTBEAT) && !room.subs.is_empty();
+        if shared && ((room.announce && due) || heartbeat) {
+            room.announce = false;
             let (mine, n) = local_presence(room);
             room.last_announce = Some(now);
             out.push((rt.clone(), mine, n));
@@ -691,5 +697,37 @@ mod tests {
             1,
             "a second tab keeps Ann present"
         );
+    }
+
+    #[tokio::test]
+    async fn a_node_does_not_answer_presence_with_presence() {
+        let store = accord_store::Store::connect("sqlite::memory:")
+            .await
+            .unwrap();
+        let buses = Bus::linked(3);
+        let (a, b, observer) = (&buses[0], &buses[1], &buses[2]);
+        let _hub_a = LiveHub::new(store.clone(), a.clone(), MinGroup::default());
+        let hub_b = LiveHub::new(store, b.clone(), MinGroup::default());
+        let mut heard = observer.subscribe();
+        let (tx, _rx) = mpsc::channel(64);
+        hub_b.subscribe(
+            "rt",
+            Viewer::Participant {
+                user_id: "u1".into(),
+                display_name: "Ann".into(),
+                side: Side::Union,
+                role: Role::Member,
+            },
+            tx,
+        );
+        let mut from = HashMap::new();
+        let until = Instant::now() + Duration::from_millis(1500);
+        while let Ok(Ok(BusEvent::Message(e))) =
+            tokio::time::timeout_at(until.into(), heard.recv()).await
+        {
+            *from.entry(e.origin).or_insert(0) += 1;
+        }
+        assert_eq!(from.get(&b.node()), Some(&1), "B announces Ann once");
+        assert_eq!(from.get(&a.node()), None, "A has no one to announce");
     }
 }
