@@ -373,9 +373,15 @@ pub fn poll_message(rt: &str, poll_json: Value) -> Value {
     json!({"v": 1, "type": "poll", "room": format!("roundtable:{rt}"), "poll": poll_json})
 }
 
+/// Whether the audience may see a poll: an audience poll, once it is open.
+/// Drafts are the facilitators' work in progress.
+pub fn audience_sees(p: &Poll) -> bool {
+    p.audience && p.status != PollStatus::Draft
+}
+
 async fn push_poll(inner: &Inner, poll: &Poll) {
     let msg = bytes(&poll_message(&poll.roundtable_id, poll_json(poll)));
-    let audience_ok = poll.audience;
+    let audience_ok = audience_sees(poll);
     let mut rooms = lock(&inner.rooms);
     if let Some(room) = rooms.get_mut(&poll.roundtable_id) {
         fan_out(room, |v| {

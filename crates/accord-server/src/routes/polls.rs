@@ -11,7 +11,7 @@ use accord_domain::polls::{
     Lang, Poll, PollSpecInput, PollStatus, Tally, TEMPLATES,
 };
 use accord_domain::Action;
-use accord_realtime::live::{poll_json, Viewer};
+use accord_realtime::live::{audience_sees, poll_json, Viewer};
 use accord_realtime::results::published;
 use accord_store::{CastRefusal, NewPoll, StatusRefusal};
 use axum::extract::{Query, State};
@@ -40,7 +40,8 @@ pub async fn poll_out(state: &AppState, poll: &Poll, caller: &Caller) -> ApiResu
 }
 
 /// The poll, if the caller may see it: participants see their roundtable's
-/// polls; the audience only the audience polls of their live session's roundtable.
+/// polls; the audience only the audience polls of their live session's
+/// roundtable, once opened (drafts are 404 to them).
 pub async fn visible_poll(
     state: &AppState,
     id: &str,
@@ -58,7 +59,7 @@ pub async fn visible_poll(
 /// How `caller` may watch `poll`; 404 when not at all.
 async fn poll_viewer(state: &AppState, poll: &Poll, caller: &Caller) -> ApiResult<Viewer> {
     let viewer = viewer_of(state, &poll.roundtable_id, caller).await?;
-    if viewer.is_audience() && !poll.audience {
+    if viewer.is_audience() && !audience_sees(poll) {
         return Err(ApiError::not_found());
     }
     Ok(viewer)
