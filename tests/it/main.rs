@@ -9,6 +9,7 @@ mod errors;
 mod events;
 mod helpers;
 mod polls;
+mod repair;
 mod rights;
 mod roundtables;
 mod secrecy;

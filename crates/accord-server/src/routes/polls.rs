@@ -80,6 +80,7 @@ pub async fn viewer_of(state: &AppState, rt: &str, caller: &Caller) -> ApiResult
         }
         Caller::Audience(m) if m.roundtable_id == rt => Ok(Viewer::Audience {
             member_id: m.id.clone(),
+            live_session_id: m.live_session_id.clone(),
         }),
         Caller::Audience(_) => Err(ApiError::not_found()),
     }
