@@ -280,9 +280,19 @@ pub fn redis_url() -> Option<String> {
 
 /// Two server processes sharing one fresh PostgreSQL database and Redis.
 pub async fn two_nodes() -> Option<(TestApp, TestApp)> {
+    two_nodes_with(&[], &[]).await
+}
+
+/// Like [`two_nodes`], each node with its own extra environment.
+pub async fn two_nodes_with(
+    a_env: &[(&str, &str)],
+    b_env: &[(&str, &str)],
+) -> Option<(TestApp, TestApp)> {
     let redis = redis_url()?;
     let db = accord_store::testing::fresh_postgres_url().await?;
-    let a = TestApp::start(&db, &[("REDIS_URL", &redis)]);
-    let b = TestApp::start(&db, &[("REDIS_URL", &redis)]);
-    Some((a, b))
+    let mut a = vec![("REDIS_URL", redis.as_str())];
+    a.extend_from_slice(a_env);
+    let mut b = vec![("REDIS_URL", redis.as_str())];
+    b.extend_from_slice(b_env);
+    Some((TestApp::start(&db, &a), TestApp::start(&db, &b)))
 }

@@ -2,6 +2,7 @@
 //! with its own fresh database, and talks to it over HTTP only.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod audience;
 mod auth;
 mod documents;
 mod errors;
@@ -9,6 +10,7 @@ mod events;
 mod helpers;
 mod http;
 mod polls;
+mod repair;
 mod rights;
 mod roundtables;
 mod secrecy;

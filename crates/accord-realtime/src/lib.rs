@@ -7,6 +7,7 @@
 //! - [`bus`]: notifications between nodes (in-process or Redis), with sequence numbers.
 //! - [`protocol`]: the y-websocket wire format, strict decoding, coalescing.
 //! - [`room`]: one live document with its connections and awareness.
+//! - [`questions`]: Q&A questions as participants and as the audience see them.
 //! - [`rights`]: changes of rights, told to every open socket on every node.
 //! - [`render`]: the TipTap/y-prosemirror tree as a neutral document.
 //! - [`template`]: starting content for new documents.
@@ -15,6 +16,7 @@ pub mod bus;
 pub mod docs;
 pub mod live;
 pub mod protocol;
+pub mod questions;
 pub mod render;
 pub mod results;
 pub mod rights;

@@ -5,14 +5,21 @@
 //! from the store at most every [`TALLY_EVERY`], serialises it once per
 //! audience kind and hands the same bytes to every subscriber, so a burst of
 //! N votes costs N inserts plus ≤ 7 tally pushes a second, not N × viewers.
-//! Other nodes hear "poll X changed" (sequence-numbered) and recompute from
-//! the store themselves: the database is the truth, the bus only a nudge.
+//! Other nodes hear "poll X changed" or "question Y changed"
+//! (sequence-numbered) and read it from the store themselves: the database
+//! is the truth, the bus only a nudge.
+//!
+//! A node that may have missed a nudge (a gap in the sequence numbers, a
+//! high-water mark ahead of what it heard, a Redis reconnect) resyncs the
+//! room: it re-reads its polls, questions and live session and pushes what
+//! differs from what it last showed there, and recomputes open tallies.
 
 use crate::bus::{Bus, BusEvent, Continuity, GapDetector};
+use crate::questions::{self, AudienceQuestion, ParticipantQuestion};
 use accord_domain::polls::secrecy::MinGroup;
 use accord_domain::polls::{results_visible, AudienceTally, Poll, PollStatus};
 use accord_domain::{Action, Role, Side};
-use accord_store::Store;
+use accord_store::{Question, Store};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -34,6 +41,14 @@ const PRESENCE_EVERY: Duration = Duration::from_millis(500);
 /// Each node re-announces its presence this often; older announcements expire.
 const PRESENCE_HEARTBEAT: Duration = Duration::from_secs(10);
 const PRESENCE_EXPIRY: Duration = Duration::from_secs(35);
+/// How often each node tells the others how many notes it sent per room,
+/// so a lost last note is noticed within this period (plus one tick).
+pub const HIGH_WATER_EVERY: Duration = Duration::from_secs(2);
+/// Rooms are marked for this long after this node last sent a note there.
+const HIGH_WATER_RECENT: Duration = Duration::from_secs(60);
+/// The close reason for an audience whose live session ended: the same
+/// wire form as the event socket's own check (`code: text`).
+const SESSION_ENDED: &str = "session_ended: The live session has ended.";
 /// Messages queued for one subscriber before it counts as too slow.
 pub const SUBSCRIBER_QUEUE: usize = 256;
 /// Subscribers handed a tally between two yields (tokio's local run queue holds 256).
@@ -49,7 +64,10 @@ pub enum Viewer {
         role: Role,
     },
     /// An anonymous conference attendee: sees audience polls only, and no names.
-    Audience { member_id: String },
+    Audience {
+        member_id: String,
+        live_session_id: String,
+    },
 }
 
 impl Viewer {
@@ -93,8 +111,22 @@ struct Room {
     /// Presence announced by other nodes: (participants, audience count, when heard).
     remote: HashMap<Uuid, (Vec<PresenceEntry>, u64, Instant)>,
     presence_dirty: bool,
+    /// This node's own people here changed since it last told the others.
+    announce: bool,
     last_presence_push: Option<Instant>,
     last_announce: Option<Instant>,
+    shown: Shown,
+    /// Whether `shown` was filled from the store when the room opened here.
+    seeded: bool,
+}
+
+/// What this room's subscribers were last shown (pushed, or loaded when
+/// they subscribed), so that a resync pushes only what differs.
+#[derive(Default)]
+struct Shown {
+    polls: HashMap<String, PollStatus>,
+    /// question id → (status, votes): the only things about a question that change.
+    questions: HashMap<String, (String, i64)>,
 }
 
 #[derive(Default)]
@@ -132,8 +164,7 @@ enum BusNote {
     },
     Question {
         rt: String,
-        question: Value,
-        audience: bool,
+        id: String,
     },
     Presence {
         rt: String,
@@ -174,6 +205,10 @@ impl LiveHub {
         let room = rooms.entry(rt.to_owned()).or_default();
         room.subs.insert(id, Subscriber { viewer, out });
         room.presence_dirty = true;
+        room.announce = true;
+        if !std::mem::replace(&mut room.seeded, true) {
+            tokio::spawn(seed(Arc::downgrade(&self.inner), rt.to_owned()));
+        }
         id
     }
 
@@ -185,6 +220,7 @@ impl LiveHub {
             s.viewer = viewer;
             if let Some(room) = rooms.get_mut(rt) {
                 room.presence_dirty = true;
+                room.announce = true;
             }
         }
     }
@@ -194,6 +230,7 @@ impl LiveHub {
         if let Some(room) = rooms.get_mut(rt) {
             room.subs.remove(&id);
             room.presence_dirty = true;
+            room.announce = true;
         }
     }
 
@@ -228,17 +265,16 @@ impl LiveHub {
         self.mark_dirty(&poll.roundtable_id, &poll.id);
     }
 
-    /// A question was asked or moderated. `question` is its JSON; `audience`
-    /// whether the audience may see it.
-    pub async fn question_changed(&self, rt: &str, question: Value, audience: bool) {
-        push_question(&self.inner, rt, &question, audience);
+    /// A question was asked, upvoted or moderated (`q` as now stored): push
+    /// it here, and tell other nodes which one to re-read.
+    pub async fn question_changed(&self, q: &Question) {
+        push_question(&self.inner, q);
         publish(
             &self.inner,
-            rt,
+            &q.roundtable_id,
             &BusNote::Question {
-                rt: rt.to_owned(),
-                question,
-                audience,
+                rt: q.roundtable_id.clone(),
+                id: q.id.clone(),
             },
         )
         .await;
@@ -327,7 +363,7 @@ fn local_presence(room: &Room) -> (Vec<PresenceEntry>, u64) {
                     });
                 }
             }
-            Viewer::Audience { member_id } => {
+            Viewer::Audience { member_id, .. } => {
                 members.insert(member_id);
             }
         }
@@ -354,6 +390,7 @@ fn drop_slow(room: &mut Room, slow: Vec<u64>) {
         if let Some(s) = room.subs.remove(&id) {
             let _ = s.out.try_send(LiveOut::Close("client too slow".into()));
             room.presence_dirty = true;
+            room.announce = true;
         }
     }
 }
@@ -367,11 +404,18 @@ pub fn poll_message(rt: &str, poll_json: Value) -> Value {
     json!({"v": 1, "type": "poll", "room": format!("roundtable:{rt}"), "poll": poll_json})
 }
 
+/// Whether the audience may see a poll: an audience poll, once it is open.
+/// Drafts are the facilitators' work in progress.
+pub fn audience_sees(p: &Poll) -> bool {
+    p.audience && p.status != PollStatus::Draft
+}
+
 async fn push_poll(inner: &Inner, poll: &Poll) {
     let msg = bytes(&poll_message(&poll.roundtable_id, poll_json(poll)));
-    let audience_ok = poll.audience;
+    let audience_ok = audience_sees(poll);
     let mut rooms = lock(&inner.rooms);
     if let Some(room) = rooms.get_mut(&poll.roundtable_id) {
+        room.shown.polls.insert(poll.id.clone(), poll.status);
         fan_out(room, |v| {
             (!v.is_audience() || audience_ok).then(|| msg.clone())
         });
@@ -383,17 +427,52 @@ pub fn poll_json(p: &Poll) -> Value {
     serde_json::to_value(crate::wire::PollView::from(p)).unwrap_or(Value::Null)
 }
 
-fn push_question(inner: &Inner, rt: &str, question: &Value, audience: bool) {
-    let msg = bytes(
-        &json!({"v": 1, "type": "question", "room": format!("roundtable:{rt}"), "question": question}),
-    );
+/// The `question` message around a participant's or the audience's view.
+#[derive(Serialize)]
+struct QuestionMessage<'a, T: Serialize> {
+    v: u8,
+    r#type: &'static str,
+    room: String,
+    question: &'a T,
+}
+
+fn question_bytes<T: Serialize>(rt: &str, question: &T) -> Bytes {
+    Bytes::from(
+        serde_json::to_vec(&QuestionMessage {
+            v: 1,
+            r#type: "question",
+            room: format!("roundtable:{rt}"),
+            question,
+        })
+        .unwrap_or_default(),
+    )
+}
+
+/// Pushes `q` to whoever may see it, each in their own shape: unmoderated
+/// questions reach facilitators only.
+fn push_question(inner: &Inner, q: &Question) {
+    let rt = &q.roundtable_id;
     let mut rooms = lock(&inner.rooms);
-    if let Some(room) = rooms.get_mut(rt) {
-        // Unmoderated questions reach facilitators only.
-        fan_out(room, |v| {
-            (v.may(Action::ModerateQuestions) || audience).then(|| msg.clone())
-        });
+    let Some(room) = rooms.get_mut(rt) else {
+        return;
+    };
+    room.shown
+        .questions
+        .insert(q.id.clone(), (q.status.clone(), q.votes));
+    if room.subs.is_empty() {
+        return;
     }
+    let full = question_bytes(rt, &ParticipantQuestion::of(q, None));
+    let public = question_bytes(rt, &AudienceQuestion::of(q, None));
+    fan_out(room, |v| {
+        questions::visible_to(v, q).then(|| {
+            if v.is_audience() {
+                public.clone()
+            } else {
+                full.clone()
+            }
+        })
+    });
 }
 
 async fn publish(inner: &Inner, rt: &str, note: &BusNote) {
@@ -414,9 +493,20 @@ async fn publish(inner: &Inner, rt: &str, note: &BusNote) {
 async fn ticker(hub: Weak<Inner>) {
     let mut tick = tokio::time::interval(TALLY_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_marks = Instant::now();
     loop {
         tick.tick().await;
         let Some(inner) = hub.upgrade() else { return };
+        if inner.bus.is_shared() && last_marks.elapsed() >= HIGH_WATER_EVERY {
+            last_marks = Instant::now();
+            if let Err(e) = inner
+                .bus
+                .announce_high_water("room:", HIGH_WATER_RECENT)
+                .await
+            {
+                tracing::warn!(error = %e, "high-water marks not sent");
+            }
+        }
         let dirty = std::mem::take(&mut lock(&inner.dirty).polls);
         for (poll_id, (rt, local)) in dirty {
             push_tally(&inner, &rt, &poll_id).await;
@@ -532,12 +622,12 @@ fn presence_pass(inner: &Inner) -> Vec<(String, Vec<PresenceEntry>, u64)> {
             let (list, audience) = presence_of(room);
             let msg = bytes(&json!({"v": 1, "type": "presence", "room": format!("roundtable:{rt}"), "participants": list, "audience": audience}));
             fan_out(room, |v| (!v.is_audience()).then(|| msg.clone()));
-            if shared {
-                let (mine, n) = local_presence(room);
-                room.last_announce = Some(now);
-                out.push((rt.clone(), mine, n));
-            }
-        } else if shared && room.last_announce.is_none_or(|t| now.duration_since(t) >= PRESENCE_HEARTBEAT) && !room.subs.is_empty() {
+        }
+        // Only this node's own changes are announced: answering the others'
+        // announcements would have every node re-announce forever.
+        let heartbeat = room.last_announce.is_none_or(|t| now.duration_since(t) >= PRESENCE_HEARTBEAT) && !room.subs.is_empty();
+        if shared && ((room.announce && due) || heartbeat) {
+            room.announce = false;
             let (mine, n) = local_presence(room);
             room.last_announce = Some(now);
             out.push((rt.clone(), mine, n));
@@ -547,12 +637,23 @@ fn presence_pass(inner: &Inner) -> Vec<(String, Vec<PresenceEntry>, u64)> {
     out
 }
 
-/// Applies other nodes' notes: recompute from the store, never trust the payload's numbers.
+/// Whether anyone on this node watches the room (else notes need no store reads).
+fn watched(inner: &Inner, rt: &str) -> bool {
+    lock(&inner.rooms)
+        .get(rt)
+        .is_some_and(|r| !r.subs.is_empty())
+}
+
+/// Applies other nodes' notes: each names what changed, and this node reads
+/// it from the store.
 async fn listen(hub: Weak<Inner>) {
     let Some(mut rx) = hub.upgrade().map(|h| h.bus.subscribe()) else {
         return;
     };
-    let mut gaps = GapDetector::default();
+    // This listener outlives its rooms, so it cannot know whether a
+    // publisher's earlier notes predate what its subscribers loaded: the
+    // first one heard with a number above 1 resyncs the room once.
+    let mut gaps = GapDetector::from_start();
     loop {
         let event = rx.recv().await;
         let Some(inner) = hub.upgrade() else { return };
@@ -569,11 +670,15 @@ async fn listen(hub: Weak<Inner>) {
             }
             Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
         };
-        if let Continuity::Gap { missed } = gaps.observe(&env) {
-            tracing::info!(missed, channel = %env.channel, "bus gap; re-reading polls from the store");
+        let continuity = gaps.observe(&env);
+        if let Continuity::Gap { missed } = continuity {
+            tracing::info!(missed, channel = %env.channel, "bus notes lost; resyncing the room from the store");
             if let Some(rt) = env.channel.strip_prefix("room:") {
                 resync_room(&inner, rt).await;
             }
+        }
+        if env.mark || continuity == Continuity::Stale {
+            continue;
         }
         let Ok(note) = serde_json::from_slice::<BusNote>(&env.payload) else {
             continue;
@@ -583,16 +688,27 @@ async fn listen(hub: Weak<Inner>) {
                 lock(&inner.dirty).polls.entry(poll).or_insert((rt, false));
             }
             BusNote::Poll { rt, poll } => {
+                if !watched(&inner, &rt) {
+                    continue;
+                }
                 if let Ok(Some(p)) = inner.store.poll(&poll).await {
                     push_poll(&inner, &p).await;
                 }
                 lock(&inner.dirty).polls.entry(poll).or_insert((rt, false));
             }
-            BusNote::Question {
-                rt,
-                question,
-                audience,
-            } => push_question(&inner, &rt, &question, audience),
+            BusNote::Question { rt, id } => {
+                if !watched(&inner, &rt) {
+                    continue;
+                }
+                match inner.store.question(&id).await {
+                    Ok(Some(q)) if q.roundtable_id == rt => push_question(&inner, &q),
+                    Ok(_) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "question not readable; resyncing the room");
+                        resync_room(&inner, &rt).await;
+                    }
+                }
+            }
             BusNote::Presence {
                 rt,
                 participants,
@@ -608,12 +724,102 @@ async fn listen(hub: Weak<Inner>) {
     }
 }
 
-async fn resync_room(inner: &Inner, rt: &str) {
-    if let Ok(polls) = inner.store.polls_of(rt).await {
-        let mut d = lock(&inner.dirty);
-        for p in polls.into_iter().filter(|p| p.status == PollStatus::Open) {
-            d.polls.entry(p.id).or_insert((rt.to_owned(), false));
+/// Fills a room's [`Shown`] from the store when it opens on this node, so
+/// its first resync pushes what changed, not everything. Its first
+/// subscriber loaded the same state moments before; a change in between
+/// whose note is also lost is the one thing this can miss.
+async fn seed(hub: Weak<Inner>, rt: String) {
+    let Some(inner) = hub.upgrade() else { return };
+    let (polls, questions) = match (
+        inner.store.polls_of(&rt).await,
+        inner.store.questions_of(&rt).await,
+    ) {
+        (Ok(p), Ok(q)) => (p, q),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::warn!(error = %e, "room state not readable; its first resync pushes all");
+            return;
         }
+    };
+    let mut rooms = lock(&inner.rooms);
+    let Some(room) = rooms.get_mut(&rt) else {
+        return;
+    };
+    for p in polls {
+        room.shown.polls.entry(p.id).or_insert(p.status);
+    }
+    for q in questions {
+        room.shown
+            .questions
+            .entry(q.id)
+            .or_insert((q.status, q.votes));
+    }
+}
+
+/// Re-reads a room from the store after notes may have been lost: pushes
+/// polls and questions whose state differs from what was shown here,
+/// recomputes the tallies of open polls and of polls whose status was
+/// missed, and closes audience sockets whose live session has ended.
+async fn resync_room(inner: &Inner, rt: &str) {
+    if !watched(inner, rt) {
+        return;
+    }
+    match inner.store.polls_of(rt).await {
+        Ok(polls) => {
+            for p in polls {
+                let shown = lock(&inner.rooms)
+                    .get(rt)
+                    .and_then(|r| r.shown.polls.get(&p.id).copied());
+                let missed = shown != Some(p.status);
+                if missed {
+                    push_poll(inner, &p).await;
+                }
+                if p.status == PollStatus::Open || (missed && p.status == PollStatus::Closed) {
+                    lock(&inner.dirty)
+                        .polls
+                        .entry(p.id)
+                        .or_insert((rt.to_owned(), false));
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "resync: polls not readable"),
+    }
+    match inner.store.questions_of(rt).await {
+        Ok(list) => {
+            for q in list {
+                let shown = lock(&inner.rooms)
+                    .get(rt)
+                    .and_then(|r| r.shown.questions.get(&q.id).cloned());
+                if shown.as_ref() != Some(&(q.status.clone(), q.votes)) {
+                    push_question(inner, &q);
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "resync: questions not readable"),
+    }
+    match inner.store.active_live_session(rt).await {
+        Ok(active) => {
+            let active = active.map(|s| s.id);
+            let mut rooms = lock(&inner.rooms);
+            if let Some(room) = rooms.get_mut(rt) {
+                let over: Vec<u64> = room
+                    .subs
+                    .iter()
+                    .filter(|(_, s)| {
+                        matches!(&s.viewer, Viewer::Audience { live_session_id, .. }
+                            if active.as_deref() != Some(live_session_id.as_str()))
+                    })
+                    .map(|(id, _)| *id)
+                    .collect();
+                for id in over {
+                    if let Some(s) = room.subs.remove(&id) {
+                        let _ = s.out.try_send(LiveOut::Close(SESSION_ENDED.into()));
+                        room.presence_dirty = true;
+                        room.announce = true;
+                    }
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "resync: live session not readable"),
     }
 }
 
@@ -648,6 +854,7 @@ mod tests {
             "rt",
             Viewer::Audience {
                 member_id: "m1".into(),
+                live_session_id: "s".into(),
             },
             tx.clone(),
         );
@@ -659,6 +866,7 @@ mod tests {
                 "rt",
                 Viewer::Audience {
                     member_id: "m1".into(),
+                    live_session_id: "s".into(),
                 },
                 tx.clone(),
             );
@@ -667,6 +875,7 @@ mod tests {
             "rt",
             Viewer::Audience {
                 member_id: "m2".into(),
+                live_session_id: "s".into(),
             },
             tx.clone(),
         );
@@ -677,5 +886,37 @@ mod tests {
             1,
             "a second tab keeps Ann present"
         );
+    }
+
+    #[tokio::test]
+    async fn a_node_does_not_answer_presence_with_presence() {
+        let store = accord_store::Store::connect("sqlite::memory:")
+            .await
+            .unwrap();
+        let buses = Bus::linked(3);
+        let (a, b, observer) = (&buses[0], &buses[1], &buses[2]);
+        let _hub_a = LiveHub::new(store.clone(), a.clone(), MinGroup::default());
+        let hub_b = LiveHub::new(store, b.clone(), MinGroup::default());
+        let mut heard = observer.subscribe();
+        let (tx, _rx) = mpsc::channel(64);
+        hub_b.subscribe(
+            "rt",
+            Viewer::Participant {
+                user_id: "u1".into(),
+                display_name: "Ann".into(),
+                side: Side::Union,
+                role: Role::Member,
+            },
+            tx,
+        );
+        let mut from = HashMap::new();
+        let until = Instant::now() + Duration::from_millis(1500);
+        while let Ok(Ok(BusEvent::Message(e))) =
+            tokio::time::timeout_at(until.into(), heard.recv()).await
+        {
+            *from.entry(e.origin).or_insert(0) += 1;
+        }
+        assert_eq!(from.get(&b.node()), Some(&1), "B announces Ann once");
+        assert_eq!(from.get(&a.node()), None, "A has no one to announce");
     }
 }

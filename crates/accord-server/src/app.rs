@@ -130,6 +130,13 @@ impl Application {
                 .with_context(|| "cannot connect to REDIS_URL")?,
             None => Bus::in_process(),
         };
+        if let Some(share) = args.test_bus_drop {
+            tracing::warn!(
+                share,
+                "ACCORD_TEST_BUS_DROP: losing bus messages on purpose (tests only)"
+            );
+            bus.drop_share_for_tests(share);
+        }
         let min_group = MinGroup::new(args.secret_min_group).map_err(anyhow::Error::msg)?;
         let state = AppState {
             min_group,

@@ -75,6 +75,20 @@ pub struct ServeArgs {
     pub http: crate::http_limits::HttpArgs,
     #[command(flatten)]
     pub framing: crate::security_headers::FramingArgs,
+    /// FOR TESTS ONLY: the share (0 to 1) of this node's bus messages that
+    /// never reach other nodes, to show that lost notes are repaired from
+    /// the database. High-water marks are never dropped. Never set it in
+    /// production.
+    #[arg(long, env = "ACCORD_TEST_BUS_DROP", hide = true,
+          value_parser = parse_share)]
+    pub test_bus_drop: Option<f64>,
+}
+
+fn parse_share(raw: &str) -> Result<f64, String> {
+    match raw.parse::<f64>() {
+        Ok(f) if (0.0..=1.0).contains(&f) => Ok(f),
+        _ => Err(format!("must be a number from 0 to 1: {raw}")),
+    }
 }
 
 /// The public URL without a trailing slash, and its origin (scheme://host[:port]).

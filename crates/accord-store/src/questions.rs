@@ -16,10 +16,18 @@ pub struct Question {
     pub created_at: i64,
 }
 
+impl Question {
+    /// Whether an audience member asked it (author keys are [`crate::Voter::key`]s).
+    pub fn asked_by_audience(&self) -> bool {
+        self.author_key.starts_with("audience:")
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct NewQuestion {
     pub id: String,
     pub roundtable_id: String,
+    /// The asker's [`crate::Voter::key`].
     pub author_key: String,
     pub author_name: Option<String>,
     pub text: String,

@@ -9,7 +9,6 @@
 //! session or an ended live session closes it with 1008 and a reason.
 
 use super::polls::{cast, poll_out, viewer_of};
-use super::questions::question_json;
 use super::socket_writes::{close_code_for, write_queued, Wire};
 use crate::app::AppState;
 use crate::audience::Caller;
@@ -23,6 +22,7 @@ use accord_domain::polls::PollStatus;
 use accord_domain::Action;
 use accord_realtime::live::{LiveOut, Viewer, SUBSCRIBER_QUEUE};
 use accord_realtime::wire::{decode_client, ClientMsg, MAX_CLIENT_MESSAGE};
+use accord_realtime::questions::{visible_to, QuestionView};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -329,17 +329,13 @@ async fn current_state(
             }
         }
     }
-    let questions: Vec<Value> = state
+    let questions: Vec<QuestionView> = state
         .store
         .questions_of(rt)
         .await?
         .iter()
-        .filter(|q| {
-            viewer.may(Action::ModerateQuestions)
-                || q.status == "approved"
-                || q.status == "answered"
-        })
-        .map(|q| question_json(q, None))
+        .filter(|q| visible_to(viewer, q))
+        .map(|q| QuestionView::for_viewer(viewer, q, None))
         .collect();
     let mut v = json!({"v": 1, "type": "subscribed", "polls": polls, "tallies": tallies, "questions": questions});
     if !viewer.is_audience() {

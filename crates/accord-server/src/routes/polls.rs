@@ -11,7 +11,7 @@ use accord_domain::polls::{
     Lang, Poll, PollKind, PollSpecInput, PollStatus, Tally, TEMPLATES,
 };
 use accord_domain::Action;
-use accord_realtime::live::Viewer;
+use accord_realtime::live::{audience_sees, Viewer};
 use accord_realtime::results::published;
 use accord_realtime::wire::PollView;
 use accord_store::{CastRefusal, NewPoll, StatusRefusal};
@@ -90,7 +90,8 @@ pub async fn poll_out(state: &AppState, poll: &Poll, caller: &Caller) -> ApiResu
 }
 
 /// The poll, if the caller may see it: participants see their roundtable's
-/// polls; the audience only the audience polls of their live session's roundtable.
+/// polls; the audience only the audience polls of their live session's
+/// roundtable, once opened (drafts are 404 to them).
 pub async fn visible_poll(
     state: &AppState,
     id: &str,
@@ -108,7 +109,7 @@ pub async fn visible_poll(
 /// How `caller` may watch `poll`; 404 when not at all.
 async fn poll_viewer(state: &AppState, poll: &Poll, caller: &Caller) -> ApiResult<Viewer> {
     let viewer = viewer_of(state, &poll.roundtable_id, caller).await?;
-    if viewer.is_audience() && !poll.audience {
+    if viewer.is_audience() && !audience_sees(poll) {
         return Err(ApiError::not_found());
     }
     Ok(viewer)
@@ -129,6 +130,7 @@ pub async fn viewer_of(state: &AppState, rt: &str, caller: &Caller) -> ApiResult
         }
         Caller::Audience(m) if m.roundtable_id == rt => Ok(Viewer::Audience {
             member_id: m.id.clone(),
+            live_session_id: m.live_session_id.clone(),
         }),
         Caller::Audience(_) => Err(ApiError::not_found()),
     }

@@ -1,9 +1,9 @@
 //! Q&A: the audience and participants ask and upvote; facilitators approve,
 //! hide or mark questions answered. Only approved and answered questions
-//! reach the audience and members.
+//! reach the audience and members, and the audience gets them in its own
+//! shape, without participants' names ([`QuestionView`]).
 
 use super::polls::viewer_of;
-use super::rfc3339;
 use crate::app::AppState;
 use crate::audience::Caller;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -12,12 +12,13 @@ use crate::rate_limit::check;
 use crate::sessions;
 use accord_domain::text::{plain, Lines};
 use accord_domain::Action;
+use accord_realtime::live::Viewer;
+use accord_realtime::questions::{visible_to, QuestionView};
 use accord_store::{NewQuestion, Question};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -39,31 +40,20 @@ pub struct ModerateBody {
     pub status: String,
 }
 
-fn public(q: &Question) -> bool {
-    q.status == "approved" || q.status == "answered"
-}
-
-/// A question as everyone may see it (the author's identity never leaves).
-pub fn question_json(q: &Question, voted_by_me: Option<bool>) -> Value {
-    let mut v = json!({
-        "id": q.id,
-        "text": q.text,
-        "author_name": q.author_name,
-        "votes": q.votes,
-        "status": q.status,
-        "created_at": rfc3339(q.created_at),
-    });
-    if let (Some(b), Value::Object(m)) = (voted_by_me, &mut v) {
-        m.insert("voted_by_me".into(), json!(b));
-    }
-    v
-}
-
+/// The caller's author key (their voter key) and the name they ask under
+/// unless anonymous: an audience member's is the one they chose on joining.
 fn author(caller: &Caller) -> (String, Option<String>) {
-    match caller {
-        Caller::User(u) => (format!("user:{}", u.id), Some(u.display_name.clone())),
-        Caller::Audience(m) => (format!("audience:{}", m.id), m.display_name.clone()),
-    }
+    let name = match caller {
+        Caller::User(u) => Some(u.display_name.clone()),
+        Caller::Audience(m) => m.display_name.clone(),
+    };
+    (caller.voter().key(), name)
+}
+
+/// Whether `viewer` (whose author key is `key`) may read `q`: askers also
+/// see their own questions while they wait for moderation.
+fn readable(viewer: &Viewer, key: &str, q: &Question) -> bool {
+    visible_to(viewer, q) || q.author_key == key
 }
 
 #[utoipa::path(post, path = "/api/v1/roundtables/{id}/questions", tag = "questions",
@@ -79,7 +69,7 @@ pub async fn ask(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<AskBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<QuestionView>)> {
     let rt = id.to_string();
     let viewer = viewer_of(&state, &rt, &caller).await?;
     let text =
@@ -112,11 +102,11 @@ pub async fn ask(
             created_at: sessions::now(),
         })
         .await?;
-    state
-        .live
-        .question_changed(&rt, question_json(&q, None), public(&q))
-        .await;
-    Ok((StatusCode::CREATED, Json(question_json(&q, Some(false)))))
+    state.live.question_changed(&q).await;
+    Ok((
+        StatusCode::CREATED,
+        Json(QuestionView::for_viewer(&viewer, &q, Some(false))),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/roundtables/{id}/questions", tag = "questions",
@@ -126,7 +116,7 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<Vec<Value>>> {
+) -> ApiResult<Json<Vec<QuestionView>>> {
     let rt = id.to_string();
     let viewer = viewer_of(&state, &rt, &caller).await?;
     let (key, _) = author(&caller);
@@ -136,8 +126,8 @@ pub async fn list(
         .questions_of(&rt)
         .await?
         .iter()
-        .filter(|q| viewer.may(Action::ModerateQuestions) || public(q) || q.author_key == key)
-        .map(|q| question_json(q, Some(mine.contains(&q.id))))
+        .filter(|q| readable(&viewer, &key, q))
+        .map(|q| QuestionView::for_viewer(&viewer, q, Some(mine.contains(&q.id))))
         .collect();
     Ok(Json(out))
 }
@@ -146,7 +136,7 @@ async fn visible_question(
     state: &AppState,
     caller: &Caller,
     id: Uuid,
-) -> ApiResult<(Question, bool)> {
+) -> ApiResult<(Question, Viewer)> {
     let q = state
         .store
         .question(&id.to_string())
@@ -154,10 +144,10 @@ async fn visible_question(
         .ok_or_else(ApiError::not_found)?;
     let viewer = viewer_of(state, &q.roundtable_id, caller).await?;
     let (key, _) = author(caller);
-    if !(viewer.may(Action::ModerateQuestions) || public(&q) || q.author_key == key) {
+    if !readable(&viewer, &key, &q) {
         return Err(ApiError::not_found());
     }
-    Ok((q, viewer.may(Action::ModerateQuestions)))
+    Ok((q, viewer))
 }
 
 #[utoipa::path(post, path = "/api/v1/questions/{id}/upvote", tag = "questions",
@@ -167,19 +157,16 @@ pub async fn upvote(
     State(state): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<Value>> {
-    let (q, _) = visible_question(&state, &caller, id).await?;
+) -> ApiResult<Json<QuestionView>> {
+    let (q, viewer) = visible_question(&state, &caller, id).await?;
     let (key, _) = author(&caller);
     let q = state
         .store
         .upvote_question(&q.id, &key)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    state
-        .live
-        .question_changed(&q.roundtable_id, question_json(&q, None), public(&q))
-        .await;
-    Ok(Json(question_json(&q, Some(true))))
+    state.live.question_changed(&q).await;
+    Ok(Json(QuestionView::for_viewer(&viewer, &q, Some(true))))
 }
 
 #[utoipa::path(patch, path = "/api/v1/questions/{id}", tag = "questions",
@@ -190,9 +177,9 @@ pub async fn moderate(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<ModerateBody>,
-) -> ApiResult<Json<Value>> {
-    let (q, facilitator) = visible_question(&state, &caller, id).await?;
-    if !facilitator {
+) -> ApiResult<Json<QuestionView>> {
+    let (q, viewer) = visible_question(&state, &caller, id).await?;
+    if !viewer.may(Action::ModerateQuestions) {
         return Err(ApiError::forbidden("Only facilitators moderate questions."));
     }
     if !STATUSES.contains(&body.status.as_str()) {
@@ -208,9 +195,6 @@ pub async fn moderate(
         .ok_or_else(ApiError::not_found)?;
     // Hidden questions still reach facilitators; the audience learns of
     // approved and answered ones only.
-    state
-        .live
-        .question_changed(&q.roundtable_id, question_json(&q, None), public(&q))
-        .await;
-    Ok(Json(question_json(&q, None)))
+    state.live.question_changed(&q).await;
+    Ok(Json(QuestionView::for_viewer(&viewer, &q, None)))
 }
