@@ -15,14 +15,15 @@
 //! differs from what it last showed there, and recomputes open tallies.
 
 use crate::bus::{Bus, BusEvent, Continuity, GapDetector};
+use crate::questions::QuestionView;
 use crate::questions::{self, AudienceQuestion, ParticipantQuestion};
+use crate::wire::{PollView, Presence, ServerMsg, TallyView};
 use accord_domain::polls::secrecy::MinGroup;
 use accord_domain::polls::{results_visible, AudienceTally, Poll, PollStatus};
 use accord_domain::{Action, Role, Side};
 use accord_store::{Question, Store};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -212,6 +213,26 @@ impl LiveHub {
         id
     }
 
+    /// Records what the room's subscribers have before the first of them
+    /// reads its snapshot, so that anything changed after that read is
+    /// different from what is recorded, and a resync after a lost note
+    /// pushes it. (Recording it afterwards, a change in between whose note
+    /// was lost would look as if it had been shown.)
+    pub async fn open_room(&self, rt: &str) {
+        let seeded = lock(&self.inner.rooms).get(rt).is_some_and(|r| r.seeded);
+        if seeded {
+            return;
+        }
+        let Some(state) = seed_state(&self.inner.store, rt).await else {
+            return;
+        };
+        let mut rooms = lock(&self.inner.rooms);
+        let room = rooms.entry(rt.to_owned()).or_default();
+        if !std::mem::replace(&mut room.seeded, true) {
+            apply_seed(room, state);
+        }
+    }
+
     /// Changes who a subscriber counts as (their role changed while the
     /// socket stayed open): what it is sent from now on follows `viewer`.
     pub fn set_viewer(&self, rt: &str, id: u64, viewer: Viewer) {
@@ -280,8 +301,8 @@ impl LiveHub {
         .await;
     }
 
-    /// The tally message a viewer may see now, if any.
-    pub async fn tally_for(&self, poll: &Poll, viewer: &Viewer) -> Option<Value> {
+    /// The tally a viewer may see now, if any.
+    pub async fn tally_for(&self, poll: &Poll, viewer: &Viewer) -> Option<TallyView> {
         if !results_visible(
             poll.results,
             poll.status,
@@ -292,34 +313,21 @@ impl LiveHub {
         let t = crate::results::published(&self.inner.store, poll, self.inner.min_group)
             .await
             .ok()?;
-        let msg = if viewer.is_audience() {
-            tally_message(&poll.roundtable_id, &AudienceTally::from(&t))
+        Some(if viewer.is_audience() {
+            TallyView::Audience(AudienceTally::from(&t))
         } else {
-            tally_message(&poll.roundtable_id, &t)
-        };
-        Some(msg)
+            TallyView::Participant(t)
+        })
     }
 }
 
-/// The `tally` message around a participant's [`Tally`] or the audience's
-/// [`AudienceTally`] (which has no field for sides).
-#[derive(Serialize)]
-struct TallyMessage<'a, T: Serialize> {
-    v: u8,
-    r#type: &'static str,
-    room: String,
-    #[serde(flatten)]
-    tally: &'a T,
+fn room_name(rt: &str) -> String {
+    format!("roundtable:{rt}")
 }
 
-pub fn tally_message<T: Serialize>(rt: &str, tally: &T) -> Value {
-    serde_json::to_value(TallyMessage {
-        v: 1,
-        r#type: "tally",
-        room: format!("roundtable:{rt}"),
-        tally,
-    })
-    .unwrap_or(Value::Null)
+/// A message encoded once, to hand the same bytes to many subscribers.
+fn encoded(msg: &ServerMsg) -> Bytes {
+    Bytes::from(msg.encode())
 }
 
 /// Everyone present on every node: this node's subscribers plus what the
@@ -395,15 +403,6 @@ fn drop_slow(room: &mut Room, slow: Vec<u64>) {
     }
 }
 
-fn bytes(v: &Value) -> Bytes {
-    Bytes::from(serde_json::to_vec(v).unwrap_or_default())
-}
-
-/// The `poll` message for participants and, for audience polls, the audience.
-pub fn poll_message(rt: &str, poll_json: Value) -> Value {
-    json!({"v": 1, "type": "poll", "room": format!("roundtable:{rt}"), "poll": poll_json})
-}
-
 /// Whether the audience may see a poll: an audience poll, once it is open.
 /// Drafts are the facilitators' work in progress.
 pub fn audience_sees(p: &Poll) -> bool {
@@ -411,7 +410,10 @@ pub fn audience_sees(p: &Poll) -> bool {
 }
 
 async fn push_poll(inner: &Inner, poll: &Poll) {
-    let msg = bytes(&poll_message(&poll.roundtable_id, poll_json(poll)));
+    let msg = encoded(&ServerMsg::Poll {
+        room: room_name(&poll.roundtable_id),
+        poll: PollView::from(poll),
+    });
     let audience_ok = audience_sees(poll);
     let mut rooms = lock(&inner.rooms);
     if let Some(room) = rooms.get_mut(&poll.roundtable_id) {
@@ -422,30 +424,11 @@ async fn push_poll(inner: &Inner, poll: &Poll) {
     }
 }
 
-/// A poll as clients see it (the REST shape minus the caller's own ballot).
-pub fn poll_json(p: &Poll) -> Value {
-    serde_json::to_value(crate::wire::PollView::from(p)).unwrap_or(Value::Null)
-}
-
-/// The `question` message around a participant's or the audience's view.
-#[derive(Serialize)]
-struct QuestionMessage<'a, T: Serialize> {
-    v: u8,
-    r#type: &'static str,
-    room: String,
-    question: &'a T,
-}
-
-fn question_bytes<T: Serialize>(rt: &str, question: &T) -> Bytes {
-    Bytes::from(
-        serde_json::to_vec(&QuestionMessage {
-            v: 1,
-            r#type: "question",
-            room: format!("roundtable:{rt}"),
-            question,
-        })
-        .unwrap_or_default(),
-    )
+fn question_bytes(rt: &str, question: QuestionView) -> Bytes {
+    encoded(&ServerMsg::Question {
+        room: room_name(rt),
+        question,
+    })
 }
 
 /// Pushes `q` to whoever may see it, each in their own shape: unmoderated
@@ -462,8 +445,11 @@ fn push_question(inner: &Inner, q: &Question) {
     if room.subs.is_empty() {
         return;
     }
-    let full = question_bytes(rt, &ParticipantQuestion::of(q, None));
-    let public = question_bytes(rt, &AudienceQuestion::of(q, None));
+    let full = question_bytes(
+        rt,
+        QuestionView::Participant(ParticipantQuestion::of(q, None)),
+    );
+    let public = question_bytes(rt, QuestionView::Audience(AudienceQuestion::of(q, None)));
     fan_out(room, |v| {
         questions::visible_to(v, q).then(|| {
             if v.is_audience() {
@@ -560,8 +546,14 @@ async fn push_tally(inner: &Inner, rt: &str, poll_id: &str) {
             return;
         }
     };
-    let full = bytes(&tally_message(rt, &t));
-    let public = bytes(&tally_message(rt, &AudienceTally::from(&t)));
+    let public = encoded(&ServerMsg::Tally {
+        room: room_name(rt),
+        tally: TallyView::Audience(AudienceTally::from(&t)),
+    });
+    let full = encoded(&ServerMsg::Tally {
+        room: room_name(rt),
+        tally: TallyView::Participant(t),
+    });
     let visible_to_all = results_visible(poll.results, poll.status, false);
     let targets: Vec<(u64, mpsc::Sender<LiveOut>, Bytes)> = {
         let rooms = lock(&inner.rooms);
@@ -611,21 +603,33 @@ fn presence_pass(inner: &Inner) -> Vec<(String, Vec<PresenceEntry>, u64)> {
     let mut rooms = lock(&inner.rooms);
     rooms.retain(|rt, room| {
         let before = room.remote.len();
-        room.remote.retain(|_, (_, _, at)| now.duration_since(*at) < PRESENCE_EXPIRY);
+        room.remote
+            .retain(|_, (_, _, at)| now.duration_since(*at) < PRESENCE_EXPIRY);
         if room.remote.len() != before {
             room.presence_dirty = true;
         }
-        let due = room.last_presence_push.is_none_or(|t| now.duration_since(t) >= PRESENCE_EVERY);
+        let due = room
+            .last_presence_push
+            .is_none_or(|t| now.duration_since(t) >= PRESENCE_EVERY);
         if room.presence_dirty && due {
             room.presence_dirty = false;
             room.last_presence_push = Some(now);
             let (list, audience) = presence_of(room);
-            let msg = bytes(&json!({"v": 1, "type": "presence", "room": format!("roundtable:{rt}"), "participants": list, "audience": audience}));
+            let msg = encoded(&ServerMsg::Presence {
+                room: room_name(rt),
+                presence: Presence {
+                    participants: list,
+                    audience,
+                },
+            });
             fan_out(room, |v| (!v.is_audience()).then(|| msg.clone()));
         }
         // Only this node's own changes are announced: answering the others'
         // announcements would have every node re-announce forever.
-        let heartbeat = room.last_announce.is_none_or(|t| now.duration_since(t) >= PRESENCE_HEARTBEAT) && !room.subs.is_empty();
+        let heartbeat = room
+            .last_announce
+            .is_none_or(|t| now.duration_since(t) >= PRESENCE_HEARTBEAT)
+            && !room.subs.is_empty();
         if shared && ((room.announce && due) || heartbeat) {
             room.announce = false;
             let (mine, n) = local_presence(room);
@@ -724,26 +728,32 @@ async fn listen(hub: Weak<Inner>) {
     }
 }
 
-/// Fills a room's [`Shown`] from the store when it opens on this node, so
-/// its first resync pushes what changed, not everything. Its first
-/// subscriber loaded the same state moments before; a change in between
-/// whose note is also lost is the one thing this can miss.
+/// Fills a room's [`Shown`] from the store when a subscriber arrives
+/// without [`LiveHub::open_room`] having run (it normally has: the event
+/// socket opens the room before reading its snapshot).
 async fn seed(hub: Weak<Inner>, rt: String) {
     let Some(inner) = hub.upgrade() else { return };
-    let (polls, questions) = match (
-        inner.store.polls_of(&rt).await,
-        inner.store.questions_of(&rt).await,
-    ) {
-        (Ok(p), Ok(q)) => (p, q),
-        (Err(e), _) | (_, Err(e)) => {
-            tracing::warn!(error = %e, "room state not readable; its first resync pushes all");
-            return;
-        }
-    };
-    let mut rooms = lock(&inner.rooms);
-    let Some(room) = rooms.get_mut(&rt) else {
+    let Some(state) = seed_state(&inner.store, &rt).await else {
         return;
     };
+    let mut rooms = lock(&inner.rooms);
+    if let Some(room) = rooms.get_mut(&rt) {
+        apply_seed(room, state);
+    }
+}
+
+/// A room's polls and questions as stored now.
+async fn seed_state(store: &Store, rt: &str) -> Option<(Vec<Poll>, Vec<Question>)> {
+    match (store.polls_of(rt).await, store.questions_of(rt).await) {
+        (Ok(p), Ok(q)) => Some((p, q)),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::warn!(error = %e, "room state not readable; its first resync pushes all");
+            None
+        }
+    }
+}
+
+fn apply_seed(room: &mut Room, (polls, questions): (Vec<Poll>, Vec<Question>)) {
     for p in polls {
         room.shown.polls.entry(p.id).or_insert(p.status);
     }

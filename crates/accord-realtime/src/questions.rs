@@ -8,6 +8,7 @@
 //! if any: they picked it to be shown, and it says nothing about the table.
 
 use crate::live::Viewer;
+use crate::wire::rfc3339;
 use accord_domain::Action;
 use accord_store::Question;
 use serde::Serialize;
@@ -128,16 +129,6 @@ impl QuestionView {
             QuestionView::Participant(ParticipantQuestion::of(q, voted_by_me))
         }
     }
-}
-
-fn rfc3339(unix: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(unix)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -2,8 +2,132 @@
 //! error codes the server answers with. One enum each, so the server, the
 //! fuzz target and the documentation share one definition.
 
-use accord_domain::polls::{BallotInput, Poll, PollKind, PollStatus, ResultsVisibility};
+use crate::live::PresenceEntry;
+use crate::questions::QuestionView;
+use accord_domain::polls::{
+    AudienceTally, BallotInput, Poll, PollKind, PollStatus, ResultsVisibility, Tally,
+};
+use accord_domain::{Action, Role, Side};
 use serde::{Deserialize, Serialize};
+
+/// The protocol version every server message carries as `v`.
+pub const VERSION: u8 = 1;
+
+/// A message from the server on the event socket. [`ServerMsg::encode`]
+/// adds `"v": 1`; nothing else builds socket messages.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMsg {
+    /// The answer to `subscribe`: the room's current state for this viewer.
+    Subscribed {
+        room: String,
+        polls: Vec<PollForViewer>,
+        tallies: Vec<TallyView>,
+        questions: Vec<QuestionView>,
+        /// Participants only.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        presence: Option<Presence>,
+    },
+    Presence {
+        room: String,
+        #[serde(flatten)]
+        presence: Presence,
+    },
+    Poll {
+        room: String,
+        poll: PollView,
+    },
+    Tally {
+        room: String,
+        #[serde(flatten)]
+        tally: TallyView,
+    },
+    Question {
+        room: String,
+        question: QuestionView,
+    },
+    VoteAck {
+        poll_id: String,
+    },
+    Error {
+        code: ErrorCode,
+        message: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        poll_id: Option<String>,
+    },
+    Pong,
+    /// The caller's role changed while the socket stayed open.
+    RoleChanged {
+        room: String,
+        role: Role,
+        side: Side,
+        actions: Vec<Action>,
+    },
+}
+
+#[derive(Serialize)]
+struct Versioned<'a> {
+    v: u8,
+    #[serde(flatten)]
+    msg: &'a ServerMsg,
+}
+
+impl ServerMsg {
+    /// Every `type` the server sends, as PROTOCOL.md lists them.
+    pub const TYPES: &'static [&'static str] = &[
+        "subscribed",
+        "presence",
+        "poll",
+        "tally",
+        "question",
+        "vote_ack",
+        "error",
+        "pong",
+        "role_changed",
+    ];
+
+    /// The message as sent: JSON text with `"v": 1`.
+    pub fn encode(&self) -> String {
+        serde_json::to_string(&Versioned {
+            v: VERSION,
+            msg: self,
+        })
+        .unwrap_or_default()
+    }
+
+    pub fn error(code: ErrorCode, message: impl Into<String>, poll_id: Option<&str>) -> ServerMsg {
+        ServerMsg::Error {
+            code,
+            message: message.into(),
+            poll_id: poll_id.map(str::to_owned),
+        }
+    }
+}
+
+/// Who is in a room: participants by name and side, the audience by head.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Presence {
+    pub participants: Vec<PresenceEntry>,
+    pub audience: u64,
+}
+
+/// A tally as its viewer may see it: participants the [`Tally`], the
+/// audience the [`AudienceTally`] (no field for sides).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum TallyView {
+    Participant(Tally),
+    Audience(AudienceTally),
+}
+
+/// A poll as one caller sees it: with whether they have voted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PollForViewer {
+    #[serde(flatten)]
+    pub poll: PollView,
+    pub voted: bool,
+}
 
 /// Unix seconds as RFC 3339, the one time format on the wire.
 pub fn rfc3339(unix: i64) -> String {
@@ -198,6 +322,31 @@ mod tests {
             decode_client(&" ".repeat(MAX_CLIENT_MESSAGE + 1)),
             Err(DecodeError::TooLarge { .. })
         ));
+    }
+
+    #[test]
+    fn server_messages_carry_the_version_and_their_type() {
+        let m = ServerMsg::error(ErrorCode::UnknownPoll, "no such poll", Some("p"));
+        let v: serde_json::Value = serde_json::from_str(&m.encode()).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"v": 1, "type": "error", "code": "unknown_poll", "message": "no such poll", "poll_id": "p"})
+        );
+        let v: serde_json::Value = serde_json::from_str(&ServerMsg::Pong.encode()).unwrap();
+        assert_eq!(v, serde_json::json!({"v": 1, "type": "pong"}));
+        let v: serde_json::Value = serde_json::from_str(
+            &ServerMsg::Presence {
+                room: "roundtable:r".into(),
+                presence: Presence {
+                    participants: vec![],
+                    audience: 3,
+                },
+            }
+            .encode(),
+        )
+        .unwrap();
+        assert_eq!(v["type"], "presence");
+        assert_eq!(v["audience"], 3);
     }
 
     #[test]

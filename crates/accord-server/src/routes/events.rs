@@ -20,14 +20,15 @@ use crate::socket_rights::{
 };
 use accord_domain::polls::PollStatus;
 use accord_domain::Action;
-use accord_realtime::live::{LiveOut, Viewer, SUBSCRIBER_QUEUE};
-use accord_realtime::wire::{decode_client, ClientMsg, MAX_CLIENT_MESSAGE};
+use accord_realtime::live::{audience_sees, LiveOut, Viewer, SUBSCRIBER_QUEUE};
 use accord_realtime::questions::{visible_to, QuestionView};
+use accord_realtime::wire::{
+    decode_client, ClientMsg, ErrorCode, Presence, ServerMsg, MAX_CLIENT_MESSAGE,
+};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -76,16 +77,12 @@ pub async fn upgrade(
         }))
 }
 
-fn msg(v: Value) -> Message {
-    Message::Text(Utf8Bytes::from(v.to_string()))
+fn msg(m: &ServerMsg) -> Message {
+    Message::Text(Utf8Bytes::from(m.encode()))
 }
 
-fn error(code: &str, message: &str, poll_id: Option<&str>) -> Message {
-    let mut v = json!({"v": 1, "type": "error", "code": code, "message": message});
-    if let (Some(p), Value::Object(m)) = (poll_id, &mut v) {
-        m.insert("poll_id".into(), json!(p));
-    }
-    msg(v)
+fn error(code: ErrorCode, message: &str, poll_id: Option<&str>) -> Message {
+    msg(&ServerMsg::error(code, message, poll_id))
 }
 
 /// A room this socket is subscribed to: its hub id and who it counts as there.
@@ -133,14 +130,14 @@ async fn run(mut socket: WebSocket, state: AppState, mut caller: Caller, sign_in
                 last_heard = Instant::now();
                 if !budget.message() {
                     // Dropped unread: answering costs as little as possible.
-                    if socket.send(error("rate_limited", "too many messages; slow down", None)).await.is_err() { break; }
+                    if socket.send(error(ErrorCode::RateLimited, "too many messages; slow down", None)).await.is_err() { break; }
                     continue;
                 }
                 let reply = match decode_client(&text) {
-                    Err(e) => vec![error("malformed", &e.to_string(), None)],
-                    Ok(ClientMsg::Ping) => vec![msg(json!({"v": 1, "type": "pong"}))],
+                    Err(e) => vec![error(ErrorCode::Malformed, &e.to_string(), None)],
+                    Ok(ClientMsg::Ping) => vec![msg(&ServerMsg::Pong)],
                     Ok(ClientMsg::Subscribe { .. }) if !budget.subscribe() => {
-                        vec![error("rate_limited", "too many subscriptions; slow down", None)]
+                        vec![error(ErrorCode::RateLimited, "too many subscriptions; slow down", None)]
                     }
                     Ok(ClientMsg::Subscribe { room }) => {
                         // Rights are read again here: an ended live session or a
@@ -170,8 +167,8 @@ async fn run(mut socket: WebSocket, state: AppState, mut caller: Caller, sign_in
                             }
                         }
                         match cast(&state, &caller, &poll_id, &ballot).await {
-                            Ok(()) => vec![msg(json!({"v": 1, "type": "vote_ack", "poll_id": poll_id}))],
-                            Err(e) => vec![error(e.kind().socket_code().as_str(), e.problem().detail.as_deref().unwrap_or("refused"), Some(&poll_id))],
+                            Ok(()) => vec![msg(&ServerMsg::VoteAck { poll_id })],
+                            Err(e) => vec![error(e.kind().socket_code(), e.problem().detail.as_deref().unwrap_or("refused"), Some(&poll_id))],
                         }
                     }
                 };
@@ -254,7 +251,12 @@ async fn recheck_rights(
             Ok(now) => {
                 state.live.set_viewer(rt, *id, now.clone());
                 if let Viewer::Participant { role, side, .. } = &now {
-                    notices.push(msg(json!({"v": 1, "type": "role_changed", "room": room, "role": role, "side": side, "actions": Action::allowed_for(*role, *side)})));
+                    notices.push(msg(&ServerMsg::RoleChanged {
+                        room: room.clone(),
+                        role: *role,
+                        side: *side,
+                        actions: Action::allowed_for(*role, *side),
+                    }));
                 }
                 *viewer = now;
             }
@@ -282,29 +284,38 @@ async fn subscribe(
 ) -> Vec<Message> {
     let Some(rt) = room.strip_prefix("roundtable:") else {
         return vec![error(
-            "unknown_room",
+            ErrorCode::UnknownRoom,
             "rooms are named roundtable:<id>",
             None,
         )];
     };
     let viewer = match viewer_of(state, rt, caller).await {
         Ok(v) => v,
-        Err(_) => return vec![error("unknown_room", "no such room, or not yours", None)],
+        Err(_) => {
+            return vec![error(
+                ErrorCode::UnknownRoom,
+                "no such room, or not yours",
+                None,
+            )]
+        }
     };
-    match current_state(state, rt, &viewer, caller).await {
-        Ok(mut snapshot) => {
+    // Before the snapshot is read: see `LiveHub::open_room`.
+    state.live.open_room(rt).await;
+    match current_state(state, room, rt, &viewer, caller).await {
+        Ok(snapshot) => {
             if !subs.contains_key(room) {
                 let id = state.live.subscribe(rt, viewer.clone(), out.clone());
                 subs.insert(room.to_owned(), (id, viewer));
             }
-            if let Value::Object(m) = &mut snapshot {
-                m.insert("room".into(), json!(room));
-            }
-            vec![msg(snapshot)]
+            vec![msg(&snapshot)]
         }
         Err(e) => {
             tracing::warn!(error = ?e.problem(), "subscribe failed");
-            vec![error("unknown_room", "the room could not be read", None)]
+            vec![error(
+                ErrorCode::Unavailable,
+                "the room could not be read",
+                None,
+            )]
         }
     }
 }
@@ -312,14 +323,15 @@ async fn subscribe(
 /// Every visible poll (open ones with their tally where visible), and presence for participants.
 async fn current_state(
     state: &AppState,
+    room: &str,
     rt: &str,
     viewer: &Viewer,
     caller: &Caller,
-) -> ApiResult<Value> {
+) -> ApiResult<ServerMsg> {
     let mut polls = Vec::new();
     let mut tallies = Vec::new();
     for p in state.store.polls_of(rt).await? {
-        if viewer.is_audience() && (!p.audience || p.status == PollStatus::Draft) {
+        if viewer.is_audience() && !audience_sees(&p) {
             continue;
         }
         polls.push(poll_out(state, &p, caller).await?);
@@ -337,15 +349,18 @@ async fn current_state(
         .filter(|q| visible_to(viewer, q))
         .map(|q| QuestionView::for_viewer(viewer, q, None))
         .collect();
-    let mut v = json!({"v": 1, "type": "subscribed", "polls": polls, "tallies": tallies, "questions": questions});
-    if !viewer.is_audience() {
+    let presence = (!viewer.is_audience()).then(|| {
         let (participants, audience) = state.live.presence(rt);
-        if let Value::Object(m) = &mut v {
-            m.insert(
-                "presence".into(),
-                json!({"participants": participants, "audience": audience}),
-            );
+        Presence {
+            participants,
+            audience,
         }
-    }
-    Ok(v)
+    });
+    Ok(ServerMsg::Subscribed {
+        room: room.to_owned(),
+        polls,
+        tallies,
+        questions,
+        presence,
+    })
 }

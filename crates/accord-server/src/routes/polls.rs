@@ -30,14 +30,8 @@ pub struct LangQuery {
     pub lang: Option<String>,
 }
 
-/// A poll as the caller sees it over REST: what every client sees, and
-/// whether the caller has voted.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PollOut {
-    #[serde(flatten)]
-    pub poll: PollView,
-    pub voted: bool,
-}
+/// A poll as the caller sees it over REST (the event socket's shape).
+pub use accord_realtime::wire::PollForViewer as PollOut;
 
 /// What `POST /roundtables/{id}/polls` takes: a poll written out, or one of
 /// the templates from the brief.
