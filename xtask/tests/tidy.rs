@@ -90,3 +90,62 @@ fn permissions_are_decided_only_by_the_table() {
         found.join("\n")
     );
 }
+
+/// The `type` column of a PROTOCOL.md table that follows `heading`.
+fn table_types(doc: &str, heading: &str) -> Vec<String> {
+    let Some(start) = doc.find(heading) else {
+        return Vec::new();
+    };
+    doc[start..]
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .skip(2)
+        .filter_map(|l| l.split('|').nth(1))
+        .map(|c| c.trim().trim_matches('`').to_owned())
+        .collect()
+}
+
+/// Names in the Rust source between `anchor` and the end of its `&[…]` list.
+fn listed(source: &str, anchor: &str) -> Vec<String> {
+    let Some(start) = source.find(anchor) else {
+        return Vec::new();
+    };
+    let rest = &source[start..];
+    let end = rest.find("];").unwrap_or(rest.len());
+    rest[..end]
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// PROTOCOL.md's lists of message types and error codes are the enums'.
+#[test]
+fn protocol_md_lists_what_the_wire_enums_hold() {
+    let root = root();
+    let doc = fs::read_to_string(root.join("PROTOCOL.md")).unwrap_or_default();
+    let wire = fs::read_to_string(root.join("crates/accord-realtime/src/wire.rs")).unwrap_or_default();
+    let mut client = listed(&wire, "impl ClientMsg");
+    let mut server = listed(&wire, "impl ServerMsg");
+    // Error codes: the wire names in `as_str`.
+    let codes_src = &wire[wire.find("pub fn as_str").unwrap_or(0)..];
+    let codes_src = &codes_src[..codes_src.find("\n    }\n").unwrap_or(codes_src.len())];
+    let mut codes: Vec<String> = codes_src
+        .split('"')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect();
+    let mut doc_client = table_types(&doc, "### Client → server");
+    let mut doc_server = table_types(&doc, "### Server → client");
+    let mut doc_codes = table_types(&doc, "Error codes (");
+    for v in [&mut client, &mut server, &mut codes, &mut doc_client, &mut doc_server, &mut doc_codes] {
+        v.sort();
+    }
+    assert!(!client.is_empty() && !server.is_empty() && !codes.is_empty());
+    assert_eq!(doc_client, client, "client → server messages");
+    assert_eq!(doc_server, server, "server → client messages");
+    assert_eq!(doc_codes, codes, "error codes");
+}
