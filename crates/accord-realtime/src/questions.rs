@@ -25,6 +25,7 @@ pub fn visible_to(viewer: &Viewer, q: &Question) -> bool {
 
 /// Who asked, as participants know it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Asker {
     Participant,
@@ -33,6 +34,7 @@ pub enum Asker {
 
 /// A question as participants and facilitators see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ParticipantQuestion {
     pub id: String,
     pub text: String,
@@ -51,6 +53,7 @@ pub struct ParticipantQuestion {
 /// Who asked, as the audience may know it: `{"from": "participant"}` or
 /// `{"from": "audience", "author_name": …}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "from", rename_all = "snake_case")]
 pub enum AudienceAsker {
     /// Someone at the table; which one, and for which side, stays there.
@@ -61,6 +64,7 @@ pub enum AudienceAsker {
 
 /// A question as the audience sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AudienceQuestion {
     pub id: String,
     pub text: String,
@@ -115,6 +119,7 @@ impl AudienceQuestion {
 
 /// A question in the shape its viewer may see.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum QuestionView {
     Participant(ParticipantQuestion),

@@ -59,7 +59,7 @@ fn readable(viewer: &Viewer, key: &str, q: &Question) -> bool {
 #[utoipa::path(post, path = "/api/v1/roundtables/{id}/questions", tag = "questions",
     params(("id" = Uuid, Path, description = "Roundtable id")), request_body = AskBody,
     responses(
-        (status = 201, description = "Asked; waits for a facilitator's approval (a facilitator's own is approved)", body = Object),
+        (status = 201, description = "Asked; waits for a facilitator's approval (a facilitator's own is approved)", body = QuestionView),
         (status = 404, description = "Unknown room, or not taking part", body = Problem),
         (status = 422, description = "Empty or too long", body = Problem),
         (status = 429, description = "Asking too often", body = Problem)
@@ -111,7 +111,7 @@ pub async fn ask(
 
 #[utoipa::path(get, path = "/api/v1/roundtables/{id}/questions", tag = "questions",
     params(("id" = Uuid, Path, description = "Roundtable id")),
-    responses((status = 200, description = "Most upvoted first; facilitators see every status", body = [Object]), (status = 404, description = "Unknown room, or not taking part", body = Problem)))]
+    responses((status = 200, description = "Most upvoted first; facilitators see every status", body = [QuestionView]), (status = 404, description = "Unknown room, or not taking part", body = Problem)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -152,7 +152,7 @@ async fn visible_question(
 
 #[utoipa::path(post, path = "/api/v1/questions/{id}/upvote", tag = "questions",
     params(("id" = Uuid, Path, description = "Question id")),
-    responses((status = 200, description = "Upvoted (once per person; repeats change nothing)", body = Object), (status = 404, description = "Unknown or not visible", body = Problem)))]
+    responses((status = 200, description = "Upvoted (once per person; repeats change nothing)", body = QuestionView), (status = 404, description = "Unknown or not visible", body = Problem)))]
 pub async fn upvote(
     State(state): State<AppState>,
     caller: Caller,
@@ -171,7 +171,7 @@ pub async fn upvote(
 
 #[utoipa::path(patch, path = "/api/v1/questions/{id}", tag = "questions",
     params(("id" = Uuid, Path, description = "Question id")), request_body = ModerateBody,
-    responses((status = 200, description = "Moderated", body = Object), (status = 403, description = "Only facilitators moderate", body = Problem), (status = 404, description = "Unknown or not visible", body = Problem), (status = 422, description = "Unknown status", body = Problem)))]
+    responses((status = 200, description = "Moderated", body = QuestionView), (status = 403, description = "Only facilitators moderate", body = Problem), (status = 404, description = "Unknown or not visible", body = Problem), (status = 422, description = "Unknown status", body = Problem)))]
 pub async fn moderate(
     State(state): State<AppState>,
     caller: Caller,
