@@ -126,7 +126,8 @@ fn listed(source: &str, anchor: &str) -> Vec<String> {
 fn protocol_md_lists_what_the_wire_enums_hold() {
     let root = root();
     let doc = fs::read_to_string(root.join("PROTOCOL.md")).unwrap_or_default();
-    let wire = fs::read_to_string(root.join("crates/accord-realtime/src/wire.rs")).unwrap_or_default();
+    let wire =
+        fs::read_to_string(root.join("crates/accord-realtime/src/wire.rs")).unwrap_or_default();
     let mut client = listed(&wire, "impl ClientMsg");
     let mut server = listed(&wire, "impl ServerMsg");
     // Error codes: the wire names in `as_str`.
@@ -141,7 +142,14 @@ fn protocol_md_lists_what_the_wire_enums_hold() {
     let mut doc_client = table_types(&doc, "### Client → server");
     let mut doc_server = table_types(&doc, "### Server → client");
     let mut doc_codes = table_types(&doc, "Error codes (");
-    for v in [&mut client, &mut server, &mut codes, &mut doc_client, &mut doc_server, &mut doc_codes] {
+    for v in [
+        &mut client,
+        &mut server,
+        &mut codes,
+        &mut doc_client,
+        &mut doc_server,
+        &mut doc_codes,
+    ] {
         v.sort();
     }
     assert!(!client.is_empty() && !server.is_empty() && !codes.is_empty());
