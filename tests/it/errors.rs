@@ -7,8 +7,59 @@ use serde_json::{json, Value};
 on_both_backends!(
     bad_bodies_are_clear_errors_and_write_nothing,
     foreign_origins_are_refused,
-    control_characters_are_refused_in_every_text_field
+    control_characters_are_refused_in_every_text_field,
+    schemathesis_findings_stay_fixed
 );
+
+/// What schemathesis found against `/api/openapi.json`, each now a test.
+async fn schemathesis_findings_stay_fixed(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    let c = app.user("freja").await;
+    let rt = app.roundtable(&c, "T").await;
+    let res = c
+        .post(app.url(&format!("/api/v1/roundtables/{rt}/documents")))
+        .json(&json!({"title": "Programme", "kind": "notes"}))
+        .send()
+        .await
+        .unwrap();
+    let doc = body(res).await["id"].as_str().unwrap().to_owned();
+    // A struct read from an array of its fields' values was accepted.
+    let res = c
+        .patch(app.url(&format!("/api/v1/documents/{doc}")))
+        .json(&json!([null, null]))
+        .send()
+        .await
+        .unwrap();
+    let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
+    assert_eq!(p["errors"][0]["field"], "body");
+    // A plain GET of a socket endpoint was axum's plain-text 400.
+    for path in ["/api/v1/ws".to_owned(), format!("/api/v1/yjs/{doc}")] {
+        problem(
+            app.get(&c, &path).await,
+            StatusCode::UPGRADE_REQUIRED,
+            "upgrade-required",
+        )
+        .await;
+    }
+    // The document says what errors are: problem+json, for any status.
+    let doc = body(app.get(&c, "/api/openapi.json").await).await;
+    let register = &doc["paths"]["/api/v1/auth/register"]["post"]["responses"];
+    assert!(
+        register["422"]["content"]["application/problem+json"].is_object(),
+        "{register}"
+    );
+    assert!(register["default"]["content"]["application/problem+json"].is_object());
+    // Untagged unions overlap (a value may fit both views): anyOf, not oneOf.
+    for name in ["QuestionView", "ResultsOut"] {
+        let schema = &doc["components"]["schemas"][name];
+        assert!(
+            schema["anyOf"].is_array() && schema.get("oneOf").is_none(),
+            "{name}: {schema}"
+        );
+    }
+}
 
 async fn count_roundtables(app: &TestApp, c: &reqwest::Client) -> usize {
     body(app.get(c, "/api/v1/roundtables").await)

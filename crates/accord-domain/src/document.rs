@@ -10,6 +10,7 @@ use std::str::FromStr;
 
 /// What a document is for; chooses its starting template.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentKind {
     /// An upskilling programme, drafted section by section.

@@ -23,6 +23,7 @@ pub enum ErrorKind {
     PayloadTooLarge,
     RequestTimeout,
     MethodNotAllowed,
+    UpgradeRequired,
     Unauthenticated,
     InvalidCredentials,
     Forbidden,
@@ -53,6 +54,7 @@ impl ErrorKind {
         ErrorKind::PayloadTooLarge,
         ErrorKind::RequestTimeout,
         ErrorKind::MethodNotAllowed,
+        ErrorKind::UpgradeRequired,
         ErrorKind::Unauthenticated,
         ErrorKind::InvalidCredentials,
         ErrorKind::Forbidden,
@@ -114,6 +116,12 @@ impl ErrorKind {
                 "method-not-allowed",
                 S::METHOD_NOT_ALLOWED,
                 "Method not allowed",
+                C::Malformed,
+            ),
+            K::UpgradeRequired => (
+                "upgrade-required",
+                S::UPGRADE_REQUIRED,
+                "WebSocket upgrade required",
                 C::Malformed,
             ),
             K::Unauthenticated => (

@@ -12,16 +12,32 @@ use serde::de::DeserializeOwned;
 use std::net::{IpAddr, SocketAddr};
 
 /// JSON body; malformed JSON is a 400, wrong types a 422, oversize a 413.
+/// Every body of this API is a JSON object: serde would otherwise read a
+/// struct from an array of its fields' values (`[null, null]`).
 pub struct ApiJson<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        let value = match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(v)) => v,
+            Err(rejection) => return Err(json_rejection(rejection)),
+        };
+        if !value.is_object() {
+            return Err(ApiError::invalid("body", "must be a JSON object"));
         }
+        serde_path_to_error::deserialize(value)
+            .map(ApiJson)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let message = e.into_inner().to_string();
+                if path == "." {
+                    ApiError::invalid("body", message)
+                } else {
+                    ApiError::invalid(&path, message)
+                }
+            })
     }
 }
 
@@ -47,6 +63,21 @@ fn json_rejection(r: JsonRejection) -> ApiError {
             ApiError::new(ErrorKind::PayloadTooLarge).detail(other.body_text())
         }
         other => ApiError::bad_request(ErrorKind::UnreadableBody, other.body_text()),
+    }
+}
+
+/// A WebSocket upgrade; a plain GET (or a broken handshake) is a 426
+/// problem, not axum's plain-text 400.
+pub struct ApiWebSocket(pub axum::extract::ws::WebSocketUpgrade);
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiWebSocket {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::ws::WebSocketUpgrade::from_request_parts(parts, state)
+            .await
+            .map(ApiWebSocket)
+            .map_err(|e| ApiError::new(ErrorKind::UpgradeRequired).detail(e.body_text()))
     }
 }
 

@@ -10,6 +10,7 @@ mod error;
 mod extract;
 mod http_limits;
 mod memory;
+mod openapi_doc;
 mod origin;
 mod passwords;
 mod rate_limit;

@@ -17,14 +17,25 @@ use utoipa::ToSchema;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterBody {
+    #[schema(
+        max_length = 60,
+        pattern = r"^[^\s\u0000-\u001f\u007f-\u009f]+@[^\s@.\u0000-\u001f\u007f-\u009f](?:[^\s@\u0000-\u001f\u007f-\u009f]*[^\s@.\u0000-\u001f\u007f-\u009f])?$"
+    )]
     pub email: String,
+    #[schema(min_length = 10, max_length = 256)]
     pub password: String,
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*[^\s\u0000-\u001f\u007f-\u009f\u2028\u2029][^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$"
+    )]
     pub display_name: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginBody {
     pub email: String,
+    #[schema(max_length = 256)]
     pub password: String,
 }
 

@@ -23,15 +23,25 @@ use uuid::Uuid;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateDocument {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*[^\s\u0000-\u001f\u007f-\u009f\u2028\u2029][^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$"
+    )]
     pub title: String,
     /// programme | recommendation | notes. A programme starts from the
     /// upskilling-programme template, a recommendation from its own.
-    #[schema(value_type = String, example = "programme")]
+    #[schema(example = "programme")]
     pub kind: DocumentKind,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateDocument {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*[^\s\u0000-\u001f\u007f-\u009f\u2028\u2029][^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$"
+    )]
     pub title: Option<String>,
     pub archived: Option<bool>,
 }
@@ -41,13 +51,11 @@ pub struct DocumentOut {
     pub id: String,
     pub roundtable_id: String,
     pub title: String,
-    #[schema(value_type = String)]
     pub kind: DocumentKind,
     pub archived: bool,
     pub created_at: String,
     /// Whether the caller may change the text (members and facilitators; not once archived).
     pub can_edit: bool,
-    #[schema(value_type = String)]
     pub my_side: Side,
 }
 

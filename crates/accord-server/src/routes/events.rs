@@ -13,6 +13,7 @@ use super::socket_writes::{close_code_for, write_queued, Wire};
 use crate::app::AppState;
 use crate::audience::Caller;
 use crate::error::{ApiResult, Problem};
+use crate::extract::ApiWebSocket;
 use crate::origin;
 use crate::socket_limits::{too_many_sockets, EventBudget};
 use crate::socket_rights::{
@@ -25,7 +26,7 @@ use accord_realtime::questions::{visible_to, QuestionView};
 use accord_realtime::wire::{
     decode_client, ClientMsg, ErrorCode, Presence, ServerMsg, MAX_CLIENT_MESSAGE,
 };
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -41,13 +42,14 @@ const IDLE_LIMIT: Duration = Duration::from_secs(60);
     responses(
         (status = 101, description = "JSON event socket (PROTOCOL.md): subscribe to roundtable rooms, receive presence, polls, tallies and questions, vote"),
         (status = 401, description = "Neither signed in nor joined as audience", body = Problem),
-        (status = 403, description = "Foreign Origin", body = Problem)
+        (status = 403, description = "Foreign Origin", body = Problem),
+        (status = 426, description = "Not a WebSocket upgrade", body = Problem)
     ))]
 pub async fn upgrade(
     State(state): State<AppState>,
     headers: HeaderMap,
     caller: Caller,
-    ws: WebSocketUpgrade,
+    ApiWebSocket(ws): ApiWebSocket,
 ) -> ApiResult<Response> {
     origin::check(
         &headers,

@@ -24,14 +24,15 @@ fn default_true() -> bool {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateInvitation {
-    #[schema(value_type = String, example = "union")]
+    #[schema(example = "union")]
     pub side: Side,
-    #[schema(value_type = String, example = "member")]
+    #[schema(example = "member")]
     pub role: Role,
     /// Single-use links (default) admit one person; others admit anyone until they expire.
     #[serde(default = "default_true")]
     pub single_use: bool,
     /// Lifetime in hours, 1 to 720 (default 168, one week).
+    #[schema(minimum = 1, maximum = 720)]
     pub expires_in_hours: Option<u32>,
 }
 
@@ -41,9 +42,7 @@ pub struct InvitationOut {
     pub token: String,
     pub url: String,
     pub expires_at: String,
-    #[schema(value_type = String)]
     pub side: Side,
-    #[schema(value_type = String)]
     pub role: Role,
     pub single_use: bool,
 }
@@ -52,11 +51,8 @@ pub struct InvitationOut {
 pub struct InvitationPreview {
     pub roundtable_id: String,
     pub roundtable_title: String,
-    #[schema(value_type = String)]
     pub theme: Theme,
-    #[schema(value_type = String)]
     pub side: Side,
-    #[schema(value_type = String)]
     pub role: Role,
     pub expires_at: String,
 }
@@ -64,15 +60,17 @@ pub struct InvitationPreview {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AcceptInvitation {
     /// The organisation the participant represents, e.g. "3F" or "ETNO".
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$"
+    )]
     pub organisation: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Accepted {
     pub roundtable_id: String,
-    #[schema(value_type = String)]
     pub side: Side,
-    #[schema(value_type = String)]
     pub role: Role,
     pub participant: ParticipantOut,
 }

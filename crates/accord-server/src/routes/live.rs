@@ -32,6 +32,10 @@ pub struct LiveOut {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct JoinBody {
     pub code: String,
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$"
+    )]
     pub display_name: Option<String>,
 }
 
@@ -61,7 +65,8 @@ fn live_out(state: &AppState, headers: &HeaderMap, s: &LiveSession) -> ApiResult
 #[utoipa::path(post, path = "/api/v1/roundtables/{id}/live", tag = "live",
     params(("id" = Uuid, Path, description = "Roundtable id")),
     responses(
-        (status = 201, description = "Started (or the running session, 200)", body = LiveOut),
+        (status = 201, description = "Started", body = LiveOut),
+        (status = 200, description = "The session already running", body = LiveOut),
         (status = 403, description = "Only facilitators run live sessions", body = Problem),
         (status = 404, description = "Unknown roundtable, or not taking part", body = Problem)
     ))]

@@ -28,6 +28,11 @@ const STATUSES: [&str; 4] = ["pending", "approved", "hidden", "answered"];
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AskBody {
+    #[schema(
+        min_length = 1,
+        max_length = 280,
+        pattern = r"^(?:[^\u0000-\u0008\u000b-\u001f\u007f-\u009f]|\r\n)*[^\s\u0000-\u001f\u007f-\u009f](?:[^\u0000-\u0008\u000b-\u001f\u007f-\u009f]|\r\n)*$"
+    )]
     pub text: String,
     /// Ask without showing one's name.
     #[serde(default)]
@@ -37,6 +42,7 @@ pub struct AskBody {
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ModerateBody {
     /// approved | hidden | answered | pending
+    #[schema(pattern = "^(approved|hidden|answered|pending)$")]
     pub status: String,
 }
 

@@ -17,15 +17,28 @@ use uuid::Uuid;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateRoundtable {
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*[^\s\u0000-\u001f\u007f-\u009f\u2028\u2029][^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$"
+    )]
     pub title: String,
     /// gender_diversity | ageing_workforce | technological_upskilling |
     /// ethnicity_and_refugees | disability_and_neurodiversity | lgbtq | other
-    #[schema(value_type = String, example = "gender_diversity")]
+    #[schema(example = "gender_diversity")]
     pub theme: Theme,
     #[serde(default)]
+    #[schema(
+        max_length = 5000,
+        pattern = r"^(?:[^\u0000-\u0008\u000b-\u001f\u007f-\u009f]|\r\n)*$"
+    )]
     pub description: String,
     /// The organisation the creator represents (shown beside their name).
     #[serde(default)]
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]*$"
+    )]
     pub organisation: String,
 }
 
@@ -33,13 +46,13 @@ pub struct CreateRoundtable {
 pub struct RoundtableOut {
     pub id: String,
     pub title: String,
-    #[schema(value_type = String, example = "gender_diversity")]
+    #[schema(example = "gender_diversity")]
     pub theme: Theme,
     pub description: String,
     pub created_at: String,
-    #[schema(value_type = String, example = "neutral")]
+    #[schema(example = "neutral")]
     pub my_side: Side,
-    #[schema(value_type = String, example = "facilitator")]
+    #[schema(example = "facilitator")]
     pub my_role: Role,
     /// What the caller may do here (`accord_domain::allowed`), so the web
     /// offers exactly what the server would allow.
@@ -66,9 +79,9 @@ impl From<MyRoundtable> for RoundtableOut {
 pub struct ParticipantOut {
     pub user_id: String,
     pub display_name: String,
-    #[schema(value_type = String, example = "union")]
+    #[schema(example = "union")]
     pub side: Side,
-    #[schema(value_type = String, example = "member")]
+    #[schema(example = "member")]
     pub role: Role,
     pub organisation: String,
     pub joined_at: String,
@@ -90,10 +103,9 @@ impl From<Participant> for ParticipantOut {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateParticipant {
-    #[schema(value_type = String, example = "observer")]
+    #[schema(example = "observer")]
     pub role: Role,
     /// Sides are fixed when a participant joins; sending a different side is refused.
-    #[schema(value_type = Option<String>)]
     pub side: Option<Side>,
 }
 

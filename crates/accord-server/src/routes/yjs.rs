@@ -13,14 +13,14 @@ use super::documents::{can_edit, document_for};
 use super::socket_writes::{close_code_for, write_queued, Wire};
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiPath, CurrentUser};
+use crate::extract::{ApiPath, ApiWebSocket, CurrentUser};
 use crate::origin;
 use crate::socket_limits::{too_many_sockets, DocBudget, DOC_MAX_WAIT};
 use crate::socket_rights::{lost_membership, Ended, SignIn, RECHECK_EVERY};
 use accord_realtime::docs::{close, DocConnection, Outgoing};
 use accord_realtime::rights::Subject;
 use accord_realtime::{Access, Identity, MAX_FRAME_BYTES};
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
@@ -38,6 +38,7 @@ const IDLE_LIMIT: Duration = Duration::from_secs(60);
         (status = 101, description = "WebSocket speaking the y-websocket protocol (sync + awareness). Observers are read-only."),
         (status = 401, description = "Not signed in", body = Problem),
         (status = 403, description = "Foreign Origin", body = Problem),
+        (status = 426, description = "Not a WebSocket upgrade", body = Problem),
         (status = 404, description = "Unknown, or the caller does not take part", body = Problem)
     ))]
 pub async fn upgrade(
@@ -45,7 +46,7 @@ pub async fn upgrade(
     headers: HeaderMap,
     CurrentUser(user): CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
-    ws: WebSocketUpgrade,
+    ApiWebSocket(ws): ApiWebSocket,
 ) -> ApiResult<Response> {
     origin::check(
         &headers,
