@@ -524,3 +524,24 @@ async fn control_characters_are_refused_in_every_text_field(b: Backend) {
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(body(res).await["text"], "Why\nnot?");
 }
+
+/// The web's generated types come from `web/src/generated/openapi.json`;
+/// it must be what the server serves (`cargo xtask openapi` rewrites both).
+#[test]
+fn the_webs_openapi_snapshot_is_what_the_server_serves() {
+    let out = std::process::Command::new(crate::helpers::binary())
+        .arg("openapi")
+        .output()
+        .expect("accord openapi");
+    assert!(out.status.success());
+    let served: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/src/generated/openapi.json");
+    let committed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("snapshot")).expect("JSON");
+    assert!(
+        served == committed,
+        "{} is stale: run `cargo xtask openapi`",
+        path.display()
+    );
+}

@@ -10,40 +10,31 @@ export const THEMES = [
   'other',
 ] as const;
 
-export type Side = (typeof SIDES)[number];
-export type Role = (typeof ROLES)[number];
-export type Theme = (typeof THEMES)[number];
+export type Side = components['schemas']['Side'];
+export type Role = components['schemas']['Role'];
+export type Theme = components['schemas']['Theme'];
 
-export interface User {
-  id: string;
-  email: string;
-  display_name: string;
-}
+// The lists above are what the UI iterates; `tsc` fails here when they stop
+// naming exactly the server's values.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const listsMatch: [
+  Same<(typeof SIDES)[number], Side>,
+  Same<(typeof ROLES)[number], Role>,
+  Same<(typeof THEMES)[number], Theme>,
+] = [true, true, true];
+void listsMatch;
 
-export interface Roundtable {
-  id: string;
-  title: string;
-  theme: Theme;
-  description: string;
-  created_at: string;
-  my_side: Side;
-  my_role: Role;
-  /** What the caller may do here, decided by the server's permission table. */
-  my_actions: Action[];
-}
+import type { components } from './generated/api';
+
+/** The server's schemas (generated from its OpenAPI document: `cargo xtask openapi`). */
+export type Schemas = components['schemas'];
+
+export type User = Pick<Schemas['UserOut'], 'id' | 'email' | 'display_name'>;
+
+export type Roundtable = Schemas['RoundtableOut'];
 
 /** The server's permission table's actions (`accord_domain::Action`). */
-export type Action =
-  | 'view'
-  | 'invite'
-  | 'manage_participants'
-  | 'edit_documents'
-  | 'comment'
-  | 'manage_polls'
-  | 'vote'
-  | 'endorse'
-  | 'moderate_questions'
-  | 'see_results_early';
+export type Action = Schemas['Action'];
 
 /** Whether the server lets the caller do `action` in this roundtable. */
 export function can(rt: Pick<Roundtable, 'my_actions'> | null | undefined, action: Action): boolean {

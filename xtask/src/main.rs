@@ -78,6 +78,28 @@ fn cmd_run(rest: &[String]) -> Result<()> {
     run(&mut c)
 }
 
+/// Rewrites the server's OpenAPI snapshot and the web types generated from it.
+fn cmd_openapi() -> Result<()> {
+    run(Command::new(env!("CARGO")).current_dir(root()).args([
+        "build",
+        "-p",
+        "accord-server",
+        "--bin",
+        "accord",
+    ]))?;
+    let out = Command::new(root().join("target/debug/accord"))
+        .arg("openapi")
+        .output()
+        .context("cannot run accord openapi")?;
+    if !out.status.success() {
+        bail!("accord openapi failed");
+    }
+    std::fs::write(root().join("web/src/generated/openapi.json"), &out.stdout)?;
+    let codegen = root().join("web/codegen");
+    npm_install(&codegen)?;
+    run(&mut npm(&codegen, &["run", "generate"]))
+}
+
 fn cmd_test() -> Result<()> {
     let mut skipped = Vec::new();
     for (name, addr) in [
@@ -94,6 +116,11 @@ fn cmd_test() -> Result<()> {
 
     build_web()?;
     run(&mut npm(&root().join("web"), &["test"]))?;
+    // The web's API types are generated from the OpenAPI snapshot (a Rust
+    // test checks the snapshot against the server): stale types fail here.
+    let codegen = root().join("web/codegen");
+    npm_install(&codegen)?;
+    run(&mut npm(&codegen, &["run", "check"]))?;
 
     let cargo = env!("CARGO");
     // The black-box tests start the real binary: build it first.
@@ -154,9 +181,11 @@ fn main() -> Result<()> {
     match args.first().map(String::as_str) {
         Some("run") => cmd_run(&args[1..]),
         Some("test") => cmd_test(),
+        Some("openapi") => cmd_openapi(),
         _ => {
             eprintln!("usage: cargo xtask run [serve options]   build the web UI and the server, then serve");
             eprintln!("       cargo xtask test                  run every test suite");
+            eprintln!("       cargo xtask openapi               rewrite the OpenAPI snapshot and the web's generated types");
             std::process::exit(2);
         }
     }

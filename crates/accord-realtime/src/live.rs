@@ -95,6 +95,7 @@ pub enum LiveOut {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PresenceEntry {
     pub user_id: String,
     pub display_name: String,

@@ -16,6 +16,7 @@ pub const VERSION: u8 = 1;
 /// A message from the server on the event socket. [`ServerMsg::encode`]
 /// adds `"v": 1`; nothing else builds socket messages.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMsg {
     /// The answer to `subscribe`: the room's current state for this viewer.
@@ -106,6 +107,7 @@ impl ServerMsg {
 
 /// Who is in a room: participants by name and side, the audience by head.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Presence {
     pub participants: Vec<PresenceEntry>,
     pub audience: u64,
@@ -114,6 +116,7 @@ pub struct Presence {
 /// A tally as its viewer may see it: participants the [`Tally`], the
 /// audience the [`AudienceTally`] (no field for sides).
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum TallyView {
     Participant(Tally),
@@ -200,6 +203,7 @@ pub const MAX_CLIENT_MESSAGE: usize = 16 * 1024;
 
 /// A message from a client of the event socket.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ClientMsg {
     Subscribe {
@@ -223,6 +227,7 @@ impl ClientMsg {
 
 /// Why a client message was refused (the `code` of an `error` message).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// Not JSON, or not a message this protocol knows.

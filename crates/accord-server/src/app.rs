@@ -75,10 +75,8 @@ pub struct Application {
 }
 
 pub fn router(state: AppState) -> Router {
-    let (api, openapi) = routes::api().split_for_parts();
-    let openapi = Arc::new(crate::openapi_doc::served(
-        serde_json::to_value(&openapi).unwrap_or_default(),
-    ));
+    let (api, _) = routes::api().split_for_parts();
+    let openapi = Arc::new(crate::openapi_doc::document());
     Router::new()
         .merge(api)
         .route(

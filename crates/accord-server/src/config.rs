@@ -22,6 +22,9 @@ pub enum Command {
     Demo(DatabaseArgs),
     /// Apply database migrations and exit.
     Migrate(DatabaseArgs),
+    /// Print the OpenAPI document (REST, and the event socket's messages
+    /// under `components.schemas.ServerMsg`/`ClientMsg`) and exit.
+    Openapi,
 }
 
 #[derive(Debug, Clone, Args)]

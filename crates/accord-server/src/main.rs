@@ -40,6 +40,13 @@ async fn main() -> anyhow::Result<()> {
             println!("{summary}");
             Ok(())
         }
+        Command::Openapi => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&openapi_doc::document())?
+            );
+            Ok(())
+        }
         Command::Migrate(db) => {
             accord_store::Store::connect(&db.database_url).await?;
             println!("migrations applied");

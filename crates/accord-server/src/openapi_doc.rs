@@ -6,8 +6,39 @@
 
 use serde_json::{json, Value};
 
+/// Unions that serde writes untagged (`#[serde(untagged)]`).
+const UNTAGGED: &[&str] = &["QuestionView", "ResultsOut", "TallyView", "CreatePoll"];
+
 const PROBLEM_REF: &str = "#/components/schemas/Problem";
 const METHODS: &[&str] = &["get", "put", "post", "delete", "patch", "head", "options"];
+
+/// The document `/api/openapi.json` serves: the routes' operations, and the
+/// event socket's messages as schemas, so clients generate both from one
+/// source.
+pub fn document() -> Value {
+    use utoipa::openapi::schema::ComponentsBuilder;
+    use utoipa::{PartialSchema, ToSchema};
+    let (_, mut openapi) = crate::routes::api().split_for_parts();
+    let mut socket = ComponentsBuilder::new();
+    let mut schemas = Vec::new();
+    accord_realtime::wire::ServerMsg::schemas(&mut schemas);
+    accord_realtime::wire::ClientMsg::schemas(&mut schemas);
+    schemas.push((
+        accord_realtime::wire::ServerMsg::name().into_owned(),
+        accord_realtime::wire::ServerMsg::schema(),
+    ));
+    schemas.push((
+        accord_realtime::wire::ClientMsg::name().into_owned(),
+        accord_realtime::wire::ClientMsg::schema(),
+    ));
+    socket = socket.schemas_from_iter(schemas);
+    let socket = socket.build();
+    match openapi.components.as_mut() {
+        Some(c) => c.schemas.extend(socket.schemas),
+        None => openapi.components = Some(socket),
+    }
+    served(serde_json::to_value(&openapi).unwrap_or_default())
+}
 
 /// `doc` (utoipa's, as JSON) with problem responses as they are sent.
 pub fn served(mut doc: Value) -> Value {
@@ -17,8 +48,8 @@ pub fn served(mut doc: Value) -> Value {
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
     {
-        for schema in schemas.values_mut() {
-            if let Some(obj) = schema.as_object_mut() {
+        for name in UNTAGGED {
+            if let Some(obj) = schemas.get_mut(*name).and_then(Value::as_object_mut) {
                 if let Some(one_of) = obj.remove("oneOf") {
                     obj.insert("anyOf".into(), one_of);
                 }
@@ -30,6 +61,18 @@ pub fn served(mut doc: Value) -> Value {
     };
     for item in paths.values_mut() {
         for method in METHODS {
+            // utoipa names operations by handler, and handlers repeat across
+            // modules (`list`, `create`): prefix the tag for unique ids.
+            if let Some(op) = item.get_mut(*method).and_then(Value::as_object_mut) {
+                let tag = op
+                    .get("tags")
+                    .and_then(|t| t.get(0))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                if let (Some(tag), Some(Value::String(id))) = (tag, op.get_mut("operationId")) {
+                    *id = format!("{tag}_{id}");
+                }
+            }
             let Some(responses) = item
                 .get_mut(*method)
                 .and_then(|op| op.get_mut("responses"))

@@ -6,7 +6,7 @@ export const QUESTION_STATUSES = ['pending', 'approved', 'hidden', 'answered'] a
 /** Voter groups of a result split: the three sides of a roundtable, then the conference audience. */
 export const VOTER_GROUPS = ['employer', 'union', 'neutral', 'audience'] as const;
 
-import type { Action, Role, Side } from '../types';
+import type { Action, Role, Schemas, Side } from '../types';
 
 export type PollKind = (typeof POLL_KINDS)[number];
 export type ResultsVisibility = (typeof RESULTS_VISIBILITY)[number];
@@ -16,34 +16,13 @@ export type VoterGroup = (typeof VOTER_GROUPS)[number];
 
 export type BySide<T> = Record<VoterGroup, T>;
 
-export interface PollOption {
-  id: string;
-  label: string;
-}
+/** Generated from the server's schemas (`accord_realtime::wire::PollView`). */
+export type PollOption = Schemas['PollOptionView'];
 
-export interface Poll {
-  id: string;
-  roundtable_id: string;
-  question: string;
-  kind: PollKind;
-  options: PollOption[];
-  max_choices: number | null;
-  scale_min: number | null;
-  scale_max: number | null;
-  secret: boolean;
-  audience: boolean;
-  results: ResultsVisibility;
-  status: PollStatus;
-  created_at: string;
-  voted: boolean;
-}
+/** A poll as the caller sees it (`PollForViewer`: every client's view and whether they voted). */
+export type Poll = Schemas['PollForViewer'];
 
-export interface PollTemplate {
-  key: string;
-  question: string;
-  kind: PollKind;
-  options: string[];
-}
+export type PollTemplate = Schemas['TemplateOut'];
 
 export interface OptionResult {
   option_id: string;

@@ -56,7 +56,6 @@ pub struct RoundtableOut {
     pub my_role: Role,
     /// What the caller may do here (`accord_domain::allowed`), so the web
     /// offers exactly what the server would allow.
-    #[schema(value_type = Vec<String>, example = json!(["view", "comment"]))]
     pub my_actions: Vec<Action>,
 }
 
