@@ -157,3 +157,78 @@ fn protocol_md_lists_what_the_wire_enums_hold() {
     assert_eq!(doc_server, server, "server → client messages");
     assert_eq!(doc_codes, codes, "error codes");
 }
+
+/// The `[dependencies]` table of a crate's manifest, as dependency names.
+fn dependencies(krate: &str) -> Vec<String> {
+    let manifest = fs::read_to_string(root().join("crates").join(krate).join("Cargo.toml"))
+        .unwrap_or_default();
+    manifest
+        .split("\n[")
+        .find(|t| t.starts_with("dependencies]"))
+        .unwrap_or_default()
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(['=', '.']).next())
+        .map(|n| n.trim().to_owned())
+        .filter(|n| !n.is_empty() && !n.starts_with('#'))
+        .collect()
+}
+
+/// "accord-domain does not depend on tokio, sqlx, axum or any I/O crate";
+/// "only accord-server knows HTTP"; "nothing but accord-store writes SQL".
+#[test]
+fn the_layers_depend_on_what_architecture_md_says() {
+    let domain = dependencies("accord-domain");
+    assert!(!domain.is_empty(), "accord-domain's manifest was read");
+    for io in [
+        "tokio",
+        "sqlx",
+        "axum",
+        "hyper",
+        "redis",
+        "reqwest",
+        "tower-http",
+    ] {
+        assert!(
+            !domain.iter().any(|d| d == io),
+            "accord-domain depends on {io}"
+        );
+    }
+    for krate in ["accord-domain", "accord-store", "accord-realtime"] {
+        for http in ["axum", "hyper", "hyper-util", "tower-http", "utoipa-axum"] {
+            assert!(
+                !dependencies(krate).iter().any(|d| d == http),
+                "{krate} depends on {http}: only accord-server knows HTTP"
+            );
+        }
+    }
+    for krate in ["accord-domain", "accord-realtime", "accord-server"] {
+        assert!(
+            !dependencies(krate).iter().any(|d| d == "sqlx"),
+            "{krate} depends on sqlx: nothing but accord-store writes SQL"
+        );
+    }
+}
+
+/// "No socket message is built by hand": no `json!` with a message `type`.
+#[test]
+fn socket_messages_are_built_by_the_wire_enum() {
+    let root = root();
+    let mut rust = Vec::new();
+    for dir in ["crates/accord-realtime/src", "crates/accord-server/src"] {
+        files(&root.join(dir), &[".rs"], &mut rust);
+    }
+    let mut found = Vec::new();
+    for path in &rust {
+        for (n, line) in code_lines(path) {
+            if line.contains("json!") && line.contains("\"type\"") {
+                found.push(format!("{}:{n}: {}", path.display(), line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "build socket messages with wire::ServerMsg:\n{}",
+        found.join("\n")
+    );
+}
