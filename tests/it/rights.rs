@@ -37,7 +37,37 @@ on_two_nodes_and_sqlite!(
     a_removed_participant_stops_receiving_the_room,
     a_role_change_reaches_the_event_socket,
     ending_a_live_session_closes_audience_sockets,
+    an_expiring_session_closes_its_sockets,
 );
+
+async fn an_expiring_session_closes_its_sockets(a: &TestApp, b: &TestApp) {
+    let (fac, _) = a.user_and_cookie("freja").await;
+    let rt = a.roundtable(&fac, "T").await;
+    let (_, ulla_cookie) = a
+        .member_and_cookie(&fac, &rt, "ulla", "union", "member")
+        .await;
+    let doc = new_doc(a, &fac, &rt, "notes").await;
+    // Every session now ends in three seconds.
+    let store = accord_store::Store::connect(&a.database_url).await.unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!(store.expire_sessions_at_for_tests(now + 3).await.unwrap() > 0);
+    let mut editor = yjs(&b.base, &doc, Some(&ulla_cookie), None).await.unwrap();
+    editor.sync().await;
+    let mut ev = events(&b.base, &ulla_cookie).await.unwrap();
+    ev.send(json!({"type": "subscribe", "room": format!("roundtable:{rt}")}))
+        .await;
+    ev.of_type("subscribed").await;
+    let (code, reason) = ev.closed_within(8).await;
+    assert_eq!(code, 1008);
+    assert!(reason.starts_with("signed_out:"), "{reason}");
+    let closed = editor.closed().await;
+    assert_eq!(closed.code, 1008, "{closed:?}");
+    assert!(closed.reason.starts_with("signed_out:"), "{closed:?}");
+    store.close().await;
+}
 
 async fn set_role(app: &TestApp, fac: &Client, rt: &str, user: &str, role: &str) {
     let res = fac

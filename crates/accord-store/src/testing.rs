@@ -127,3 +127,16 @@ pub async fn seed_document(
         .await?;
     Ok((rt, doc.id))
 }
+
+impl Store {
+    /// Moves every session's expiry to `at` (Unix seconds): a black-box
+    /// test's way to reach an expiry without waiting thirty days.
+    pub async fn expire_sessions_at_for_tests(&self, at: i64) -> Result<u64, StoreError> {
+        let done = crate::pool::on_pool!(self, pool => sqlx::query("UPDATE sessions SET expires_at = $1")
+            .bind(at)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(done)
+    }
+}
