@@ -6,7 +6,7 @@ export const QUESTION_STATUSES = ['pending', 'approved', 'hidden', 'answered'] a
 /** Voter groups of a result split: the three sides of a roundtable, then the conference audience. */
 export const VOTER_GROUPS = ['employer', 'union', 'neutral', 'audience'] as const;
 
-import type { Action, Role, Schemas, Side } from '../types';
+import type { Schemas } from '../types';
 
 export type PollKind = (typeof POLL_KINDS)[number];
 export type ResultsVisibility = (typeof RESULTS_VISIBILITY)[number];
@@ -121,17 +121,27 @@ export interface Presence {
   audience: number;
 }
 
-/** Messages the server sends on /api/v1/ws (PROTOCOL.md section 1). */
+/** One variant of the server's `ServerMsg` (generated from its schema). */
+type Wire<T extends Schemas['ServerMsg']['type']> = Extract<Schemas['ServerMsg'], { type: T }>;
+
+/** The event socket's error codes (`accord_realtime::wire::ErrorCode`). */
+export type ErrorCode = Schemas['ErrorCode'];
+
+/**
+ * Messages the server sends on /api/v1/ws (PROTOCOL.md section 1). Those the page uses as they
+ * come are the generated types; polls, tallies, questions and presence are read through
+ * `parseServerMessage`, which normalises the participant and audience shapes into one.
+ */
 export type ServerMessage =
   | { type: 'subscribed'; room: string; polls: Poll[]; questions: Question[]; presence?: Presence; tallies: Results[] }
   | ({ type: 'presence'; room?: string } & Presence)
-  | { type: 'poll'; room: string; poll: Poll }
+  | Wire<'poll'>
   | ({ type: 'tally'; room: string } & Results)
   | { type: 'question'; room: string; question: Question }
-  | { type: 'vote_ack'; poll_id: string }
-  | { type: 'error'; code: string; message: string; poll_id?: string }
-  | { type: 'pong' }
-  | { type: 'role_changed'; room: string; role: Role; side: Side; actions: Action[] };
+  | Wire<'vote_ack'>
+  | Wire<'error'>
+  | Wire<'pong'>
+  | Wire<'role_changed'>;
 
 /** The question text limit (server side too). */
 export const QUESTION_MAX = 280;

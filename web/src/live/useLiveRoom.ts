@@ -82,8 +82,9 @@ export function useLiveRoom(
         }
         case 'poll': {
           const prev = pollsRef.current.find((p) => p.id === msg.poll.id);
-          setPolls((list) => mergePoll(list, msg.poll));
-          const merged = { ...msg.poll, voted: msg.poll.voted || (prev?.voted ?? false) };
+          // A broadcast poll says nothing of *my* ballot (it has no `voted`): keep what we knew.
+          const merged = { ...msg.poll, voted: prev?.voted ?? false };
+          setPolls((list) => mergePoll(list, merged));
           if (!prev) optsRef.current.onEvent?.({ type: 'created', poll: merged });
           if (prev?.status !== msg.poll.status) {
             if (msg.poll.status === 'open') optsRef.current.onEvent?.({ type: 'opened', poll: merged });
