@@ -976,6 +976,7 @@ export interface components {
         };
         RegisterBody: {
             display_name: string;
+            /** @description At most 254 bytes of UTF-8 once lower-cased. */
             email: string;
             password: string;
         };

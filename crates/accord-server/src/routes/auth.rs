@@ -17,8 +17,9 @@ use utoipa::ToSchema;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RegisterBody {
+    /// At most 254 bytes of UTF-8 once lower-cased.
     #[schema(
-        max_length = 60,
+        max_length = 254,
         pattern = r"^[^\s\u0000-\u001f\u007f-\u009f]+@[^\s@.\u0000-\u001f\u007f-\u009f](?:[^\s@\u0000-\u001f\u007f-\u009f]*[^\s@.\u0000-\u001f\u007f-\u009f])?$"
     )]
     pub email: String,
