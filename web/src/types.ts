@@ -21,7 +21,8 @@ const listsMatch: [
   Same<(typeof SIDES)[number], Side>,
   Same<(typeof ROLES)[number], Role>,
   Same<(typeof THEMES)[number], Theme>,
-] = [true, true, true];
+  Same<(typeof DOC_KINDS)[number], components['schemas']['DocumentKind']>,
+] = [true, true, true, true];
 void listsMatch;
 
 import type { components } from './generated/api';
@@ -41,37 +42,13 @@ export function can(rt: Pick<Roundtable, 'my_actions'> | null | undefined, actio
   return !!rt?.my_actions?.includes(action);
 }
 
-export interface Invitation {
-  token: string;
-  url: string;
-  expires_at: string;
-  side: Side;
-  role: Role;
-}
+export type Invitation = Schemas['InvitationOut'];
 
-export interface InvitationPreview {
-  roundtable_id: string;
-  roundtable_title: string;
-  theme: Theme;
-  side: Side;
-  role: Role;
-  expires_at: string;
-}
+export type InvitationPreview = Schemas['InvitationPreview'];
 
-export interface AcceptResult {
-  roundtable_id: string;
-  side: Side;
-  role: Role;
-}
+export type AcceptResult = Schemas['Accepted'];
 
-export interface Participant {
-  user_id: string;
-  display_name: string;
-  side: Side;
-  role: Role;
-  organisation: string | null;
-  joined_at: string;
-}
+export type Participant = Schemas['ParticipantOut'];
 
 export interface Problem {
   type?: string;
@@ -82,15 +59,6 @@ export interface Problem {
 }
 
 export const DOC_KINDS = ['programme', 'recommendation', 'notes'] as const;
-export type DocKind = (typeof DOC_KINDS)[number];
+export type DocKind = Schemas['DocumentKind'];
 
-export interface AccordDocument {
-  id: string;
-  roundtable_id: string;
-  title: string;
-  kind: DocKind;
-  archived: boolean;
-  created_at: string;
-  can_edit: boolean;
-  my_side: Side;
-}
+export type AccordDocument = Schemas['DocumentOut'];

@@ -8,9 +8,19 @@ export const VOTER_GROUPS = ['employer', 'union', 'neutral', 'audience'] as cons
 
 import type { Schemas } from '../types';
 
-export type PollKind = (typeof POLL_KINDS)[number];
-export type ResultsVisibility = (typeof RESULTS_VISIBILITY)[number];
-export type PollStatus = (typeof POLL_STATUSES)[number];
+export type PollKind = Schemas['PollKind'];
+export type ResultsVisibility = Schemas['ResultsVisibility'];
+export type PollStatus = Schemas['PollStatus'];
+
+// The lists above are what the UI iterates; `tsc` fails here when they stop
+// naming exactly the server's values.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const listsMatch: [
+  Same<(typeof POLL_KINDS)[number], PollKind>,
+  Same<(typeof RESULTS_VISIBILITY)[number], ResultsVisibility>,
+  Same<(typeof POLL_STATUSES)[number], PollStatus>,
+] = [true, true, true];
+void listsMatch;
 export type QuestionStatus = (typeof QUESTION_STATUSES)[number];
 export type VoterGroup = (typeof VOTER_GROUPS)[number];
 
@@ -97,24 +107,11 @@ export interface Question {
   voted_by_me: boolean;
 }
 
-export interface LiveSession {
-  join_code: string;
-  join_url: string;
-  qr_svg: string;
-  started_at: string;
-}
+export type LiveSession = Schemas['LiveOut'];
 
-export interface JoinResult {
-  roundtable_id: string;
-  roundtable_title: string;
-  display_name: string | null;
-}
+export type JoinResult = Schemas['Joined'];
 
-export interface PresentParticipant {
-  user_id: string;
-  display_name: string;
-  side: 'employer' | 'union' | 'neutral';
-}
+export type PresentParticipant = Schemas['PresenceEntry'];
 
 export interface Presence {
   participants?: PresentParticipant[];
