@@ -890,7 +890,11 @@ export interface components {
          */
         PollSpecInput: {
             audience?: boolean;
-            kind?: null | components["schemas"]["PollKind"];
+            /**
+             * @description Read as optional so that a missing kind gets the validator's own
+             *     message; the schema says what is needed.
+             */
+            kind: components["schemas"]["PollKind"];
             /** Format: int64 */
             max_choices?: number | null;
             options?: string[];

@@ -26,6 +26,9 @@ pub const DEFAULT_SCALE: (i32, i32) = (1, 5);
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PollSpecInput {
     pub question: String,
+    /// Read as optional so that a missing kind gets the validator's own
+    /// message; the schema says what is needed.
+    #[cfg_attr(feature = "openapi", schema(value_type = PollKind, required = true))]
     pub kind: Option<PollKind>,
     #[serde(default)]
     pub options: Vec<String>,
