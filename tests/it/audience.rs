@@ -51,11 +51,7 @@ async fn the_audience_never_receives_participants_names_or_sides(b: Backend) {
     let fac = app.user("freja").await;
     let rt = app.roundtable(&fac, "Lisbon closing conference").await;
     let erik = app.member(&fac, &rt, NAME, SIDE, "member").await;
-    let live = body(
-        app.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({}))
-            .await,
-    )
-    .await;
+    let live = app.start_live(&fac, &rt).await;
     let code = live["join_code"].as_str().unwrap();
     // `join` gives every attendee the display name "Attendee".
     let (aud, aud_cookie) = join(&app, code).await;
@@ -144,11 +140,7 @@ async fn drafts_never_reach_the_audience(b: Backend) {
     };
     let (fac, fac_cookie) = app.user_and_cookie("freja").await;
     let rt = app.roundtable(&fac, "T").await;
-    let live = body(
-        app.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({}))
-            .await,
-    )
-    .await;
+    let live = app.start_live(&fac, &rt).await;
     let (aud, aud_cookie) = join(&app, live["join_code"].as_str().unwrap()).await;
     let (mut fac_ws, _) = subscribed(&app, &fac_cookie, &rt).await;
     let (mut aud_ws, _) = subscribed(&app, &aud_cookie, &rt).await;

@@ -206,6 +206,23 @@ impl TestApp {
         .await
     }
 
+    /// Starts (or returns) the roundtable's live audience session.
+    pub async fn start_live(&self, facilitator: &Client, rt: &str) -> Value {
+        let res = self
+            .post(
+                facilitator,
+                &format!("/api/v1/roundtables/{rt}/live"),
+                json!({}),
+            )
+            .await;
+        assert!(
+            res.status().is_success(),
+            "start live session: {}",
+            res.status()
+        );
+        body(res).await
+    }
+
     /// A participant on `side` with `role`, joined through an invitation.
     pub async fn member(
         &self,

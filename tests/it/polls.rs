@@ -278,11 +278,7 @@ async fn audience_joins_with_a_code_and_votes(b: Backend) {
         .unwrap()
         .ends_with(&format!("/live/{code}")));
     // Starting again returns the running session.
-    let again = body(
-        app.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({}))
-            .await,
-    )
-    .await;
+    let again = app.start_live(&fac, &rt).await;
     assert_eq!(again["join_code"], code.as_str());
 
     let p = poll(
@@ -402,11 +398,7 @@ async fn votes_over_the_socket_reach_every_screen(b: Backend) {
     let (_, erik_cookie) = app
         .member_and_cookie(&fac, &rt, "erik", "employer", "member")
         .await;
-    let live = body(
-        app.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({}))
-            .await,
-    )
-    .await;
+    let live = app.start_live(&fac, &rt).await;
     let p = poll(
         &app,
         &fac,
@@ -539,11 +531,7 @@ async fn two_nodes_share_tallies_and_presence() {
     let (_, erik_cookie) = a
         .member_and_cookie(&fac, &rt, "erik", "employer", "member")
         .await;
-    let live = body(
-        a.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({}))
-            .await,
-    )
-    .await;
+    let live = a.start_live(&fac, &rt).await;
     let p = poll(&a, &fac, &rt, json!({"template": "maturity", "lang": "en"})).await;
     let pid = p["id"].as_str().unwrap().to_owned();
     open(&a, &fac, &pid).await;
@@ -591,11 +579,7 @@ async fn questions_are_moderated_upvoted_once_and_pushed() {
     let (fac, fac_cookie) = app.user_and_cookie("freja").await;
     let rt = app.roundtable(&fac, "T").await;
     let erik = app.member(&fac, &rt, "erik", "employer", "member").await;
-    let live = body(
-        app.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({}))
-            .await,
-    )
-    .await;
+    let live = app.start_live(&fac, &rt).await;
     let code = live["join_code"].as_str().unwrap();
     let (aud, aud_cookie) = join(&app, code).await;
     let (aud2, _) = join(&app, code).await;
@@ -736,11 +720,7 @@ async fn rejoining_from_the_same_browser_is_the_same_member(b: Backend) {
     };
     let fac = app.user("freja").await;
     let rt = app.roundtable(&fac, "T").await;
-    let live = body(
-        app.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({}))
-            .await,
-    )
-    .await;
+    let live = app.start_live(&fac, &rt).await;
     let code = live["join_code"].as_str().unwrap().to_owned();
     let p = poll(&app, &fac, &rt, json!({"question": "Secret?", "kind": "single", "options": ["a", "b"], "secret": true, "audience": true})).await;
     let pid = p["id"].as_str().unwrap();
@@ -814,11 +794,7 @@ async fn rejoining_from_the_same_browser_is_the_same_member(b: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    let next = body(
-        app.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({}))
-            .await,
-    )
-    .await;
+    let next = app.start_live(&fac, &rt).await;
     let res = app
         .post(
             &phone,
@@ -848,11 +824,7 @@ async fn new_members_per_address_are_capped(b: Backend) {
     };
     let fac = app.user("freja").await;
     let rt = app.roundtable(&fac, "T").await;
-    let live = body(
-        app.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({}))
-            .await,
-    )
-    .await;
+    let live = app.start_live(&fac, &rt).await;
     let code = live["join_code"].as_str().unwrap();
     let (first, _) = join(&app, code).await;
     join(&app, code).await;
@@ -890,11 +862,7 @@ async fn a_guessing_device_does_not_lock_out_its_venue(b: Backend) {
     };
     let fac = app.user("freja").await;
     let rt = app.roundtable(&fac, "T").await;
-    let live = body(
-        app.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({}))
-            .await,
-    )
-    .await;
+    let live = app.start_live(&fac, &rt).await;
     let code = live["join_code"].as_str().unwrap().to_owned();
     assert_eq!(code.len(), 9);
 
@@ -958,11 +926,7 @@ async fn wrong_codes_per_address_have_a_ceiling(b: Backend) {
     };
     let fac = app.user("freja").await;
     let rt = app.roundtable(&fac, "T").await;
-    let live = body(
-        app.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({}))
-            .await,
-    )
-    .await;
+    let live = app.start_live(&fac, &rt).await;
     // A script that drops its cookies is a new device every time.
     let script = reqwest::Client::new();
     for _ in 0..5 {

@@ -16,11 +16,7 @@ async fn questions_reach_the_other_node_even_when_every_note_is_lost() {
     let (fac, fac_cookie) = a.user_and_cookie("freja").await;
     let rt = a.roundtable(&fac, "T").await;
     let erik = a.member(&fac, &rt, "erikvoss", "employer", "member").await;
-    let live = body(
-        a.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({}))
-            .await,
-    )
-    .await;
+    let live = a.start_live(&fac, &rt).await;
     let (_, aud_cookie) = join(&b, live["join_code"].as_str().unwrap()).await;
     let room = format!("roundtable:{rt}");
     let mut fac_ws = connect(&b.base, &fac_cookie).await.unwrap();

@@ -279,11 +279,7 @@ async fn a_role_change_reaches_the_event_socket(a: &TestApp, b: &TestApp) {
 async fn ending_a_live_session_closes_audience_sockets(a: &TestApp, b: &TestApp) {
     let (fac, _) = a.user_and_cookie("freja").await;
     let rt = a.roundtable(&fac, "T").await;
-    let live = body(
-        a.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({}))
-            .await,
-    )
-    .await;
+    let live = a.start_live(&fac, &rt).await;
     let (_, cookie) = join(b, live["join_code"].as_str().unwrap()).await;
     let mut phone = events(&b.base, &cookie).await.unwrap();
     phone

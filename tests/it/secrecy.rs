@@ -21,11 +21,7 @@ async fn a_poll_closed_with_fewer_than_k_ballots_shows_only_their_number(b: Back
     };
     let fac = app.user("freja").await;
     let rt = app.roundtable(&fac, "T").await;
-    let live = body(
-        app.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({}))
-            .await,
-    )
-    .await;
+    let live = app.start_live(&fac, &rt).await;
     let erik = app.member(&fac, &rt, "erik", "employer", "member").await;
     let p = poll(&app, &fac, &rt, secret_poll()).await;
     let id = p["id"].as_str().unwrap();
@@ -193,11 +189,7 @@ async fn live_tallies_of_a_secret_poll_move_in_steps_of_k(b: Backend) {
     };
     let (fac, fac_cookie) = app.user_and_cookie("freja").await;
     let rt = app.roundtable(&fac, "T").await;
-    let live = body(
-        app.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({}))
-            .await,
-    )
-    .await;
+    let live = app.start_live(&fac, &rt).await;
     let code = live["join_code"].as_str().unwrap().to_owned();
     let p = poll(&app, &fac, &rt, secret_poll()).await;
     let id = p["id"].as_str().unwrap().to_owned();

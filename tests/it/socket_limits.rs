@@ -3,7 +3,7 @@
 
 use crate::documents::{markdown, new_doc};
 use crate::events::connect as events;
-use crate::helpers::{body, on_both_backends, Backend, TestApp};
+use crate::helpers::{on_both_backends, Backend, TestApp};
 use crate::polls::{join, open, poll};
 use crate::yclient::connect as yjs;
 use accord_realtime::protocol::encode_update;
@@ -56,11 +56,7 @@ async fn a_vote_flood_is_answered_rate_limited(b: Backend) {
     };
     let fac = app.user("freja").await;
     let rt = app.roundtable(&fac, "T").await;
-    let live = body(
-        app.post(&fac, &format!("/api/v1/roundtables/{rt}/live"), json!({}))
-            .await,
-    )
-    .await;
+    let live = app.start_live(&fac, &rt).await;
     let p = poll(
         &app,
         &fac,
