@@ -56,6 +56,13 @@ impl Events {
         }
     }
 
+    /// Subscribes to `room` and returns the `subscribed` snapshot.
+    pub async fn subscribe(&mut self, room: &str) -> Value {
+        self.send(serde_json::json!({"type": "subscribe", "room": room}))
+            .await;
+        self.of_type("subscribed").await
+    }
+
     pub async fn of_type(&mut self, t: &str) -> Value {
         self.until(|v| v["type"] == t).await
     }

@@ -411,16 +411,12 @@ async fn votes_over_the_socket_reach_every_screen(b: Backend) {
     let room = format!("roundtable:{rt}");
 
     let mut presenter = connect(&app.base, &fac_cookie).await.unwrap();
-    presenter
-        .send(json!({"type": "subscribe", "room": room}))
-        .await;
-    let s = presenter.of_type("subscribed").await;
+    let s = presenter.subscribe(&room).await;
     assert_eq!(s["polls"][0]["id"], pid.as_str());
     assert!(s["presence"].is_object());
 
     let mut erik = connect(&app.base, &erik_cookie).await.unwrap();
-    erik.send(json!({"type": "subscribe", "room": room})).await;
-    erik.of_type("subscribed").await;
+    erik.subscribe(&room).await;
     let presence = presenter
         .until(|v| {
             v["type"] == "presence" && v["participants"].as_array().is_some_and(|a| a.len() == 2)
@@ -436,8 +432,7 @@ async fn votes_over_the_socket_reach_every_screen(b: Backend) {
     for _ in 0..3 {
         let (_, cookie) = join(&app, live["join_code"].as_str().unwrap()).await;
         let mut a = connect(&app.base, &cookie).await.unwrap();
-        a.send(json!({"type": "subscribe", "room": room})).await;
-        let s = a.of_type("subscribed").await;
+        let s = a.subscribe(&room).await;
         assert!(s.get("presence").is_none(), "no names for the audience");
         screens.push(a);
     }
@@ -475,8 +470,7 @@ async fn votes_over_the_socket_reach_every_screen(b: Backend) {
     // A reconnecting client gets the current state, not a replay.
     let (_, cookie) = join(&app, live["join_code"].as_str().unwrap()).await;
     let mut late = connect(&app.base, &cookie).await.unwrap();
-    late.send(json!({"type": "subscribe", "room": room})).await;
-    let s = late.of_type("subscribed").await;
+    let s = late.subscribe(&room).await;
     assert_eq!(s["polls"][0]["status"], "closed");
     assert_eq!(s["tallies"][0]["total"], 4);
 }
@@ -539,13 +533,9 @@ async fn two_nodes_share_tallies_and_presence() {
 
     // The viewer is on node B, the voters on node A.
     let mut viewer = connect(&b.base, &fac_cookie).await.unwrap();
-    viewer
-        .send(json!({"type": "subscribe", "room": room}))
-        .await;
-    viewer.of_type("subscribed").await;
+    viewer.subscribe(&room).await;
     let mut erik = connect(&a.base, &erik_cookie).await.unwrap();
-    erik.send(json!({"type": "subscribe", "room": room})).await;
-    erik.of_type("subscribed").await;
+    erik.subscribe(&room).await;
     let pres = viewer
         .until(|v| {
             v["type"] == "presence" && v["participants"].as_array().is_some_and(|a| a.len() == 2)
@@ -585,15 +575,9 @@ async fn questions_are_moderated_upvoted_once_and_pushed() {
     let (aud2, _) = join(&app, code).await;
     let room = format!("roundtable:{rt}");
     let mut mod_ws = connect(&app.base, &fac_cookie).await.unwrap();
-    mod_ws
-        .send(json!({"type": "subscribe", "room": room}))
-        .await;
-    mod_ws.of_type("subscribed").await;
+    mod_ws.subscribe(&room).await;
     let mut aud_ws = connect(&app.base, &aud_cookie).await.unwrap();
-    aud_ws
-        .send(json!({"type": "subscribe", "room": room}))
-        .await;
-    aud_ws.of_type("subscribed").await;
+    aud_ws.subscribe(&room).await;
 
     let url = format!("/api/v1/roundtables/{rt}/questions");
     let q = body(

@@ -20,15 +20,9 @@ async fn questions_reach_the_other_node_even_when_every_note_is_lost() {
     let (_, aud_cookie) = join(&b, live["join_code"].as_str().unwrap()).await;
     let room = format!("roundtable:{rt}");
     let mut fac_ws = connect(&b.base, &fac_cookie).await.unwrap();
-    fac_ws
-        .send(json!({"type": "subscribe", "room": room}))
-        .await;
-    fac_ws.of_type("subscribed").await;
+    fac_ws.subscribe(&room).await;
     let mut aud_ws = connect(&b.base, &aud_cookie).await.unwrap();
-    aud_ws
-        .send(json!({"type": "subscribe", "room": room}))
-        .await;
-    aud_ws.of_type("subscribed").await;
+    aud_ws.subscribe(&room).await;
 
     let url = format!("/api/v1/roundtables/{rt}/questions");
     let q = body(

@@ -197,20 +197,14 @@ async fn live_tallies_of_a_secret_poll_move_in_steps_of_k(b: Backend) {
     open(&app, &fac, &id).await;
     let room = format!("roundtable:{rt}");
     let mut presenter = events(&app.base, &fac_cookie).await.unwrap();
-    presenter
-        .send(json!({"type": "subscribe", "room": room}))
-        .await;
-    presenter.of_type("subscribed").await;
+    presenter.subscribe(&room).await;
     let mut phones = Vec::new();
     for _ in 0..7 {
         let (c, cookie) = join(&app, &code).await;
         phones.push((c, cookie));
     }
     let mut watcher = events(&app.base, &phones[6].1).await.unwrap();
-    watcher
-        .send(json!({"type": "subscribe", "room": room}))
-        .await;
-    watcher.of_type("subscribed").await;
+    watcher.subscribe(&room).await;
 
     // Each ballot lands on its own, slower than the push interval, as an
     // attacker watching the screen would hope.
@@ -245,8 +239,7 @@ async fn live_tallies_of_a_secret_poll_move_in_steps_of_k(b: Backend) {
     }
     let mut totals = Vec::new();
     let mut late = events(&app.base, &fac_cookie).await.unwrap();
-    late.send(json!({"type": "subscribe", "room": room})).await;
-    let s = late.of_type("subscribed").await;
+    let s = late.subscribe(&room).await;
     totals.extend(
         s["tallies"]
             .as_array()
