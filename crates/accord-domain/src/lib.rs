@@ -7,6 +7,7 @@ pub mod account;
 pub mod document;
 pub mod permissions;
 pub mod polls;
+pub mod questions;
 pub mod roundtable;
 pub mod text;
 

@@ -20,6 +20,7 @@ use crate::questions::{self, AudienceQuestion, ParticipantQuestion};
 use crate::wire::{PollView, Presence, ServerMsg, TallyView};
 use accord_domain::polls::secrecy::MinGroup;
 use accord_domain::polls::{results_visible, AudienceTally, Poll, PollStatus};
+use accord_domain::questions::QuestionStatus;
 use accord_domain::{Action, Role, Side};
 use accord_store::{Question, Store};
 use bytes::Bytes;
@@ -128,7 +129,7 @@ struct Room {
 struct Shown {
     polls: HashMap<String, PollStatus>,
     /// question id → (status, votes): the only things about a question that change.
-    questions: HashMap<String, (String, i64)>,
+    questions: HashMap<String, (QuestionStatus, i64)>,
 }
 
 #[derive(Default)]
@@ -442,7 +443,7 @@ fn push_question(inner: &Inner, q: &Question) {
     };
     room.shown
         .questions
-        .insert(q.id.clone(), (q.status.clone(), q.votes));
+        .insert(q.id.clone(), (q.status, q.votes));
     if room.subs.is_empty() {
         return;
     }
@@ -800,7 +801,7 @@ async fn resync_room(inner: &Inner, rt: &str) {
                 let shown = lock(&inner.rooms)
                     .get(rt)
                     .and_then(|r| r.shown.questions.get(&q.id).cloned());
-                if shown.as_ref() != Some(&(q.status.clone(), q.votes)) {
+                if shown.as_ref() != Some(&(q.status, q.votes)) {
                     push_question(inner, &q);
                 }
             }

@@ -9,13 +9,14 @@
 
 use crate::live::Viewer;
 use crate::wire::rfc3339;
+use accord_domain::questions::QuestionStatus;
 use accord_domain::Action;
 use accord_store::Question;
 use serde::Serialize;
 
 /// Whether the audience and members may see it (facilitators see all).
 pub fn public(q: &Question) -> bool {
-    q.status == "approved" || q.status == "answered"
+    q.status.is_public()
 }
 
 /// Whether `viewer` may see `q` at all.
@@ -42,7 +43,7 @@ pub struct ParticipantQuestion {
     /// The asker's display name, unless they asked anonymously.
     pub author_name: Option<String>,
     pub votes: i64,
-    pub status: String,
+    pub status: QuestionStatus,
     /// RFC 3339.
     pub created_at: String,
     /// Only in replies addressed to one caller, never in broadcasts.
@@ -71,7 +72,7 @@ pub struct AudienceQuestion {
     #[serde(flatten)]
     pub asked_by: AudienceAsker,
     pub votes: i64,
-    pub status: String,
+    pub status: QuestionStatus,
     /// RFC 3339.
     pub created_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -90,7 +91,7 @@ impl ParticipantQuestion {
             },
             author_name: q.author_name.clone(),
             votes: q.votes,
-            status: q.status.clone(),
+            status: q.status,
             created_at: rfc3339(q.created_at),
             voted_by_me,
         }
@@ -110,7 +111,7 @@ impl AudienceQuestion {
                 AudienceAsker::Participant
             },
             votes: q.votes,
-            status: q.status.clone(),
+            status: q.status,
             created_at: rfc3339(q.created_at),
             voted_by_me,
         }
@@ -148,7 +149,7 @@ mod tests {
             author_key: author_key.into(),
             author_name: author_name.map(Into::into),
             text: "Why?".into(),
-            status: "approved".into(),
+            status: QuestionStatus::Approved,
             votes: 2,
             created_at: 0,
         }

@@ -141,7 +141,7 @@ impl World {
                 author_key: author_key.into(),
                 author_name: Some(name.into()),
                 text: "How is employment measured after training?".into(),
-                status: status.into(),
+                status: status.parse().unwrap(),
                 created_at: 5,
             })
             .await
@@ -267,7 +267,7 @@ async fn a_lost_question_note_is_repaired_and_the_audience_gets_no_name() {
     // Nothing lost now: a moderation reaches B at once, as the store has it.
     let hidden = w
         .store
-        .set_question_status(&q.id, "hidden")
+        .set_question_status(&q.id, accord_domain::questions::QuestionStatus::Hidden)
         .await
         .unwrap()
         .unwrap();

@@ -2,6 +2,7 @@
 
 use crate::pool::on_pool;
 use crate::{Store, StoreError};
+use accord_domain::questions::QuestionStatus;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Question {
@@ -10,8 +11,7 @@ pub struct Question {
     pub author_key: String,
     pub author_name: Option<String>,
     pub text: String,
-    /// pending | approved | hidden | answered
-    pub status: String,
+    pub status: QuestionStatus,
     pub votes: i64,
     pub created_at: i64,
 }
@@ -31,7 +31,7 @@ pub struct NewQuestion {
     pub author_key: String,
     pub author_name: Option<String>,
     pub text: String,
-    pub status: String,
+    pub status: QuestionStatus,
     pub created_at: i64,
 }
 
@@ -49,17 +49,17 @@ const COLUMNS: &str = "id, roundtable_id, author_key, author_name, text, status,
 
 fn question(
     (id, roundtable_id, author_key, author_name, text, status, votes, created_at): Row,
-) -> Question {
-    Question {
+) -> Result<Question, StoreError> {
+    Ok(Question {
         id,
         roundtable_id,
         author_key,
         author_name,
         text,
-        status,
+        status: status.parse()?,
         votes,
         created_at,
-    }
+    })
 }
 
 impl Store {
@@ -74,7 +74,7 @@ impl Store {
         .bind(&new.author_key)
         .bind(&new.author_name)
         .bind(&new.text)
-        .bind(&new.status)
+        .bind(new.status.as_str())
         .bind(new.created_at)
         .execute(pool)
         .await
@@ -89,7 +89,7 @@ impl Store {
         let sql = format!("SELECT {COLUMNS} FROM questions WHERE id = $1");
         let row: Option<Row> =
             on_pool!(self, pool => sqlx::query_as(&sql).bind(id).fetch_optional(pool).await)?;
-        Ok(row.map(question))
+        row.map(question).transpose()
     }
 
     /// A roundtable's questions, most votes first, then oldest first.
@@ -98,7 +98,7 @@ impl Store {
         let sql = format!("SELECT {COLUMNS} FROM questions WHERE roundtable_id = $1 ORDER BY votes DESC, created_at, id");
         let rows: Vec<Row> =
             on_pool!(self, pool => sqlx::query_as(&sql).bind(roundtable_id).fetch_all(pool).await)?;
-        Ok(rows.into_iter().map(question).collect())
+        rows.into_iter().map(question).collect()
     }
 
     /// The question ids `voter_key` has upvoted in a roundtable.
@@ -152,11 +152,11 @@ impl Store {
     pub async fn set_question_status(
         &self,
         id: &str,
-        status: &str,
+        status: QuestionStatus,
     ) -> Result<Option<Question>, StoreError> {
         on_pool!(self, pool => sqlx::query("UPDATE questions SET status = $2 WHERE id = $1")
             .bind(id)
-            .bind(status)
+            .bind(status.as_str())
             .execute(pool)
             .await
             .map(|_| ()))?;

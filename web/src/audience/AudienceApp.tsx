@@ -282,7 +282,7 @@ function QuestionList({ questions, setQuestions }: { questions: Question[]; setQ
               <p className="question-text">{q.text}</p>
               <div className="question-meta">
                 <span>{t('qa.votes', { count: q.votes })}</span>
-                <button type="button" aria-pressed={q.voted_by_me} aria-disabled={q.voted_by_me || undefined} onClick={() => upvote(q)}>
+                <button type="button" aria-pressed={!!q.voted_by_me} aria-disabled={q.voted_by_me || undefined} onClick={() => upvote(q)}>
                   <span aria-hidden="true">{q.voted_by_me ? '✓ ' : '▲ '}</span>
                   {t('qa.upvote')}
                   <span className="visually-hidden">: {q.text}</span>

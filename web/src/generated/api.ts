@@ -583,7 +583,7 @@ export interface components {
             /** @description RFC 3339. */
             created_at: string;
             id: string;
-            status: string;
+            status: components["schemas"]["QuestionStatus"];
             text: string;
             voted_by_me?: boolean | null;
             /** Format: int64 */
@@ -826,8 +826,7 @@ export interface components {
             password: string;
         };
         ModerateBody: {
-            /** @description approved | hidden | answered | pending */
-            status: string;
+            status: components["schemas"]["QuestionStatus"];
         };
         /** @description Choices of one option in a single- or multiple-choice poll. */
         OptionTally: {
@@ -860,7 +859,7 @@ export interface components {
             created_at: string;
             from: components["schemas"]["Asker"];
             id: string;
-            status: string;
+            status: components["schemas"]["QuestionStatus"];
             text: string;
             /** @description Only in replies addressed to one caller, never in broadcasts. */
             voted_by_me?: boolean | null;
@@ -951,6 +950,12 @@ export interface components {
             title: string;
             type: string;
         };
+        /**
+         * @description A question's moderation status. Unmoderated questions reach
+         *     facilitators only.
+         * @enum {string}
+         */
+        QuestionStatus: "pending" | "approved" | "hidden" | "answered";
         /** @description A question in the shape its viewer may see. */
         QuestionView: components["schemas"]["ParticipantQuestion"] | components["schemas"]["AudienceQuestion"];
         /** @description An option's Borda score in a ranking poll. */

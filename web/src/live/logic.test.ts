@@ -110,12 +110,12 @@ describe('tally merging', () => {
     const polls = mergePoll([poll({ voted: true })], poll({ status: 'closed', voted: false }));
     expect(polls).toHaveLength(1);
     expect(polls[0]).toMatchObject({ status: 'closed', voted: true });
-    const q: Question = { id: 'q1', text: 'Why?', author_name: null, votes: 1, status: 'approved', created_at: 'x', voted_by_me: true };
+    const q: Question = { id: 'q1', text: 'Why?', from: 'participant', author_name: null, votes: 1, status: 'approved', created_at: 'x', voted_by_me: true };
     expect(mergeQuestion([q], { ...q, votes: 2, voted_by_me: false })[0]).toMatchObject({ votes: 2, voted_by_me: true });
   });
   it('sorts approved questions by votes', () => {
     const q = (id: string, votes: number, status: Question['status'] = 'approved', created_at = '2025-01-01'): Question => ({
-      id, text: id, author_name: null, votes, status, created_at, voted_by_me: false,
+      id, text: id, from: 'participant', author_name: null, votes, status, created_at, voted_by_me: false,
     });
     const out = publicQuestions([q('a', 1), q('b', 5), q('c', 9, 'pending'), q('d', 5, 'approved', '2024-01-01'), q('e', 3, 'hidden')]);
     expect(out.map((x) => x.id)).toEqual(['d', 'b', 'a']);

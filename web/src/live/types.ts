@@ -19,9 +19,10 @@ const listsMatch: [
   Same<(typeof POLL_KINDS)[number], PollKind>,
   Same<(typeof RESULTS_VISIBILITY)[number], ResultsVisibility>,
   Same<(typeof POLL_STATUSES)[number], PollStatus>,
-] = [true, true, true];
+  Same<(typeof QUESTION_STATUSES)[number], QuestionStatus>,
+] = [true, true, true, true];
 void listsMatch;
-export type QuestionStatus = (typeof QUESTION_STATUSES)[number];
+export type QuestionStatus = Schemas['QuestionStatus'];
 export type VoterGroup = (typeof VOTER_GROUPS)[number];
 
 export type BySide<T> = Record<VoterGroup, T>;
@@ -97,14 +98,15 @@ export interface Results {
 
 export type Ballot = { choices: string[] } | { rating: number } | { ranking: string[] } | { text: string };
 
-export interface Question {
-  id: string;
-  text: string;
-  author_name: string | null;
-  votes: number;
-  status: QuestionStatus;
-  created_at: string;
-  voted_by_me: boolean;
+/**
+ * A question as its viewer may see it (generated): participants get who asked (`author_name`,
+ * unless anonymous); the audience's shape has no field for a participant's name or side.
+ */
+export type Question = Schemas['QuestionView'];
+
+/** Who asked, as far as this viewer may know: a display name, or null. */
+export function askedBy(q: Question): string | null {
+  return 'author_name' in q ? (q.author_name ?? null) : null;
 }
 
 export type LiveSession = Schemas['LiveOut'];

@@ -11,6 +11,7 @@ import { AskForm } from '../live/AskForm';
 import { BallotForm, ConnectionStatus, ResultsView, useAnnouncer } from '../live/PollViews';
 import { useLiveRoom, type LiveRoom } from '../live/useLiveRoom';
 import {
+  askedBy,
   POLL_KINDS,
   RESULTS_VISIBILITY,
   type LiveSession,
@@ -630,7 +631,7 @@ function QuestionsPanel({
               <p className="question-text">{q.text}</p>
               <p className="question-meta">
                 <span>{t('qa.votes', { count: q.votes })}</span>
-                {q.author_name && <span>{q.author_name}</span>}
+                {askedBy(q) && <span>{askedBy(q)}</span>}
                 <span className={`status status--q-${q.status}`}>{t(`qStatus.${q.status}`)}</span>
               </p>
               {isFacilitator && (

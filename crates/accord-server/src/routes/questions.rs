@@ -10,6 +10,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiPath};
 use crate::rate_limit::check;
 use crate::sessions;
+use accord_domain::questions::QuestionStatus;
 use accord_domain::text::{plain, Lines};
 use accord_domain::Action;
 use accord_realtime::live::Viewer;
@@ -24,7 +25,6 @@ use uuid::Uuid;
 
 /// Longest question, in characters: a question, not a speech.
 pub const QUESTION_MAX: usize = 280;
-const STATUSES: [&str; 4] = ["pending", "approved", "hidden", "answered"];
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct AskBody {
@@ -41,9 +41,7 @@ pub struct AskBody {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct ModerateBody {
-    /// approved | hidden | answered | pending
-    #[schema(pattern = "^(approved|hidden|answered|pending)$")]
-    pub status: String,
+    pub status: QuestionStatus,
 }
 
 /// The caller's author key (their voter key) and the name they ask under
@@ -100,11 +98,10 @@ pub async fn ask(
             author_name: if body.anonymous { None } else { name },
             text: text.into_owned(),
             status: if viewer.may(Action::ModerateQuestions) {
-                "approved"
+                QuestionStatus::Approved
             } else {
-                "pending"
-            }
-            .into(),
+                QuestionStatus::Pending
+            },
             created_at: sessions::now(),
         })
         .await?;
@@ -188,15 +185,9 @@ pub async fn moderate(
     if !viewer.may(Action::ModerateQuestions) {
         return Err(ApiError::forbidden("Only facilitators moderate questions."));
     }
-    if !STATUSES.contains(&body.status.as_str()) {
-        return Err(ApiError::invalid(
-            "status",
-            "must be pending, approved, hidden or answered",
-        ));
-    }
     let q = state
         .store
-        .set_question_status(&q.id, &body.status)
+        .set_question_status(&q.id, body.status)
         .await?
         .ok_or_else(ApiError::not_found)?;
     // Hidden questions still reach facilitators; the audience learns of
