@@ -7,9 +7,9 @@
 #![no_main]
 
 use accord_domain::document::DocumentKind;
-use accord_realtime::protocol::{check_update, decode_frame, merge_awareness, merge_updates};
-use accord_realtime::template::initial_update;
-use accord_realtime::{Access, ConnId, DocRoom};
+use accord_sync::protocol::{check_update, decode_frame, merge_awareness, merge_updates};
+use accord_sync::template::initial_update;
+use accord_sync::{Access, ConnId, DocRoom};
 use libfuzzer_sys::fuzz_target;
 
 /// A room holding the programme template, so fuzzed updates meet real structure.

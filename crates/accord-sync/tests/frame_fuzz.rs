@@ -10,9 +10,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use accord_domain::document::DocumentKind;
-use accord_realtime::protocol::{self, encode_awareness, encode_sync_step1, encode_update};
-use accord_realtime::template::initial_update;
-use accord_realtime::{Access, ConnId, DocRoom};
+use accord_sync::protocol::{self, encode_awareness, encode_sync_step1, encode_update};
+use accord_sync::template::initial_update;
+use accord_sync::{Access, ConnId, DocRoom};
 use yrs::block::ClientID;
 use yrs::sync::awareness::AwarenessUpdateEntry;
 use yrs::sync::AwarenessUpdate;
