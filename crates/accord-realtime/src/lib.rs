@@ -24,4 +24,3 @@ pub use accord_sync::{protocol, render, room, template};
 pub use accord_sync::{
     decode_frame, Access, Applied, ConnId, DocRoom, Frame, Identity, SyncError, MAX_FRAME_BYTES,
 };
-

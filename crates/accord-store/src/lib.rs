@@ -7,6 +7,7 @@
 
 mod documents;
 mod error;
+mod live_sessions;
 mod polls;
 mod pool;
 mod questions;
@@ -19,10 +20,8 @@ mod users;
 
 pub use documents::{DocumentLog, DocumentSnapshot, LoggedUpdate, NewDocument, StoredDocument};
 pub use error::StoreError;
-pub use polls::{
-    AudienceMember, CastOutcome, CastRefusal, LiveSession, NewAudienceMember, NewLiveSession,
-    NewPoll, StatusRefusal, Voter,
-};
+pub use live_sessions::{AudienceMember, LiveSession, NewAudienceMember, NewLiveSession};
+pub use polls::{CastOutcome, CastRefusal, NewPoll, StatusRefusal, Voter};
 pub use pool::{BackendKind, Store};
 pub use questions::{NewQuestion, Question};
 pub use records::*;
