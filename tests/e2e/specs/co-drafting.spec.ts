@@ -1,26 +1,10 @@
-import { expect, test, type APIRequestContext, type Browser, type Locator, type Page } from '@playwright/test';
-import { checkA11y, PASSWORD, tabUntil, uniq } from './helpers';
+import { expect, test, type APIRequestContext, type Locator, type Page } from '@playwright/test';
+import { checkA11y, person, post, tabUntil, uniq } from './helpers';
 
 // Real-time co-drafting: two people type into the same document at once over the y-websocket
 // protocol; both converge, the server's Markdown rendering shows both, observers are read-only.
 
-async function person(browser: Browser, baseURL: string, name: string, email: string) {
-  const context = await browser.newContext({ locale: 'en-GB' });
-  const page = await context.newPage();
-  // Registering signs the context in (the request shares the context's cookie jar).
-  const res = await page.request.post('/api/v1/auth/register', {
-    data: { email, password: PASSWORD, display_name: name },
-    headers: { Origin: new URL(baseURL).origin },
-  });
-  expect(res.status(), await res.text()).toBe(201);
-  return { context, page, name };
-}
 
-async function post<T>(request: APIRequestContext, baseURL: string, path: string, data: unknown): Promise<T> {
-  const res = await request.post(path, { data, headers: { Origin: new URL(baseURL).origin } });
-  expect(res.ok(), `${path}: ${res.status()} ${await res.text()}`).toBe(true);
-  return (await res.json()) as T;
-}
 
 async function invite(request: APIRequestContext, baseURL: string, rtId: string, side: string, role: string) {
   const inv = await post<{ token: string }>(request, baseURL, `/api/v1/roundtables/${rtId}/invitations`, { side, role });

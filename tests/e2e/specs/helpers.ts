@@ -1,5 +1,5 @@
 import AxeBuilder from '@axe-core/playwright';
-import { expect, type Locator, type Page } from '@playwright/test';
+import { expect, type APIRequestContext, type Browser, type Locator, type Page } from '@playwright/test';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -80,3 +80,22 @@ export async function atEachScreen(page: Page, target: Locator, name: string) {
 }
 
 const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'screenshots');
+
+/** A person in their own browser context, signed up (registering signs the context in: the request shares its cookie jar). */
+export async function person(browser: Browser, baseURL: string, name: string, email: string) {
+  const context = await browser.newContext({ locale: 'en-GB' });
+  const page = await context.newPage();
+  const res = await page.request.post('/api/v1/auth/register', {
+    data: { email, password: PASSWORD, display_name: name },
+    headers: { Origin: new URL(baseURL).origin },
+  });
+  expect(res.status(), await res.text()).toBe(201);
+  return { context, page, name };
+}
+
+/** A JSON POST as that person's browser would send it (same Origin); fails the test unless it succeeds. */
+export async function post<T>(request: APIRequestContext, baseURL: string, path: string, data: unknown): Promise<T> {
+  const res = await request.post(path, { data, headers: { Origin: new URL(baseURL).origin } });
+  expect(res.ok(), `${path}: ${res.status()} ${await res.text()}`).toBe(true);
+  return (await res.json()) as T;
+}

@@ -1,26 +1,11 @@
-import { expect, test, type APIRequestContext, type Browser, type Page } from '@playwright/test';
-import { checkA11y, PASSWORD, uniq } from './helpers';
+import { expect, test, type Browser, type Page } from '@playwright/test';
+import { checkA11y, person, post, uniq } from './helpers';
 
 // Live polling at a conference: a facilitator creates an audience poll from the maturity template,
 // opens it and starts a live session; three phones join with the code and vote; the presenter page
 // updates live; an employer participant votes and sees the split by side; C on the presenter closes it.
 
-async function person(browser: Browser, baseURL: string, name: string, email: string) {
-  const context = await browser.newContext({ locale: 'en-GB' });
-  const page = await context.newPage();
-  const res = await page.request.post('/api/v1/auth/register', {
-    data: { email, password: PASSWORD, display_name: name },
-    headers: { Origin: new URL(baseURL).origin },
-  });
-  expect(res.status(), await res.text()).toBe(201);
-  return { context, page, name };
-}
 
-async function post<T>(request: APIRequestContext, baseURL: string, path: string, data: unknown): Promise<T> {
-  const res = await request.post(path, { data, headers: { Origin: new URL(baseURL).origin } });
-  expect(res.ok(), `${path}: ${res.status()} ${await res.text()}`).toBe(true);
-  return (await res.json()) as T;
-}
 
 /** A phone in the audience: small touch viewport, no account. */
 async function phone(browser: Browser, locale = 'en-GB') {

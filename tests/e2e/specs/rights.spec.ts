@@ -1,27 +1,12 @@
-import { expect, test, type APIRequestContext, type Browser, type Page } from '@playwright/test';
-import { atEachScreen, checkA11y, PASSWORD, uniq } from './helpers';
+import { expect, test, type Page } from '@playwright/test';
+import { atEachScreen, checkA11y, PASSWORD, person, post, uniq } from './helpers';
 
 // Rights change while pages are open: a member has a document open in the editor (and the roundtable
 // page in another tab); the facilitator, in another browser, makes them an observer: the editor says
 // so and turns read-only without a reload, the polls section announces the new role. Then the member
 // signs out in a third tab: both open pages say they were signed out.
 
-async function person(browser: Browser, baseURL: string, name: string, email: string) {
-  const context = await browser.newContext({ locale: 'en-GB' });
-  const page = await context.newPage();
-  const res = await page.request.post('/api/v1/auth/register', {
-    data: { email, password: PASSWORD, display_name: name },
-    headers: { Origin: new URL(baseURL).origin },
-  });
-  expect(res.status(), await res.text()).toBe(201);
-  return { context, page, name };
-}
 
-async function post<T>(request: APIRequestContext, baseURL: string, path: string, data: unknown): Promise<T> {
-  const res = await request.post(path, { data, headers: { Origin: new URL(baseURL).origin } });
-  expect(res.ok(), `${path}: ${res.status()} ${await res.text()}`).toBe(true);
-  return (await res.json()) as T;
-}
 
 const editorOf = (page: Page) => page.getByRole('textbox', { name: /^(Document text|Dokumenttekst)/ });
 

@@ -1,27 +1,12 @@
-import { expect, test, type APIRequestContext, type Browser } from '@playwright/test';
-import { atEachScreen, checkA11y, PASSWORD, uniq } from './helpers';
+import { expect, test } from '@playwright/test';
+import { atEachScreen, checkA11y, person, post, uniq } from './helpers';
 
 // A secret ballot at a roundtable: the facilitator writes a secret poll (the form says what secrecy
 // guarantees), opens it, the lone employer member votes. While open, the figures move only in steps
 // of 5 ballots and no split by side is shown; once closed, the employer side's split says
 // "fewer than 5" instead of a number that would give the ballot away.
 
-async function person(browser: Browser, baseURL: string, name: string, email: string) {
-  const context = await browser.newContext({ locale: 'en-GB' });
-  const page = await context.newPage();
-  const res = await page.request.post('/api/v1/auth/register', {
-    data: { email, password: PASSWORD, display_name: name },
-    headers: { Origin: new URL(baseURL).origin },
-  });
-  expect(res.status(), await res.text()).toBe(201);
-  return { context, page, name };
-}
 
-async function post<T>(request: APIRequestContext, baseURL: string, path: string, data: unknown): Promise<T> {
-  const res = await request.post(path, { data, headers: { Origin: new URL(baseURL).origin } });
-  expect(res.ok(), `${path}: ${res.status()} ${await res.text()}`).toBe(true);
-  return (await res.json()) as T;
-}
 
 test('a secret poll shows figures in steps while open and withholds a lone side after close', async ({ browser, baseURL }) => {
   const run = uniq('sp');
