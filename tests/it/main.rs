@@ -11,6 +11,7 @@ mod helpers;
 mod http;
 mod polls;
 mod repair;
+mod review;
 mod rights;
 mod roundtables;
 mod secrecy;

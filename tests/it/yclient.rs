@@ -190,6 +190,20 @@ impl YClient {
         }
     }
 
+    /// Applies incoming frames until the text no longer contains `needle`.
+    pub async fn wait_for_no_text(&mut self, needle: &str) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while self.text().contains(needle) {
+            let frames = self
+                .next_frames(deadline)
+                .await
+                .expect("server closed while waiting");
+            for f in frames {
+                self.handle(f).await;
+            }
+        }
+    }
+
     /// Applies incoming frames until the server says the connection is read-only.
     pub async fn wait_for_denied(&mut self) -> String {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);

@@ -8,6 +8,7 @@ pub mod document;
 pub mod permissions;
 pub mod polls;
 pub mod questions;
+pub mod review;
 pub mod roundtable;
 pub mod text;
 

@@ -21,8 +21,14 @@ pub enum Action {
     ManageParticipants,
     /// Create documents and edit their text.
     EditDocuments,
-    /// Comment on documents.
+    /// Comment on documents (observers are the experts who read and comment).
     Comment,
+    /// Save a named version of a document.
+    SaveVersions,
+    /// Make a document's text equal to an earlier version, as a new change.
+    RestoreVersions,
+    /// Resolve or reopen anyone's comment thread (authors may their own).
+    ResolveComments,
     /// Create, open and close polls; run a live audience session.
     ManagePolls,
     /// Cast a ballot in a participants' poll.
@@ -44,6 +50,9 @@ impl Action {
         Action::ManageParticipants,
         Action::EditDocuments,
         Action::Comment,
+        Action::SaveVersions,
+        Action::RestoreVersions,
+        Action::ResolveComments,
         Action::ManagePolls,
         Action::Vote,
         Action::Endorse,
@@ -68,10 +77,11 @@ pub fn allowed(action: Action, role: Role, side: Side) -> bool {
     use Role::*;
     match action {
         View | Comment => true,
-        Invite | ManageParticipants | ManagePolls | ModerateQuestions | SeeResultsEarly => {
-            role == Facilitator
+        Invite | ManageParticipants | ManagePolls | ModerateQuestions | SeeResultsEarly
+        | ResolveComments => role == Facilitator,
+        EditDocuments | SaveVersions | RestoreVersions | Vote => {
+            matches!(role, Facilitator | Member)
         }
-        EditDocuments | Vote => matches!(role, Facilitator | Member),
         // Agreement is between the two sides of social dialogue: a neutral
         // participant (typically the facilitator) never endorses for a side.
         Endorse => matches!(role, Facilitator | Member) && side != Side::Neutral,
@@ -94,6 +104,9 @@ mod tests {
             Action::ManageParticipants => [ALL, NONE, NONE],
             Action::EditDocuments => [ALL, ALL, NONE],
             Action::Comment => [ALL, ALL, ALL],
+            Action::SaveVersions => [ALL, ALL, NONE],
+            Action::RestoreVersions => [ALL, ALL, NONE],
+            Action::ResolveComments => [ALL, NONE, NONE],
             Action::ManagePolls => [ALL, NONE, NONE],
             Action::Vote => [ALL, ALL, NONE],
             Action::Endorse => [SIDES, SIDES, NONE],

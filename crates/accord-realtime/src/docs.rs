@@ -101,11 +101,25 @@ enum Cmd {
     },
     Remote(Envelope),
     Resync,
+    /// Make the content equal to a version's, as a new change.
+    Restore {
+        target: Vec<u8>,
+        reply: tokio::sync::oneshot::Sender<Result<Restored, HubError>>,
+    },
+}
+
+/// The document's full state on either side of a restore, both durable.
+#[derive(Debug, Clone)]
+pub struct Restored {
+    pub before: Vec<u8>,
+    pub after: Vec<u8>,
 }
 
 struct HubInner {
     store: Store,
     bus: Bus,
+    /// How long an edited document stays untouched before an automatic version is made.
+    auto_version_idle: Duration,
     rooms: Mutex<HashMap<String, mpsc::UnboundedSender<Cmd>>>,
     next_conn: AtomicU64,
 }
@@ -167,10 +181,17 @@ fn channel(doc_id: &str) -> String {
 
 impl DocHub {
     pub fn new(store: Store, bus: Bus) -> DocHub {
+        DocHub::with_auto_versions(store, bus, crate::versions::AUTO_VERSION_IDLE)
+    }
+
+    /// A hub whose documents get an automatic version once edited and then
+    /// left alone for `idle`.
+    pub fn with_auto_versions(store: Store, bus: Bus, idle: Duration) -> DocHub {
         let hub = DocHub {
             inner: Arc::new(HubInner {
                 store,
                 bus,
+                auto_version_idle: idle,
                 rooms: Mutex::new(HashMap::new()),
                 next_conn: AtomicU64::new(1),
             }),
@@ -220,6 +241,26 @@ impl DocHub {
         Err(HubError::Gone)
     }
 
+    /// Makes the document's content equal to `target` (a full v1 state) as
+    /// a new change that every connected editor receives; returns the
+    /// durable states just before and just after.
+    pub async fn restore(&self, doc_id: &str, target: Vec<u8>) -> Result<Restored, HubError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let mut cmd = Some(Cmd::Restore { target, reply });
+        for _ in 0..3 {
+            let cmds = self.room(doc_id).await?;
+            match cmd.take().map(|c| cmds.send(c)) {
+                Some(Ok(())) => return answer.await.map_err(|_| HubError::Gone)?,
+                Some(Err(mpsc::error::SendError(c))) => {
+                    cmd = Some(c);
+                    self.forget(doc_id, &cmds);
+                }
+                None => break,
+            }
+        }
+        Err(HubError::Gone)
+    }
+
     fn forget(&self, doc_id: &str, cmds: &mpsc::UnboundedSender<Cmd>) {
         let mut rooms = self.inner.rooms.lock().unwrap_or_else(|p| p.into_inner());
         if rooms.get(doc_id).is_some_and(|c| c.same_channel(cmds)) {
@@ -249,6 +290,9 @@ impl DocHub {
             gaps: GapDetector::default(),
             since_compaction: 0,
             compacting: Arc::new(AtomicBool::new(false)),
+            auto_version_idle: self.inner.auto_version_idle,
+            unversioned_since: None,
+            last_command: tokio::time::Instant::now(),
         };
         // A root span: the worker outlives the request that loaded the
         // document, and must not log as that request's user.
@@ -265,10 +309,22 @@ impl DocHub {
 
 async fn load_room(store: &Store, doc_id: &str) -> Result<DocRoom, HubError> {
     let state = store.load_document(doc_id).await?;
-    Ok(DocRoom::load(
+    let mut room = DocRoom::load(
         state.snapshot.as_ref().map(|s| s.data.as_slice()),
         state.updates.iter().map(|u| u.data.as_slice()),
-    )?)
+    )?;
+    room.set_owners(owners(store, doc_id).await?);
+    Ok(room)
+}
+
+/// Who owns which Yjs client id of the document, as every node recorded it.
+async fn owners(store: &Store, doc_id: &str) -> Result<Vec<(u64, String)>, HubError> {
+    Ok(store
+        .document_clients(doc_id)
+        .await?
+        .into_iter()
+        .map(|(client, author)| (client, author.user_id))
+        .collect())
 }
 
 /// Hands bus messages for loaded documents to their workers.
@@ -312,6 +368,10 @@ struct Worker {
     gaps: GapDetector,
     since_compaction: u64,
     compacting: Arc<AtomicBool>,
+    auto_version_idle: Duration,
+    /// When this node first persisted an edit that no version holds yet.
+    unversioned_since: Option<tokio::time::Instant>,
+    last_command: tokio::time::Instant,
 }
 
 /// What one pass will send once its updates are durable.
@@ -325,28 +385,35 @@ struct Pass {
     /// Awareness payloads from this node's connections: relayed, published.
     local_awareness: Vec<Vec<u8>>,
     remote_awareness: Vec<Vec<u8>>,
+    /// Client ids first written under in this pass, with their writer.
+    claims: Vec<(Vec<u64>, String, accord_domain::Side)>,
+    /// Restores waiting for their change to be durable, with the state before.
+    restores: Vec<(
+        tokio::sync::oneshot::Sender<Result<Restored, HubError>>,
+        Vec<u8>,
+    )>,
 }
 
 impl Worker {
     async fn run(mut self, mut rx: mpsc::UnboundedReceiver<Cmd>) {
         loop {
-            let first = if self.conns.is_empty() {
-                match tokio::time::timeout(IDLE_UNLOAD, rx.recv()).await {
+            let first = match self.next_timer() {
+                Some(at) => match tokio::time::timeout_at(at, rx.recv()).await {
                     Ok(Some(c)) => c,
                     Ok(None) => return,
                     Err(_) => {
-                        if self.try_unload(&rx) {
+                        if self.on_timer(&rx).await {
                             return;
                         }
                         continue;
                     }
-                }
-            } else {
-                match rx.recv().await {
+                },
+                None => match rx.recv().await {
                     Some(c) => c,
                     None => return,
-                }
+                },
             };
+            self.last_command = tokio::time::Instant::now();
             let mut batch = vec![first];
             // A lone connection has nobody to share a window with.
             let deadline =
@@ -370,6 +437,37 @@ impl Worker {
                 return;
             }
         }
+    }
+
+    /// The next moment something is due without a command: an automatic
+    /// version, or leaving memory when nobody is connected.
+    fn next_timer(&self) -> Option<tokio::time::Instant> {
+        let version = self.unversioned_since.map(|t| t + self.auto_version_idle);
+        let unload = self
+            .conns
+            .is_empty()
+            .then(|| self.last_command + IDLE_UNLOAD);
+        match (version, unload) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Returns true when the worker left memory.
+    async fn on_timer(&mut self, rx: &mpsc::UnboundedReceiver<Cmd>) -> bool {
+        let now = tokio::time::Instant::now();
+        let idle_edit = self
+            .unversioned_since
+            .is_some_and(|t| now >= t + self.auto_version_idle);
+        let leaving = self.conns.is_empty() && now >= self.last_command + IDLE_UNLOAD;
+        if idle_edit || (leaving && self.unversioned_since.is_some()) {
+            self.unversioned_since = None;
+            let content = accord_sync::version::VersionContent::of(self.room.doc());
+            if let Err(e) = crate::versions::save_auto(&self.store, &self.doc_id, &content).await {
+                tracing::warn!(error = %e, "automatic version failed");
+            }
+        }
+        leaving && self.try_unload(rx)
     }
 
     fn unregister(&self) {
@@ -399,6 +497,17 @@ impl Worker {
         let mut p = Pass::default();
         for cmd in batch {
             self.handle(cmd, &mut p).await;
+        }
+        for (clients, user, side) in std::mem::take(&mut p.claims) {
+            // Recorded before the text is durable, so no persisted text is
+            // left without its writer; a failure leaves it `by: null`.
+            if let Err(e) = self
+                .store
+                .record_document_clients(&self.doc_id, &clients, &user, side, unix_now())
+                .await
+            {
+                tracing::warn!(error = %e, "recording who writes under which client id failed");
+            }
         }
         let local = if p.local_updates.is_empty() {
             None
@@ -431,6 +540,14 @@ impl Worker {
         if local.is_some() {
             self.since_compaction += 1;
             self.maybe_compact();
+            self.unversioned_since
+                .get_or_insert_with(tokio::time::Instant::now);
+        }
+        for (reply, before) in std::mem::take(&mut p.restores) {
+            let _ = reply.send(Ok(Restored {
+                before,
+                after: self.room.snapshot(),
+            }));
         }
         self.send(p, local).await;
         !self.room.is_poisoned()
@@ -459,8 +576,14 @@ impl Worker {
                         .push((conn, protocol::encode_permission_denied(&reason)));
                 }
             }
-            Cmd::Frame { conn, bytes, .. } => match self.room.apply(conn, &bytes) {
+            Cmd::Frame { conn, bytes, .. } => match self.apply(conn, &bytes).await {
                 Ok(applied) => {
+                    if !applied.claimed.is_empty() {
+                        if let Some(who) = self.room.identity(conn) {
+                            p.claims
+                                .push((applied.claimed.clone(), who.user_id.clone(), who.side));
+                        }
+                    }
                     p.local_updates.extend(applied.persist);
                     p.replies
                         .extend(applied.reply.into_iter().map(|f| (conn, f)));
@@ -471,8 +594,10 @@ impl Worker {
                         SyncError::TooLarge { .. } | SyncError::UpdateTooLarge { .. } => {
                             close::TOO_BIG
                         }
-                        SyncError::DocumentFull { .. } => close::POLICY,
-                        SyncError::ReadOnly => close::POLICY,
+                        SyncError::DocumentFull { .. }
+                        | SyncError::ReadOnly
+                        | SyncError::ForeignClient(_)
+                        | SyncError::UnknownClient(_) => close::POLICY,
                         SyncError::Poisoned | SyncError::ApplyFailed(_) => close::INTERNAL,
                         _ => close::INVALID,
                     };
@@ -487,6 +612,41 @@ impl Worker {
             Cmd::Disconnect { conn } => self.drop_conn(conn, p),
             Cmd::Remote(env) => self.remote(env, p).await,
             Cmd::Resync => self.resync(p).await,
+            Cmd::Restore { target, reply } => {
+                let before = self.room.snapshot();
+                let made = accord_sync::version::load_state(&target)
+                    .and_then(|t| accord_sync::version::restore_update(self.room.doc(), &t));
+                match made {
+                    Ok(update) => match self.room.apply_remote_update(&update) {
+                        Ok(_) => {
+                            p.local_updates.push(update);
+                            p.restores.push((reply, before));
+                        }
+                        Err(e) => {
+                            let _ = reply.send(Err(HubError::Load(e)));
+                        }
+                    },
+                    Err(e) => {
+                        let _ = reply.send(Err(HubError::Load(e)));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Applies a client's frame; when it continues a client id whose owner
+    /// this node has not heard of (claimed on another node), re-reads the
+    /// owners once and tries again.
+    async fn apply(&mut self, conn: ConnId, bytes: &[u8]) -> Result<crate::room::Applied, SyncError> {
+        match self.room.apply(conn, bytes) {
+            Err(SyncError::UnknownClient(client)) => {
+                match owners(&self.store, &self.doc_id).await {
+                    Ok(list) => self.room.set_owners(list),
+                    Err(e) => tracing::warn!(error = %e, client, "owners not readable"),
+                }
+                self.room.apply(conn, bytes)
+            }
+            other => other,
         }
     }
 
@@ -674,7 +834,7 @@ fn logged(merged: Result<Vec<u8>, SyncError>) -> Option<Vec<u8>> {
         .ok()
 }
 
-fn unix_now() -> i64 {
+pub(crate) fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)

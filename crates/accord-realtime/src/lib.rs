@@ -10,16 +10,20 @@
 //! - [`questions`]: Q&A questions as participants and as the audience see them.
 //! - [`rights`]: changes of rights, told to every open socket on every node.
 //! - [`results`], [`wire`]: published results; the event socket's contract.
+//! - [`comments`]: comment threads as participants see them, resolved in document order.
+//! - [`versions`]: versions made from what is durable, and automatically.
 
 pub mod bus;
+pub mod comments;
 pub mod docs;
 pub mod live;
 pub mod questions;
 pub mod results;
 pub mod rights;
+pub mod versions;
 pub mod wire;
 
-pub use accord_sync::{protocol, render, room, template};
+pub use accord_sync::{anchors, diff, protocol, render, room, template, version};
 
 pub use accord_sync::{
     decode_frame, Access, Applied, ConnId, DocRoom, Frame, Identity, SyncError, MAX_FRAME_BYTES,

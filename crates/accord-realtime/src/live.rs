@@ -174,6 +174,12 @@ enum BusNote {
         participants: Vec<PresenceEntry>,
         audience: u64,
     },
+    /// Carries the thread itself: it is resolved against the document
+    /// once, where it changed, not on every node.
+    Comment {
+        rt: String,
+        change: crate::comments::CommentChange,
+    },
 }
 
 fn channel(rt: &str) -> String {
@@ -298,6 +304,21 @@ impl LiveHub {
             &BusNote::Question {
                 rt: q.roundtable_id.clone(),
                 id: q.id.clone(),
+            },
+        )
+        .await;
+    }
+
+    /// A comment thread changed: to every participant in the room, here
+    /// and on the other nodes; never to the audience.
+    pub async fn comment_changed(&self, rt: &str, change: crate::comments::CommentChange) {
+        push_to_participants(&self.inner, rt, &change.message(&room_name(rt)));
+        publish(
+            &self.inner,
+            rt,
+            &BusNote::Comment {
+                rt: rt.to_owned(),
+                change,
             },
         )
         .await;
@@ -461,6 +482,15 @@ fn push_question(inner: &Inner, q: &Question) {
             }
         })
     });
+}
+
+fn push_to_participants(inner: &Inner, rt: &str, msg: &ServerMsg) {
+    let mut rooms = lock(&inner.rooms);
+    let Some(room) = rooms.get_mut(rt) else {
+        return;
+    };
+    let bytes = encoded(msg);
+    fan_out(room, |v| (!v.is_audience()).then(|| bytes.clone()));
 }
 
 async fn publish(inner: &Inner, rt: &str, note: &BusNote) {
@@ -714,6 +744,9 @@ async fn listen(hub: Weak<Inner>) {
                         resync_room(&inner, &rt).await;
                     }
                 }
+            }
+            BusNote::Comment { rt, change } => {
+                push_to_participants(&inner, &rt, &change.message(&room_name(&rt)));
             }
             BusNote::Presence {
                 rt,

@@ -57,6 +57,20 @@ pub enum ServerMsg {
         poll_id: Option<String>,
     },
     Pong,
+    /// A comment thread on one of the room's documents was made or changed
+    /// (a reply, an edit, resolved, reopened, deleted with replies left).
+    /// Participants only.
+    Comment {
+        room: String,
+        document_id: String,
+        comment: Box<crate::comments::CommentView>,
+    },
+    /// A comment thread is gone entirely (deleted, with no replies).
+    CommentRemoved {
+        room: String,
+        document_id: String,
+        comment_id: String,
+    },
     /// The caller's role changed while the socket stayed open.
     RoleChanged {
         room: String,
@@ -85,6 +99,8 @@ impl ServerMsg {
         "error",
         "pong",
         "role_changed",
+        "comment",
+        "comment_removed",
     ];
 
     /// The message as sent: JSON text with `"v": 1`.

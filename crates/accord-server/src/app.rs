@@ -141,7 +141,11 @@ impl Application {
         let state = AppState {
             min_group,
             sockets: SocketCounts::new(args.max_sockets_per_account),
-            docs: DocHub::new(store.clone(), bus.clone()),
+            docs: DocHub::with_auto_versions(
+                store.clone(),
+                bus.clone(),
+                std::time::Duration::from_secs(args.auto_version_idle_secs),
+            ),
             live: LiveHub::new(store.clone(), bus.clone(), min_group),
             rights: RightsHub::new(bus),
             join_guard: Arc::new(JoinGuard::new(args.join_failures_per_ip)),

@@ -57,6 +57,11 @@ pub struct ServeArgs {
     #[arg(long, env = "ACCORD_SECRET_MIN_GROUP", default_value_t = accord_domain::polls::secrecy::MIN_GROUP_DEFAULT,
           value_parser = clap::value_parser!(u32).range(i64::from(accord_domain::polls::secrecy::MIN_GROUP_FLOOR)..))]
     pub secret_min_group: u32,
+    /// Seconds an edited document stays untouched before an automatic
+    /// version is made (also made when it leaves memory).
+    #[arg(long, env = "ACCORD_AUTO_VERSION_IDLE_SECS", default_value_t = accord_realtime::versions::AUTO_VERSION_IDLE.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub auto_version_idle_secs: u64,
     /// Open WebSockets (event and document sockets together) one account or
     /// audience member may hold; more upgrades get 429.
     #[arg(long, env = "ACCORD_MAX_SOCKETS_PER_ACCOUNT", default_value_t = crate::socket_limits::SOCKETS_PER_ACCOUNT,

@@ -100,6 +100,25 @@ where
     }
 }
 
+/// Query parameters; one that is missing or does not parse is a 422 that
+/// says which.
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(v)| ApiQuery(v))
+            .map_err(|e| ApiError::new(ErrorKind::Validation).detail(e.body_text()))
+    }
+}
+
 /// The signed-in user, from the session cookie. 401 when absent or expired.
 pub struct CurrentUser(pub User);
 

@@ -42,6 +42,13 @@ pub enum SyncError {
     /// The update decoded but could not be integrated; the room is poisoned.
     #[error("update could not be applied: {0}")]
     ApplyFailed(String),
+    /// The update continues a Yjs client id another participant writes under.
+    #[error("foreign_client: client id {0} belongs to another participant")]
+    ForeignClient(u64),
+    /// The update continues a client id whose owner this room does not know:
+    /// the caller re-reads the owners from the store and tries once more.
+    #[error("foreign_client: client id {0} has no known owner")]
+    UnknownClient(u64),
     /// An earlier failure left memory unreliable: reload the room from the store.
     #[error("document must be reloaded")]
     Poisoned,

@@ -54,6 +54,10 @@ pub struct Applied {
     /// Awareness payloads (not yet framed) for every other connection of the
     /// room and other nodes; kept bare so a caller can merge them with others.
     pub awareness: Vec<Vec<u8>>,
+    /// Yjs client ids this frame's sender wrote under for the first time:
+    /// the caller records them as the sender's, which is what attributes
+    /// text to a participant (and survives compaction of the log).
+    pub claimed: Vec<u64>,
 }
 
 impl Applied {
@@ -119,6 +123,8 @@ pub struct DocRoom {
     /// Set when an apply failed part-way: memory may hold part of a refused
     /// update, so the room must be reloaded from the store.
     poisoned: bool,
+    /// Which user each Yjs client id belongs to, as far as this room knows.
+    owners: HashMap<u64, String>,
 }
 
 impl std::fmt::Debug for DocRoom {
@@ -144,6 +150,7 @@ impl DocRoom {
             size: 0,
             conns: HashMap::new(),
             poisoned: false,
+            owners: HashMap::new(),
         }
     }
 
@@ -252,6 +259,12 @@ impl DocRoom {
         out
     }
 
+    /// Tells the room who owns which Yjs client ids (read from the store,
+    /// where every node records its claims).
+    pub fn set_owners(&mut self, owners: impl IntoIterator<Item = (u64, String)>) {
+        self.owners.extend(owners);
+    }
+
     /// Who an authenticated connection is.
     pub fn identity(&self, conn: ConnId) -> Option<&Identity> {
         self.conns.get(&conn).and_then(|c| c.identity.as_ref())
@@ -347,6 +360,12 @@ impl DocRoom {
             }
         }
 
+        let claimed = if access == Access::ReadWrite {
+            self.check_writers(conn, &messages)?
+        } else {
+            Vec::new()
+        };
+
         // A connection may only speak for awareness clients no other
         // connection has claimed, so nobody can move someone else's cursor
         // or rename them. y-websocket clients echo others' states back with
@@ -417,6 +436,12 @@ impl DocRoom {
         }
         if !changes.is_empty() {
             applied.persist = Some(protocol::merge_updates(&changes)?);
+            if let Some(user) = self.identity(conn).map(|i| i.user_id.clone()) {
+                for client in &claimed {
+                    self.owners.insert(*client, user.clone());
+                }
+                applied.claimed = claimed;
+            }
         }
         Ok(applied)
     }
@@ -484,6 +509,45 @@ impl DocRoom {
         }
         let deleted = txn.snapshot().delete_set;
         Ok(rest.delete_set().diff(&deleted).is_empty())
+    }
+
+    /// The client ids an authenticated writer's updates add content under
+    /// for the first time. Content under a client id the document already
+    /// holds may only come from that id's owner: otherwise anyone could
+    /// write text that the review's diff attributes to someone else (or
+    /// continue the server's own, unattributed restore). Content the
+    /// document already has (an update relayed from another provider) is
+    /// not a claim.
+    fn check_writers(&self, conn: ConnId, messages: &[Frame]) -> Result<Vec<u64>, SyncError> {
+        let Some(me) = self.identity(conn).map(|i| i.user_id.as_str()) else {
+            return Ok(Vec::new());
+        };
+        let known = self.doc().transact().state_vector();
+        let mut claimed = Vec::new();
+        for m in messages {
+            let (Frame::SyncStep2(u) | Frame::Update(u)) = m else {
+                continue;
+            };
+            let update = Update::decode_v1(u).map_err(|e| SyncError::BadUpdate(e.to_string()))?;
+            for (id, &upper) in update.state_vector().iter() {
+                let have = known.get(id);
+                let client = id.get();
+                if upper <= have {
+                    continue;
+                }
+                match self.owners.get(&client).map(String::as_str) {
+                    Some(owner) if owner == me => {}
+                    Some(_) => return Err(SyncError::ForeignClient(client)),
+                    None if have > 0 => return Err(SyncError::UnknownClient(client)),
+                    None => {
+                        if !claimed.contains(&client) {
+                            claimed.push(client);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(claimed)
     }
 
     /// Whether another connection has announced this awareness client.
@@ -894,5 +958,84 @@ mod tests {
     fn room_is_send() {
         fn assert_send<T: Send>() {}
         assert_send::<DocRoom>();
+    }
+}
+
+#[cfg(test)]
+mod ownership_tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::protocol::encode_update;
+    use yrs::{Text, WriteTxn};
+
+    fn person(id: &str) -> Identity {
+        Identity {
+            user_id: id.into(),
+            name: id.into(),
+            side: accord_domain::Side::Union,
+        }
+    }
+
+    fn typed(doc: &Doc, s: &str) -> Vec<u8> {
+        let mut txn = doc.transact_mut();
+        let before = txn.state_vector();
+        let text = txn.get_or_insert_text("t");
+        let len = text.len(&txn);
+        text.insert(&mut txn, len, s);
+        txn.encode_diff_v1(&before)
+    }
+
+    #[test]
+    fn a_writer_claims_its_client_id_once() {
+        let mut room = DocRoom::new();
+        room.connect_as(ConnId(1), Access::ReadWrite, Some(person("ann")));
+        let doc = Doc::with_client_id(7);
+        let first = room
+            .apply(ConnId(1), &encode_update(&typed(&doc, "a")))
+            .unwrap();
+        assert_eq!(first.claimed, vec![7]);
+        let again = room
+            .apply(ConnId(1), &encode_update(&typed(&doc, "b")))
+            .unwrap();
+        assert!(again.claimed.is_empty(), "already hers");
+        assert!(again.persist.is_some());
+    }
+
+    #[test]
+    fn nobody_writes_under_someone_elses_client_id() {
+        let mut room = DocRoom::new();
+        room.connect_as(ConnId(1), Access::ReadWrite, Some(person("ann")));
+        room.connect_as(ConnId(2), Access::ReadWrite, Some(person("bob")));
+        let anns = Doc::with_client_id(7);
+        let first = typed(&anns, "ann's text");
+        room.apply(ConnId(1), &encode_update(&first)).unwrap();
+        // Bob replays Ann's state and continues under her client id.
+        let forged = Doc::with_client_id(7);
+        forged
+            .transact_mut()
+            .apply_update(Update::decode_v1(&first).unwrap())
+            .unwrap();
+        let err = room
+            .apply(ConnId(2), &encode_update(&typed(&forged, " (not really)")))
+            .unwrap_err();
+        assert!(matches!(err, SyncError::ForeignClient(7)), "{err:?}");
+        // Relaying Ann's content, which the room has, is not a claim.
+        let relayed = room.apply(ConnId(2), &encode_update(&first)).unwrap();
+        assert!(relayed.claimed.is_empty() && relayed.persist.is_none());
+    }
+
+    #[test]
+    fn content_without_a_known_owner_cannot_be_continued_until_the_owners_are_read() {
+        // Ann wrote on another node: this room has her text, not her claim.
+        let anns = Doc::with_client_id(9);
+        let first = typed(&anns, "from node A");
+        let mut room = DocRoom::load(Some(&first), Vec::<Vec<u8>>::new()).unwrap();
+        room.connect_as(ConnId(1), Access::ReadWrite, Some(person("ann")));
+        let more = encode_update(&typed(&anns, " and more"));
+        let err = room.apply(ConnId(1), &more).unwrap_err();
+        assert!(matches!(err, SyncError::UnknownClient(9)), "{err:?}");
+        room.set_owners([(9, "ann".to_string())]);
+        let ok = room.apply(ConnId(1), &more).unwrap();
+        assert!(ok.persist.is_some() && ok.claimed.is_empty());
     }
 }

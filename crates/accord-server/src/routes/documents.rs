@@ -57,10 +57,13 @@ pub struct DocumentOut {
     /// Whether the caller may change the text (members and facilitators; not once archived).
     pub can_edit: bool,
     pub my_side: Side,
+    /// Unresolved comment threads.
+    pub open_comments: u32,
 }
 
-fn out(d: Document, me: &Participant) -> DocumentOut {
+fn out(d: Document, me: &Participant, open_comments: u32) -> DocumentOut {
     DocumentOut {
+        open_comments,
         can_edit: can_edit(&d, me),
         id: d.id,
         roundtable_id: d.roundtable_id,
@@ -120,7 +123,7 @@ pub async fn create(
     };
     let initial = initial_update(body.kind);
     let doc = state.store.create_document(&new, Some(&initial)).await?;
-    Ok((StatusCode::CREATED, Json(out(doc, &me))))
+    Ok((StatusCode::CREATED, Json(out(doc, &me, 0))))
 }
 
 #[utoipa::path(get, path = "/api/v1/roundtables/{id}/documents", tag = "documents",
@@ -137,7 +140,15 @@ pub async fn list(
     let me = membership(&state, id, &user.id).await?;
     require(&me, Action::View)?;
     let docs = state.store.documents_of(&id.to_string(), true).await?;
-    Ok(Json(docs.into_iter().map(|d| out(d, &me)).collect()))
+    let counts = state.store.open_comment_counts(&id.to_string()).await?;
+    Ok(Json(
+        docs.into_iter()
+            .map(|d| {
+                let n = counts.get(&d.id).copied().unwrap_or(0);
+                out(d, &me, n)
+            })
+            .collect(),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "documents",
@@ -153,7 +164,9 @@ pub async fn get(
 ) -> ApiResult<Json<DocumentOut>> {
     let (doc, me) = document_for(&state, id, &user.id).await?;
     require(&me, Action::View)?;
-    Ok(Json(out(doc, &me)))
+    let counts = state.store.open_comment_counts(&doc.roundtable_id).await?;
+    let n = counts.get(&doc.id).copied().unwrap_or(0);
+    Ok(Json(out(doc, &me, n)))
 }
 
 #[utoipa::path(patch, path = "/api/v1/documents/{id}", tag = "documents",
@@ -194,7 +207,9 @@ pub async fn update(
         .document(&doc.id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    Ok(Json(out(updated, &me)))
+    let counts = state.store.open_comment_counts(&updated.roundtable_id).await?;
+    let n = counts.get(&updated.id).copied().unwrap_or(0);
+    Ok(Json(out(updated, &me, n)))
 }
 
 async fn rendered(

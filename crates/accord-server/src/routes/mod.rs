@@ -1,6 +1,7 @@
 //! REST routes under `/api/v1`, each documented in the OpenAPI document.
 
 pub mod auth;
+pub mod comments;
 pub mod documents;
 pub mod events;
 pub mod health;
@@ -9,6 +10,7 @@ pub mod live;
 pub mod polls;
 pub mod questions;
 pub mod roundtables;
+pub mod versions;
 mod socket_writes;
 pub mod yjs;
 
@@ -36,6 +38,8 @@ use utoipa_axum::routes;
         (name = "live", description = "Live audience sessions and the event socket"),
         (name = "questions", description = "Q&A: ask, upvote, moderate"),
         (name = "documents", description = "Co-drafted documents and the y-websocket endpoint"),
+        (name = "versions", description = "Versions of a document: save, read, restore, compare"),
+        (name = "comments", description = "Comment threads anchored to a passage"),
         (name = "health", description = "Liveness and readiness")
     )
 )]
@@ -63,6 +67,17 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(documents::markdown))
         .routes(routes!(documents::html))
         .routes(routes!(yjs::upgrade))
+        .routes(routes!(versions::create, versions::list))
+        .routes(routes!(versions::get))
+        .routes(routes!(versions::markdown))
+        .routes(routes!(versions::restore))
+        .routes(routes!(versions::diff))
+        .routes(routes!(versions::diff_html))
+        .routes(routes!(comments::create, comments::list))
+        .routes(routes!(comments::reply))
+        .routes(routes!(comments::resolve))
+        .routes(routes!(comments::reopen))
+        .routes(routes!(comments::edit, comments::delete))
         .routes(routes!(polls::create, polls::list))
         .routes(routes!(polls::get))
         .routes(routes!(polls::open))
