@@ -2,9 +2,10 @@
 //! document's current state, in document order. The audience never
 //! receives them (the live room sends them to participants only).
 
+use crate::docs::HubError;
 use crate::wire::rfc3339;
 use accord_domain::Side;
-use accord_store::StoredComment;
+use accord_store::{Store, StoredComment};
 use accord_sync::anchors::AnchorIndex;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -66,9 +67,39 @@ pub struct CommentView {
     pub replies: Vec<ReplyView>,
 }
 
+/// Every thread of a document, resolved against its durable state; the
+/// quotes that moved are remembered, so an orphan keeps its last one.
+pub async fn of_document(store: &Store, doc_id: &str) -> Result<Vec<CommentView>, HubError> {
+    let stored = store.comments_of(doc_id).await?;
+    let doc = crate::versions::durable_doc(store, doc_id).await?;
+    let (views, moved) = threads(stored, &AnchorIndex::new(&doc));
+    if !moved.is_empty() {
+        store.set_comment_quotes(&moved).await?;
+    }
+    Ok(views)
+}
+
+/// One thread as it is now: changed, or gone.
+pub async fn thread_now(
+    store: &Store,
+    doc_id: &str,
+    thread_id: &str,
+) -> Result<CommentChange, HubError> {
+    let thread = of_document(store, doc_id)
+        .await?
+        .into_iter()
+        .find(|t| t.id == thread_id);
+    Ok(match thread {
+        Some(t) => CommentChange::Changed(Box::new(t)),
+        None => CommentChange::Removed {
+            document_id: doc_id.to_owned(),
+            comment_id: thread_id.to_owned(),
+        },
+    })
+}
+
 /// What changed about a thread, as the live room tells it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CommentChange {
     Changed(Box<CommentView>),
     Removed {

@@ -174,11 +174,10 @@ enum BusNote {
         participants: Vec<PresenceEntry>,
         audience: u64,
     },
-    /// Carries the thread itself: it is resolved against the document
-    /// once, where it changed, not on every node.
     Comment {
         rt: String,
-        change: crate::comments::CommentChange,
+        document: String,
+        thread: String,
     },
 }
 
@@ -309,19 +308,28 @@ impl LiveHub {
         .await;
     }
 
-    /// A comment thread changed: to every participant in the room, here
-    /// and on the other nodes; never to the audience.
-    pub async fn comment_changed(&self, rt: &str, change: crate::comments::CommentChange) {
+    /// A comment thread changed (as now stored): push it to every
+    /// participant in the room, here and on the other nodes (which read it
+    /// from the store); never to the audience. Returns the thread as now.
+    pub async fn comment_changed(
+        &self,
+        rt: &str,
+        document: &str,
+        thread: &str,
+    ) -> Result<crate::comments::CommentChange, crate::docs::HubError> {
+        let change = crate::comments::thread_now(&self.inner.store, document, thread).await?;
         push_to_participants(&self.inner, rt, &change.message(&room_name(rt)));
         publish(
             &self.inner,
             rt,
             &BusNote::Comment {
                 rt: rt.to_owned(),
-                change,
+                document: document.to_owned(),
+                thread: thread.to_owned(),
             },
         )
         .await;
+        Ok(change)
     }
 
     /// The tally a viewer may see now, if any.
@@ -745,8 +753,20 @@ async fn listen(hub: Weak<Inner>) {
                     }
                 }
             }
-            BusNote::Comment { rt, change } => {
-                push_to_participants(&inner, &rt, &change.message(&room_name(&rt)));
+            BusNote::Comment {
+                rt,
+                document,
+                thread,
+            } => {
+                if !watched(&inner, &rt) {
+                    continue;
+                }
+                match crate::comments::thread_now(&inner.store, &document, &thread).await {
+                    Ok(change) => {
+                        push_to_participants(&inner, &rt, &change.message(&room_name(&rt)));
+                    }
+                    Err(e) => tracing::warn!(error = %e, "comment thread not readable"),
+                }
             }
             BusNote::Presence {
                 rt,

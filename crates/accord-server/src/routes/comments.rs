@@ -59,41 +59,21 @@ pub struct CommentsQuery {
     pub status: Option<CommentStatus>,
 }
 
-/// The document's current state, as the store holds it, ready to resolve anchors.
-async fn anchor_index(state: &AppState, doc_id: &str) -> ApiResult<AnchorIndex> {
-    let doc = accord_realtime::versions::durable_doc(&state.store, doc_id)
+/// One thread as it is now (None once gone), told to the roundtable.
+async fn announce(
+    state: &AppState,
+    doc: &StoredDocument,
+    thread_id: &str,
+) -> ApiResult<Option<CommentView>> {
+    let change = state
+        .live
+        .comment_changed(&doc.roundtable_id, &doc.id, thread_id)
         .await
         .map_err(ApiError::internal)?;
-    Ok(AnchorIndex::new(&doc))
-}
-
-/// Every thread of the document, resolved against its current state; the
-/// quotes that moved are remembered, so an orphan keeps its last one.
-async fn all_threads(state: &AppState, doc_id: &str) -> ApiResult<Vec<CommentView>> {
-    let stored = state.store.comments_of(doc_id).await?;
-    let index = anchor_index(state, doc_id).await?;
-    let (threads, moved) = comments::threads(stored, &index);
-    if !moved.is_empty() {
-        state.store.set_comment_quotes(&moved).await?;
-    }
-    Ok(threads)
-}
-
-/// One thread as it is now (None once gone), told to the roundtable.
-async fn announce(state: &AppState, doc: &StoredDocument, thread_id: &str) -> ApiResult<Option<CommentView>> {
-    let thread = all_threads(state, &doc.id)
-        .await?
-        .into_iter()
-        .find(|t| t.id == thread_id);
-    let change = match &thread {
-        Some(t) => CommentChange::Changed(Box::new(t.clone())),
-        None => CommentChange::Removed {
-            document_id: doc.id.clone(),
-            comment_id: thread_id.to_owned(),
-        },
-    };
-    state.live.comment_changed(&doc.roundtable_id, change).await;
-    Ok(thread)
+    Ok(match change {
+        CommentChange::Changed(t) => Some(*t),
+        CommentChange::Removed { .. } => None,
+    })
 }
 
 /// The comment, its document and the caller's participation; 404 for
@@ -151,8 +131,10 @@ pub async fn create(
     };
     let start = decode("anchor.start", &body.anchor.start)?;
     let end = decode("anchor.end", &body.anchor.end)?;
-    let resolved = anchor_index(&state, &doc.id)
-        .await?
+    let current = accord_realtime::versions::durable_doc(&state.store, &doc.id)
+        .await
+        .map_err(ApiError::internal)?;
+    let resolved = AnchorIndex::new(&current)
         .resolve(&start, &end)
         .map_err(|e| match e {
             AnchorError::Undecodable => {
@@ -210,7 +192,9 @@ pub async fn list(
     let (doc, me) = document_for(&state, id, &user.id).await?;
     require(&me, Action::View)?;
     let status = q.status.unwrap_or_default();
-    let threads = all_threads(&state, &doc.id).await?;
+    let threads = comments::of_document(&state.store, &doc.id)
+        .await
+        .map_err(ApiError::internal)?;
     Ok(Json(
         threads
             .into_iter()
