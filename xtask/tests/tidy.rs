@@ -232,3 +232,31 @@ fn socket_messages_are_built_by_the_wire_enum() {
         found.join("\n")
     );
 }
+
+/// "A version is never changed or deleted": no SQL in the store (or its
+/// migrations after the one that made the table) updates or deletes a
+/// row of `document_versions`.
+#[test]
+fn no_sql_changes_or_deletes_a_version() {
+    let root = root();
+    let mut sources = Vec::new();
+    files(&root.join("crates/accord-store/src"), &[".rs"], &mut sources);
+    for backend in ["sqlite", "postgres"] {
+        files(&root.join("migrations").join(backend), &[".sql"], &mut sources);
+    }
+    let mut found = Vec::new();
+    for path in &sources {
+        let text = fs::read_to_string(path).unwrap_or_default().to_lowercase();
+        let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        for verb in ["update document_versions", "delete from document_versions", "drop table document_versions"] {
+            if flat.contains(verb) {
+                found.push(format!("{}: {verb}", path.display()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "versions are immutable (ARCHITECTURE.md):\n{}",
+        found.join("\n")
+    );
+}
