@@ -5,7 +5,7 @@ import { Alert, SelectField, SideBadge, TextAreaField, TextField, focusFirstInva
 import { useFormState, type FieldErrors } from '../forms';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
-import { can, SIDES, type Roundtable } from '../types';
+import { can, SIDES, type Action, type Roundtable } from '../types';
 import { formatCode, knownMinGroup, mergePoll, mergeQuestion, sortQuestions, upsertById } from '../live/logic';
 import { AskForm } from '../live/AskForm';
 import { BallotForm, ConnectionStatus, ResultsView, useAnnouncer } from '../live/PollViews';
@@ -30,7 +30,7 @@ export function presenterPath(roundtableId: string) {
 export function PollsSection({ rt }: { rt: Roundtable }) {
   const { t } = useI18n();
   // The server may change the caller's role while the page is open (role_changed).
-  const [actions, setActions] = useState(rt.my_actions);
+  const [actions, setActions] = useState<readonly Action[]>(rt.my_actions);
   const mine = { my_actions: actions };
   const isFacilitator = can(mine, 'manage_polls');
   const { announce, region } = useAnnouncer();
