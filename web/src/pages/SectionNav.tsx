@@ -14,8 +14,6 @@ export interface SectionLink {
 
 /** How long after opening a page at a hash the section is kept in view while content above it loads. */
 const SETTLE_MS = 3000;
-/** Scroll events this soon after moving to a section come from that move, not from the reader. */
-const OWN_SCROLL_MS = 400;
 
 /** Scrolls `id`'s section to the top (below the sticky nav: CSS scroll-margin-top) and focuses its heading. */
 function showSection(id: string): boolean {
@@ -33,12 +31,15 @@ export function SectionNav({ label, sections }: { label: string; sections: Secti
   const ids = sections.map((s) => s.id);
   const idsKey = ids.join(' ');
   const [current, setCurrent] = useState<string | null>(() => sectionFromHash(window.location.hash, ids) ?? ids[0] ?? null);
-  const ignoreScrollUntil = useRef(0);
+  // The section moved to by a link or hash stays current while it is in view and the reader has not
+  // scrolled on their own, even where the page cannot scroll it to the top (near the bottom, where
+  // the reading position alone would name the last section).
+  const pinned = useRef<string | null>(null);
   const navRef = useRef<HTMLElement>(null);
 
   const go = useCallback((id: string) => {
     if (!showSection(id)) return;
-    ignoreScrollUntil.current = performance.now() + OWN_SCROLL_MS;
+    pinned.current = id;
     setCurrent(id);
   }, []);
 
@@ -60,7 +61,6 @@ export function SectionNav({ label, sections }: { label: string; sections: Secti
       observer = new ResizeObserver(() => {
         if (performance.now() - started > SETTLE_MS) return stop();
         document.getElementById(id)?.scrollIntoView({ block: 'start' });
-        ignoreScrollUntil.current = performance.now() + OWN_SCROLL_MS;
       });
       observer.observe(document.body);
     }
@@ -87,7 +87,12 @@ export function SectionNav({ label, sections }: { label: string; sections: Secti
     let frame = 0;
     const update = () => {
       frame = 0;
-      if (performance.now() < ignoreScrollUntil.current) return;
+      const pin = pinned.current && document.getElementById(pinned.current);
+      if (pin) {
+        const top = pin.getBoundingClientRect().top;
+        if (top >= 0 && top < window.innerHeight) return;
+        pinned.current = null;
+      }
       const tops = idsKey
         .split(' ')
         .map((id) => ({ id, el: document.getElementById(id) }))
@@ -103,12 +108,28 @@ export function SectionNav({ label, sections }: { label: string; sections: Secti
     const onScroll = () => {
       if (!frame) frame = requestAnimationFrame(update);
     };
+    const unpin = () => {
+      pinned.current = null;
+    };
+    const own = ['wheel', 'touchmove', 'keydown', 'pointerdown'] as const;
     window.addEventListener('scroll', onScroll, { passive: true });
+    for (const ev of own) window.addEventListener(ev, unpin, { capture: true, passive: true });
     return () => {
       window.removeEventListener('scroll', onScroll);
+      for (const ev of own) window.removeEventListener(ev, unpin, true);
       if (frame) cancelAnimationFrame(frame);
     };
   }, [idsKey]);
+
+  // On a phone the links scroll sideways: keep the current one in sight.
+  useEffect(() => {
+    const list = navRef.current?.querySelector('ul');
+    const link = list?.querySelector<HTMLElement>('a[aria-current]');
+    if (!list || !link) return;
+    const l = link.offsetLeft - list.offsetLeft;
+    if (l < list.scrollLeft) list.scrollLeft = l;
+    else if (l + link.offsetWidth > list.scrollLeft + list.clientWidth) list.scrollLeft = l + link.offsetWidth - list.clientWidth;
+  }, [current]);
 
   function onClick(e: MouseEvent<HTMLAnchorElement>, id: string) {
     // Let the browser handle "open in new tab" and the like.
