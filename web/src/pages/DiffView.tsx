@@ -75,7 +75,7 @@ function BlockView({ block, t }: { block: DiffBlock; t: TFunction }) {
     <li
       className={`diff-block diff-block--${block.op} diff-kind--${block.kind}${level ? ` diff-h${level}` : ''}`}
       data-op={block.op}
-      style={block.kind === 'list_item' && block.level ? { marginInlineStart: `${Math.min(block.level, 6) * 1.25}rem` } : undefined}
+      style={block.kind === 'list_item' && block.level ? { paddingInlineStart: `${1 + Math.min(block.level, 6) * 1.25}rem` } : undefined}
     >
       {mark && <span className="diff-mark">{mark}</span>}
       {kind && <span className="visually-hidden">{kind}: </span>}

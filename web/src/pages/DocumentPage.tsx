@@ -48,7 +48,7 @@ export function DocumentPage({ id }: { id: string }) {
   return (
     <>
       <p className="breadcrumb">
-        <Link to={`/roundtables/${encodeURIComponent(doc.roundtable_id)}`}>{t('doc.back')}</Link>
+        <Link to={`/roundtables/${encodeURIComponent(doc.roundtable_id)}#documents`}>{t('doc.back')}</Link>
       </p>
       <PageHeading>{doc.title}</PageHeading>
       <dl className="meta">
