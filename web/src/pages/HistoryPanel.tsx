@@ -498,9 +498,11 @@ function VersionPanel({
               {t('history.restore')}
             </button>
           )}
-          <a href={versionMarkdownUrl(versionId)} download>
-            {t('history.downloadMarkdown')}
-          </a>
+          {version && (
+            <a href={versionMarkdownUrl(versionId)} download>
+              {t('history.downloadVersion', { number: version.number })}
+            </a>
+          )}
           <button type="button" onClick={onClose}>
             {t('history.close')}
           </button>
