@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, errorMessage, safeNext } from './api';
+import { ApiError, CURRENT, diffPath, errorMessage, safeNext, versionMarkdownUrl } from './api';
 import { translate } from './i18n';
 
 const t = (k: string, v?: Record<string, string | number>) => translate('en', k, v);
@@ -23,5 +23,13 @@ describe('api helpers', () => {
   it('fieldErrors maps problem errors by field', () => {
     const e = new ApiError(422, { errors: [{ field: 'password', message: 'too short' }] });
     expect(e.fieldErrors()).toEqual({ password: 'too short' });
+  });
+});
+
+describe('review paths', () => {
+  it('builds diff paths with escaped ids, current as a version', () => {
+    expect(diffPath('d 1', 'v/1', CURRENT)).toBe('/documents/d%201/diff?from=v%2F1&to=current');
+    expect(diffPath('d1', 'a', 'b', 'html')).toBe('/documents/d1/diff.html?from=a&to=b');
+    expect(versionMarkdownUrl('v1')).toBe('/api/v1/versions/v1/markdown');
   });
 });

@@ -1,4 +1,4 @@
-import type { Problem } from './types';
+import type { DocDiff, NewVersion, Problem, RestoreResult, Version, VersionWithText } from './types';
 import type { TFunction } from './i18n';
 
 export class ApiError extends Error {
@@ -66,4 +66,45 @@ export function errorMessage(err: unknown, t: TFunction): string {
 export function safeNext(next: string | null | undefined, fallback = '/'): string {
   if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return fallback;
   return next;
+}
+
+// Review (issue 9): versions and diffs of a document.
+const enc = encodeURIComponent;
+
+/** A document's versions, newest first. */
+export function listVersions(documentId: string): Promise<Version[]> {
+  return api<Version[]>('GET', `/documents/${enc(documentId)}/versions`);
+}
+
+/** Saves the document's current (durable) text as a named version. */
+export function saveVersion(documentId: string, body: NewVersion): Promise<Version> {
+  return api<Version>('POST', `/documents/${enc(documentId)}/versions`, body);
+}
+
+/** One version with its Markdown and (server-escaped) HTML. */
+export function getVersion(versionId: string): Promise<VersionWithText> {
+  return api<VersionWithText>('GET', `/versions/${enc(versionId)}`);
+}
+
+/** Makes the live document equal to that version, as a new change; the text before is kept as a version. */
+export function restoreVersion(versionId: string): Promise<RestoreResult> {
+  return api<RestoreResult>('POST', `/versions/${enc(versionId)}/restore`);
+}
+
+/** The text as it is now, as `to` of a diff. */
+export const CURRENT = 'current';
+
+/** The path (under /api/v1) of the diff between two versions, or a version and `CURRENT`. */
+export function diffPath(documentId: string, from: string, to: string, format: 'json' | 'html' = 'json'): string {
+  const q = new URLSearchParams({ from, to });
+  return `/documents/${enc(documentId)}/${format === 'html' ? 'diff.html' : 'diff'}?${q}`;
+}
+
+export function getDiff(documentId: string, from: string, to: string): Promise<DocDiff> {
+  return api<DocDiff>('GET', diffPath(documentId, from, to));
+}
+
+/** Where the browser downloads a version's Markdown (`text/markdown`). */
+export function versionMarkdownUrl(versionId: string): string {
+  return `/api/v1/versions/${enc(versionId)}/markdown`;
 }

@@ -34,11 +34,11 @@ export type User = Pick<Schemas['UserOut'], 'id' | 'email' | 'display_name'>;
 
 export type Roundtable = Schemas['RoundtableOut'];
 
-/** The server's permission table's actions (`accord_domain::Action`). */
-export type Action = Schemas['Action'];
+/** The server's permission table's actions (`accord_domain::Action`), and those issue 9 adds (below). */
+export type Action = Schemas['Action'] | ReviewAction;
 
 /** Whether the server lets the caller do `action` in this roundtable. */
-export function can(rt: Pick<Roundtable, 'my_actions'> | null | undefined, action: Action): boolean {
+export function can(rt: { my_actions?: readonly string[] } | null | undefined, action: Action): boolean {
   return !!rt?.my_actions?.includes(action);
 }
 
@@ -62,3 +62,91 @@ export const DOC_KINDS = ['programme', 'recommendation', 'notes'] as const;
 export type DocKind = Schemas['DocumentKind'];
 
 export type AccordDocument = Schemas['DocumentOut'];
+
+// ---------------------------------------------------------------------------------------------
+// Review (issue 9): versions and diffs.
+// TODO(generated): the server routes are not in generated/api.ts yet. These are declared by hand,
+// shaped exactly as /work/review-contract.md says; once `cargo xtask openapi` has run with them,
+// replace each with its alias (`export type Version = Schemas['…']`) here and nowhere else.
+
+/** Actions issue 9 adds to `my_actions`. TODO(generated): drop once Schemas['Action'] has them. */
+export type ReviewAction = 'save_versions' | 'restore_versions' | 'resolve_comments';
+
+/** Who did something: a participant and the side they were on. */
+export interface Author {
+  user_id: string;
+  display_name: string;
+  side: Side;
+}
+
+/** `POST /documents/{id}/versions` → 201, `GET /documents/{id}/versions` → newest first. */
+export interface Version {
+  id: string;
+  document_id: string;
+  /** 1, 2, … per document. */
+  number: number;
+  name: string;
+  note: string | null;
+  /** Made by the server (after an idle spell, before a restore), not by a person asking. */
+  auto: boolean;
+  created_by: Author | null;
+  /** RFC 3339. */
+  created_at: string;
+  /** Hex SHA-256 of the version's Markdown. */
+  sha256: string;
+  words: number;
+  /** The number of the version this one restored, if it is a restore. */
+  restored_from: number | null;
+}
+
+/** The body of `POST /documents/{id}/versions`. */
+export interface NewVersion {
+  name: string;
+  note?: string;
+}
+
+/** `GET /versions/{id}`: the version and its text. `html` is escaped by the server. */
+export type VersionWithText = Version & { markdown: string; html: string };
+
+/** `POST /versions/{id}/restore` → 200. */
+export interface RestoreResult {
+  /** The automatic version of the text just before the restore. */
+  before: Version;
+  /** The new version "Restored from v<n>". */
+  restored: Version;
+}
+
+export type BlockOp = 'equal' | 'inserted' | 'deleted' | 'changed' | 'moved';
+export type SegmentOp = 'equal' | 'inserted' | 'deleted';
+export type DiffBlockKind = 'heading' | 'paragraph' | 'list_item';
+
+export interface DiffSegment {
+  op: SegmentOp;
+  text: string;
+  /** Who wrote inserted text; null when no single participant is known (never a guess). */
+  by: Author | null;
+}
+
+export interface DiffBlock {
+  op: BlockOp;
+  kind: DiffBlockKind;
+  level?: number;
+  /** Plain text in `to` (in `from` for a deleted block). */
+  text: string;
+  segments: DiffSegment[];
+  by: Author | null;
+}
+
+/** `GET /documents/{id}/diff?from=<version id>&to=<version id|current>`. */
+export interface DocDiff {
+  from: { id: string; number: number; name: string };
+  /** `id` is "current" (and number and name null) when compared with the text as it is now. */
+  to: { id: string; number: number | null; name: string | null };
+  blocks: DiffBlock[];
+  stats: {
+    inserted_words: number;
+    deleted_words: number;
+    changed_blocks: number;
+    by_side: { side: Side; inserted_words: number }[];
+  };
+}

@@ -7,12 +7,15 @@ import { useI18n } from '../i18n';
 import { Link } from '../router';
 import type { AccordDocument } from '../types';
 import { CollabEditor } from './CollabEditor';
+import { HistoryLayout } from './HistoryPanel';
+import { useMyActions } from './useMyActions';
 
 export function DocumentPage({ id }: { id: string }) {
   const { t } = useI18n();
   const { user } = useAuth();
   const [doc, setDoc] = useState<AccordDocument | null>(null);
   const [loadError, setLoadError] = useState<unknown>(null);
+  const actions = useMyActions(doc?.roundtable_id);
   const notFound = loadError instanceof ApiError && (loadError.status === 404 || loadError.status === 403);
   useTitle(doc ? doc.title : notFound ? t('doc.notFound') : t('common.loading'));
 
@@ -45,7 +48,7 @@ export function DocumentPage({ id }: { id: string }) {
   return (
     <>
       <p className="breadcrumb">
-        <Link to={`/roundtables/${encodeURIComponent(doc.roundtable_id)}`}>{t('doc.back')}</Link>
+        <Link to={`/roundtables/${encodeURIComponent(doc.roundtable_id)}#documents`}>{t('doc.back')}</Link>
       </p>
       <PageHeading>{doc.title}</PageHeading>
       <dl className="meta">
@@ -73,7 +76,9 @@ export function DocumentPage({ id }: { id: string }) {
       </dl>
       {doc.archived && <p className="alert alert--info">{t('doc.archivedNotice')}</p>}
       {!doc.can_edit && <p className="alert alert--info" data-testid="read-only-notice">{t('doc.readOnly')}</p>}
-      <CollabEditor key={doc.id} doc={doc} userName={user.display_name} />
+      <HistoryLayout doc={doc} actions={actions}>
+        <CollabEditor key={doc.id} doc={doc} userName={user.display_name} />
+      </HistoryLayout>
     </>
   );
 }

@@ -32,7 +32,7 @@ export function DocumentsSection({ roundtableId, canCreate }: { roundtableId: st
   }, [roundtableId]);
 
   return (
-    <section aria-labelledby="documents-heading">
+    <section id="documents" aria-labelledby="documents-heading" className="rt-section">
       <h2 id="documents-heading">{t('docs.heading')}</h2>
       <Alert message={loadError} />
       {!docs ? (

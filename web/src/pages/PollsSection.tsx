@@ -5,7 +5,7 @@ import { Alert, SelectField, SideBadge, TextAreaField, TextField, focusFirstInva
 import { useFormState, type FieldErrors } from '../forms';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
-import { can, SIDES, type Roundtable } from '../types';
+import { can, SIDES, type Action, type Roundtable } from '../types';
 import { formatCode, knownMinGroup, mergePoll, mergeQuestion, sortQuestions, upsertById } from '../live/logic';
 import { AskForm } from '../live/AskForm';
 import { BallotForm, ConnectionStatus, ResultsView, useAnnouncer } from '../live/PollViews';
@@ -30,7 +30,7 @@ export function presenterPath(roundtableId: string) {
 export function PollsSection({ rt }: { rt: Roundtable }) {
   const { t } = useI18n();
   // The server may change the caller's role while the page is open (role_changed).
-  const [actions, setActions] = useState(rt.my_actions);
+  const [actions, setActions] = useState<readonly Action[]>(rt.my_actions);
   const mine = { my_actions: actions };
   const isFacilitator = can(mine, 'manage_polls');
   const { announce, region } = useAnnouncer();
@@ -73,44 +73,55 @@ export function PollsSection({ rt }: { rt: Roundtable }) {
   const ended = !!room.refused && ['signed_out', 'removed'].includes(room.refused);
 
   return (
-    <section aria-labelledby="polls-heading" className="polls-section" data-testid="polls-section">
-      <h2 id="polls-heading">{t('polls.heading')}</h2>
-      {region}
-      {unavailable ? (
-        <p className="muted">{t('polls.unavailable')}</p>
-      ) : (
-        <>
-          {ended ? (
-            <p className="notice" role="alert" data-testid="rights-notice">
-              {t(`rights.${room.refused}`)}
-            </p>
-          ) : (
-            <ConnectionStatus state={room.state} />
-          )}
-          {/* Once the socket is refused, who is in the room is no longer known. */}
-          {!ended && <PresenceList presence={room.presence} />}
-          {isFacilitator && <LiveSessionPanel roundtableId={rt.id} />}
-          {isFacilitator && (
-            <NewPollPanel
-              roundtableId={rt.id}
-              minGroup={knownMinGroup(Object.values(room.results))}
-              onCreated={(p) => setPolls((l) => upsertById(l, p))}
-            />
-          )}
-          <h3 id="poll-list-heading">{t('polls.listHeading')}</h3>
-          {polls.length === 0 ? (
-            <p className="muted">{t('polls.empty')}</p>
-          ) : (
-            <ul className="poll-list" aria-labelledby="poll-list-heading">
-              {polls.map((p) => (
-                <PollCard key={p.id} poll={p} room={room} isFacilitator={isFacilitator} canVote={can(mine, 'vote')} />
-              ))}
-            </ul>
-          )}
-          <QuestionsPanel roundtableId={rt.id} questions={room.questions} setQuestions={setQuestions} isFacilitator={isFacilitator} />
-        </>
-      )}
-    </section>
+    <>
+      <section id="polls" aria-labelledby="polls-heading" className="polls-section rt-section" data-testid="polls-section">
+        <h2 id="polls-heading" tabIndex={-1}>
+          {t('rt.pollsAndLive')}
+        </h2>
+        {region}
+        {unavailable ? (
+          <p className="muted">{t('polls.unavailable')}</p>
+        ) : (
+          <>
+            {ended ? (
+              <p className="notice" role="alert" data-testid="rights-notice">
+                {t(`rights.${room.refused}`)}
+              </p>
+            ) : (
+              <ConnectionStatus state={room.state} />
+            )}
+            {/* Once the socket is refused, who is in the room is no longer known. */}
+            {!ended && <PresenceList presence={room.presence} />}
+            {isFacilitator && <LiveSessionPanel roundtableId={rt.id} />}
+            {isFacilitator && (
+              <NewPollPanel
+                roundtableId={rt.id}
+                minGroup={knownMinGroup(Object.values(room.results))}
+                onCreated={(p) => setPolls((l) => upsertById(l, p))}
+              />
+            )}
+            <h3 id="poll-list-heading">{t('polls.listHeading')}</h3>
+            {polls.length === 0 ? (
+              <p className="muted">{t('polls.empty')}</p>
+            ) : (
+              <ul className="poll-list" aria-labelledby="poll-list-heading">
+                {polls.map((p) => (
+                  <PollCard key={p.id} poll={p} room={room} isFacilitator={isFacilitator} canVote={can(mine, 'vote')} />
+                ))}
+              </ul>
+            )}
+          </>
+        )}
+      </section>
+      {/* Its own section (#questions), fed by the same live room as the polls. */}
+      <QuestionsPanel
+        roundtableId={rt.id}
+        questions={room.questions}
+        setQuestions={setQuestions}
+        isFacilitator={isFacilitator}
+        unavailable={unavailable}
+      />
+    </>
   );
 }
 
@@ -592,11 +603,13 @@ function QuestionsPanel({
   questions,
   setQuestions,
   isFacilitator,
+  unavailable,
 }: {
   roundtableId: string;
   questions: Question[];
   setQuestions: (f: (q: Question[]) => Question[]) => void;
   isFacilitator: boolean;
+  unavailable: boolean;
 }) {
   const { t } = useI18n();
   const [error, setError] = useState<string | null>(null);
@@ -615,49 +628,56 @@ function QuestionsPanel({
   }
 
   return (
-    <div className="qa-panel" data-testid="qa-moderation">
-      <h3>{isFacilitator ? t('qa.moderation') : t('qa.heading')}</h3>
-      <Alert message={error} />
-      <p role="status" className="visually-hidden">
-        {status}
-      </p>
-      <AskForm roundtableId={roundtableId} onAsked={(q) => setQuestions((l) => mergeQuestion(l, q))} />
-      {visible.length === 0 ? (
-        <p className="muted">{t('qa.empty')}</p>
+    <section id="questions" aria-labelledby="questions-heading" className="qa-panel rt-section" data-testid="qa-moderation">
+      <h2 id="questions-heading" tabIndex={-1}>
+        {isFacilitator ? t('qa.moderation') : t('qa.heading')}
+      </h2>
+      {unavailable ? (
+        <p className="muted">{t('qa.unavailable')}</p>
       ) : (
-        <ul className="questions">
-          {visible.map((q) => (
-            <li key={q.id} className={`question question--${q.status}`} data-testid="question">
-              <p className="question-text">{q.text}</p>
-              <p className="question-meta">
-                <span>{t('qa.votes', { count: q.votes })}</span>
-                {askedBy(q) && <span>{askedBy(q)}</span>}
-                <span className={`status status--q-${q.status}`}>{t(`qStatus.${q.status}`)}</span>
-              </p>
-              {isFacilitator && (
-                <div className="actions">
-                  {q.status !== 'approved' && (
-                    <button type="button" onClick={() => moderate(q, 'approved')}>
-                      {t('qa.approve')}
-                    </button>
+        <>
+          <Alert message={error} />
+          <p role="status" className="visually-hidden">
+            {status}
+          </p>
+          <AskForm roundtableId={roundtableId} onAsked={(q) => setQuestions((l) => mergeQuestion(l, q))} />
+          {visible.length === 0 ? (
+            <p className="muted">{t('qa.empty')}</p>
+          ) : (
+            <ul className="questions">
+              {visible.map((q) => (
+                <li key={q.id} className={`question question--${q.status}`} data-testid="question">
+                  <p className="question-text">{q.text}</p>
+                  <p className="question-meta">
+                    <span>{t('qa.votes', { count: q.votes })}</span>
+                    {askedBy(q) && <span>{askedBy(q)}</span>}
+                    <span className={`status status--q-${q.status}`}>{t(`qStatus.${q.status}`)}</span>
+                  </p>
+                  {isFacilitator && (
+                    <div className="actions">
+                      {q.status !== 'approved' && (
+                        <button type="button" onClick={() => moderate(q, 'approved')}>
+                          {t('qa.approve')}
+                        </button>
+                      )}
+                      {q.status !== 'hidden' && (
+                        <button type="button" onClick={() => moderate(q, 'hidden')}>
+                          {t('qa.hide')}
+                        </button>
+                      )}
+                      {q.status !== 'answered' && (
+                        <button type="button" onClick={() => moderate(q, 'answered')}>
+                          {t('qa.markAnswered')}
+                        </button>
+                      )}
+                    </div>
                   )}
-                  {q.status !== 'hidden' && (
-                    <button type="button" onClick={() => moderate(q, 'hidden')}>
-                      {t('qa.hide')}
-                    </button>
-                  )}
-                  {q.status !== 'answered' && (
-                    <button type="button" onClick={() => moderate(q, 'answered')}>
-                      {t('qa.markAnswered')}
-                    </button>
-                  )}
-                </div>
-              )}
-            </li>
-          ))}
-        </ul>
+                </li>
+              ))}
+            </ul>
+          )}
+        </>
       )}
-    </div>
+    </section>
   );
 }
-

@@ -7,6 +7,7 @@ import { useI18n } from '../i18n';
 import { Link } from '../router';
 import { DocumentsSection } from './DocumentsSection';
 import { PollsSection } from './PollsSection';
+import { SectionNav } from './SectionNav';
 import { can, ROLES, SIDES, type Invitation, type Participant, type Role, type Roundtable, type Side } from '../types';
 
 const POLL_MS = 5000;
@@ -112,32 +113,53 @@ export function RoundtablePage({ id }: { id: string }) {
   return (
     <>
       <PageHeading>{rt.title}</PageHeading>
-      <dl className="meta">
-        <div>
-          <dt>{t('rt.theme')}</dt>
-          <dd>{t(`theme.${rt.theme}`)}</dd>
-        </div>
-        <div>
-          <dt>{t('rt.mySide')}</dt>
-          <dd>
-            <SideBadge side={rt.my_side}>{t(`side.${rt.my_side}`)}</SideBadge>
-          </dd>
-        </div>
-        <div>
-          <dt>{t('rt.myRole')}</dt>
-          <dd>{t(`role.${rt.my_role}`)}</dd>
-        </div>
-        <div>
-          <dt>{t('rt.created')}</dt>
-          <dd>
-            <time dateTime={rt.created_at}>{formatDate(rt.created_at)}</time>
-          </dd>
-        </div>
-      </dl>
-      <h2 className="visually-hidden">{t('rt.description')}</h2>
-      {rt.description ? <p className="description">{rt.description}</p> : <p>{t('rt.noDescription')}</p>}
+      <SectionNav
+        label={t('rt.sections')}
+        sections={[
+          { id: 'overview', label: t('rt.overview') },
+          { id: 'documents', label: t('docs.heading') },
+          { id: 'polls', label: t('polls.heading') },
+          { id: 'questions', label: t('qa.heading') },
+          { id: 'people', label: t('rt.participants') },
+        ]}
+      />
 
-      <section aria-labelledby="participants-heading">
+      <section id="overview" aria-labelledby="overview-heading" className="rt-section">
+        <h2 id="overview-heading" tabIndex={-1}>
+          {t('rt.overview')}
+        </h2>
+        <dl className="meta">
+          <div>
+            <dt>{t('rt.theme')}</dt>
+            <dd>{t(`theme.${rt.theme}`)}</dd>
+          </div>
+          <div>
+            <dt>{t('rt.mySide')}</dt>
+            <dd>
+              <SideBadge side={rt.my_side}>{t(`side.${rt.my_side}`)}</SideBadge>
+            </dd>
+          </div>
+          <div>
+            <dt>{t('rt.myRole')}</dt>
+            <dd>{t(`role.${rt.my_role}`)}</dd>
+          </div>
+          <div>
+            <dt>{t('rt.created')}</dt>
+            <dd>
+              <time dateTime={rt.created_at}>{formatDate(rt.created_at)}</time>
+            </dd>
+          </div>
+        </dl>
+        <h3 className="visually-hidden">{t('rt.description')}</h3>
+        {rt.description ? <p className="description">{rt.description}</p> : <p>{t('rt.noDescription')}</p>}
+      </section>
+
+      <DocumentsSection roundtableId={id} canCreate={can(rt, 'edit_documents')} />
+
+      {/* Two sections: polls and live session (#polls), then questions (#questions). */}
+      <PollsSection rt={rt} />
+
+      <section id="people" aria-labelledby="participants-heading" className="rt-section">
         <h2 id="participants-heading" ref={participantsHeading} tabIndex={-1}>
           {t('rt.participants')}
         </h2>
@@ -161,13 +183,8 @@ export function RoundtablePage({ id }: { id: string }) {
             ))}
           </div>
         )}
+        {can(rt, 'invite') && <InviteForm roundtableId={id} />}
       </section>
-
-      <DocumentsSection roundtableId={id} canCreate={can(rt, 'edit_documents')} />
-
-      <PollsSection rt={rt} />
-
-      {can(rt, 'invite') && <InviteForm roundtableId={id} />}
     </>
   );
 }
@@ -285,7 +302,7 @@ function InviteForm({ roundtableId }: { roundtableId: string }) {
 
   return (
     <section aria-labelledby="invite-heading" className="panel">
-      <h2 id="invite-heading">{t('invite.heading')}</h2>
+      <h3 id="invite-heading">{t('invite.heading')}</h3>
       <form onSubmit={onSubmit} noValidate className="inline-form">
         <Alert message={form.formError} />
         <SelectField label={t('invite.side')} name="side" value={side} onChange={(e) => setSide(e.target.value as Side)} error={form.fieldErrors.side}>
