@@ -1,4 +1,4 @@
-import type { Problem } from './types';
+import type { Comment, CommentStatusQuery, NewComment, Problem } from './types';
 import type { TFunction } from './i18n';
 
 export class ApiError extends Error {
@@ -67,3 +67,20 @@ export function safeNext(next: string | null | undefined, fallback = '/'): strin
   if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return fallback;
   return next;
 }
+
+// Comments (issue 9). Every write answers with the whole thread; DELETE answers 204.
+const commentPath = (id: string) => `/comments/${encodeURIComponent(id)}`;
+
+export const commentsApi = {
+  list: (documentId: string, status: CommentStatusQuery = 'all') =>
+    api<Comment[]>('GET', `/documents/${encodeURIComponent(documentId)}/comments?status=${status}`),
+  create: (documentId: string, body: NewComment) =>
+    api<Comment>('POST', `/documents/${encodeURIComponent(documentId)}/comments`, body),
+  reply: (commentId: string, body: string) => api<Comment>('POST', `${commentPath(commentId)}/replies`, { body }),
+  resolve: (commentId: string) => api<Comment>('POST', `${commentPath(commentId)}/resolve`),
+  reopen: (commentId: string) => api<Comment>('POST', `${commentPath(commentId)}/reopen`),
+  /** Edits a thread's first comment or a reply; answers with the thread. */
+  edit: (commentId: string, body: string) => api<Comment>('PATCH', commentPath(commentId), { body }),
+  /** Deletes a thread's first comment or a reply (the server says what remains over the event socket). */
+  remove: (commentId: string) => api<void>('DELETE', commentPath(commentId)),
+};
