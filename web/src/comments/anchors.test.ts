@@ -1,57 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { Schema, type Node as PMNode } from '@tiptap/pm/model';
-import { initProseMirrorDoc } from '@tiptap/y-tiptap';
-import { base64ToBytes, bytesToBase64, decodeAnchor, decodePosition, makeAnchor, resolveAnchor, type YBinding } from './anchors';
-
-// The part of TipTap's schema these tests need (node names as the Collaboration extension stores them).
-const schema = new Schema({
-  nodes: {
-    doc: { content: 'block+' },
-    paragraph: { group: 'block', content: 'inline*' },
-    heading: { group: 'block', content: 'inline*', attrs: { level: { default: 1 } } },
-    text: { group: 'inline' },
-  },
-});
-
-/** Block texts into a fresh document's "default" fragment, as the editor stores them. */
-function docWith(...blocks: string[]): Y.Doc {
-  const ydoc = new Y.Doc();
-  const fragment = ydoc.getXmlFragment('default');
-  ydoc.transact(() => {
-    for (const text of blocks) {
-      const p = new Y.XmlElement('paragraph');
-      fragment.push([p]);
-      const t = new Y.XmlText();
-      p.push([t]);
-      t.insert(0, text);
-    }
-  });
-  return ydoc;
-}
-
-/** The binding the editor would hold: the ProseMirror document rendered from Yjs, and its mapping. */
-function bind(ydoc: Y.Doc): YBinding & { pm: PMNode } {
-  const fragment = ydoc.getXmlFragment('default');
-  const { doc, mapping } = initProseMirrorDoc(fragment, schema);
-  return { doc: ydoc, fragment, mapping, pm: doc };
-}
-
-function textOf(ydoc: Y.Doc, block: number): Y.XmlText {
-  return (ydoc.getXmlFragment('default').get(block) as Y.XmlElement).get(0) as Y.XmlText;
-}
-
-/** The ProseMirror range of `needle` in the (single-block-deep) document. */
-function find(pm: PMNode, needle: string): { from: number; to: number } {
-  let found: { from: number; to: number } | null = null;
-  pm.descendants((node, pos) => {
-    if (found || !node.isText) return;
-    const i = node.text!.indexOf(needle);
-    if (i >= 0) found = { from: pos + i, to: pos + i + needle.length };
-  });
-  if (!found) throw new Error(`${needle} not found`);
-  return found;
-}
+import { base64ToBytes, bytesToBase64, decodeAnchor, decodePosition, makeAnchor, resolveAnchor } from './anchors';
+import { bind, docWith, find, textOf } from './ydoc-fixtures';
 
 function quoteOf(ydoc: Y.Doc, anchor: ReturnType<typeof makeAnchor>): string | null {
   const b = bind(ydoc);
