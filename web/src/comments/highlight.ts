@@ -175,7 +175,9 @@ export function commentHighlightPlugin(options: CommentHighlightOptions): Plugin
           if (!st) return;
           if (!sameSummary(st.summary, last)) {
             last = st.summary;
-            options.onSummary(st.summary);
+            const summary = st.summary;
+            // Not synchronously: the editor may be updating inside a React render.
+            queueMicrotask(() => options.onSummary(summary));
           }
           if (st.stale && timer === null) {
             timer = setTimeout(() => {
