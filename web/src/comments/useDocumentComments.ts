@@ -249,6 +249,8 @@ export function useDocumentComments(doc: AccordDocument, t: TFunction): Document
     async (thread: Comment, resolved: boolean) => {
       const updated = await (resolved ? commentsApi.resolve(thread.id) : commentsApi.reopen(thread.id));
       setThreads((list) => upsertThread(list ?? [], updated));
+      // A resolved thread leaves the open list; its passage need not stand out any more.
+      if (resolved) setActive((a) => (a === thread.id ? null : a));
       announce(tRef.current(resolved ? 'comments.resolvedDone' : 'comments.reopenedDone'));
     },
     [announce],

@@ -15,7 +15,31 @@ const SHORTCUT = IS_MAC ? { aria: 'Meta+Alt+M', text: '⌘⌥M' } : { aria: 'Con
 export function CommentComposer({ c }: { c: DocumentComments }) {
   const { t } = useI18n();
   const hintId = useId();
-  if (!c.canComment || !c.editor) return null;
+  const { startComment } = c;
+  const enabled = c.canComment && !!c.editor;
+
+  // The editor's own keymap handles Mod-Alt-M while it has focus; this catches it elsewhere on the
+  // page, such as a read-only text (an observer's) whose passage was selected with the mouse.
+  useEffect(() => {
+    if (!enabled) return;
+    const onKey = (e: globalThis.KeyboardEvent) => {
+      if (e.defaultPrevented || !e.altKey || !(IS_MAC ? e.metaKey : e.ctrlKey) || e.code !== 'KeyM') return;
+      e.preventDefault();
+      startComment();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [enabled, startComment]);
+
+  // A read-only text cannot take focus back when the form closes: the Comment button does.
+  const buttonRef = useRef<HTMLButtonElement>(null);
+  const hadDraft = useRef(false);
+  useEffect(() => {
+    if (hadDraft.current && !c.draft && c.editor && !c.editor.isEditable) buttonRef.current?.focus();
+    hadDraft.current = !!c.draft;
+  }, [c.draft, c.editor]);
+
+  if (!enabled) return null;
   return (
     <div className="comment-bar" data-testid="comment-bar">
       {c.draft ? (
@@ -23,6 +47,7 @@ export function CommentComposer({ c }: { c: DocumentComments }) {
       ) : (
         <div className="comment-bar-row">
           <button
+            ref={buttonRef}
             type="button"
             aria-keyshortcuts={SHORTCUT.aria}
             aria-describedby={hintId}
