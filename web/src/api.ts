@@ -1,4 +1,14 @@
-import type { DocDiff, NewVersion, Problem, RestoreResult, Version, VersionWithText } from './types';
+import type {
+  Comment,
+  CommentStatusQuery,
+  DocDiff,
+  NewComment,
+  NewVersion,
+  Problem,
+  RestoreResult,
+  Version,
+  VersionWithText,
+} from './types';
 import type { TFunction } from './i18n';
 
 export class ApiError extends Error {
@@ -108,3 +118,20 @@ export function getDiff(documentId: string, from: string, to: string): Promise<D
 export function versionMarkdownUrl(versionId: string): string {
   return `/api/v1/versions/${enc(versionId)}/markdown`;
 }
+
+// Comments (issue 9). Every write answers with the whole thread; DELETE answers 204.
+const commentPath = (id: string) => `/comments/${encodeURIComponent(id)}`;
+
+export const commentsApi = {
+  list: (documentId: string, status: CommentStatusQuery = 'all') =>
+    api<Comment[]>('GET', `/documents/${encodeURIComponent(documentId)}/comments?status=${status}`),
+  create: (documentId: string, body: NewComment) =>
+    api<Comment>('POST', `/documents/${encodeURIComponent(documentId)}/comments`, body),
+  reply: (commentId: string, body: string) => api<Comment>('POST', `${commentPath(commentId)}/replies`, { body }),
+  resolve: (commentId: string) => api<Comment>('POST', `${commentPath(commentId)}/resolve`),
+  reopen: (commentId: string) => api<Comment>('POST', `${commentPath(commentId)}/reopen`),
+  /** Edits a thread's first comment or a reply; answers with the thread. */
+  edit: (commentId: string, body: string) => api<Comment>('PATCH', commentPath(commentId), { body }),
+  /** Deletes a thread's first comment or a reply (the server says what remains over the event socket). */
+  remove: (commentId: string) => api<void>('DELETE', commentPath(commentId)),
+};

@@ -73,6 +73,12 @@ export type AccordDocument = Schemas['DocumentOut'];
 export type ReviewAction = 'save_versions' | 'restore_versions' | 'resolve_comments';
 
 /** Who did something: a participant and the side they were on. */
+// ---------------------------------------------------------------------------
+// Review (issue 9): comments in the margin — shaped exactly as /work/review-contract.md says.
+// TODO(generated): once the server's OpenAPI document has these schemas, replace each with the
+// generated alias (`Schemas['…']`) and drop `ReviewAction` (the generated `Action` will name them).
+
+/** Who wrote something: the contract's `Author`. */
 export interface Author {
   user_id: string;
   display_name: string;
@@ -150,3 +156,61 @@ export interface DocDiff {
     by_side: { side: Side; inserted_words: number }[];
   };
 }
+/** Where a thread is anchored: base64 of `Y.encodeRelativePosition(…)` for the passage's start and end. */
+export interface CommentAnchor {
+  start: string;
+  end: string;
+}
+
+/** A reply in a thread. */
+export interface Reply {
+  id: string;
+  body: string;
+  author: Author;
+  /** RFC 3339. */
+  created_at: string;
+  edited_at: string | null;
+  deleted: boolean;
+}
+
+/** A comment thread (`GET /documents/{id}/comments` items; every write returns the whole thread). */
+export interface Comment {
+  id: string;
+  document_id: string;
+  /** Empty once deleted. */
+  body: string;
+  author: Author;
+  created_at: string;
+  edited_at: string | null;
+  /** Deleted while replies remain: shown as "comment deleted". */
+  deleted: boolean;
+  anchor: CommentAnchor;
+  /** The commented passage's text as the server last resolved it (the last one seen, once orphaned). */
+  quote: string;
+  /** The passage was deleted. */
+  orphaned: boolean;
+  resolved: boolean;
+  resolved_by: Author | null;
+  version_id: string | null;
+  replies: Reply[];
+}
+
+/** `POST /documents/{id}/comments`. */
+export interface NewComment {
+  body: string;
+  anchor: CommentAnchor;
+  version_id?: string;
+}
+
+/** `GET /documents/{id}/comments?status=…`. */
+export type CommentStatusQuery = 'open' | 'resolved' | 'all';
+
+/** A documents-list item with its count of open threads. */
+export type DocumentListItem = AccordDocument & { open_comments?: number };
+
+
+/** `can` for the review actions the generated `Action` does not name yet. */
+export function canReview(rt: { my_actions?: readonly string[] | null } | null | undefined, action: ReviewAction): boolean {
+  return !!rt?.my_actions?.includes(action);
+}
+// ---------------------------------------------------------------------------

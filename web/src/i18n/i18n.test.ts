@@ -7,6 +7,7 @@ import da from './da.json';
 import { translate } from './index';
 import { DOC_KINDS, ROLES, SIDES, THEMES } from '../types';
 import { POLL_KINDS, POLL_STATUSES, QUESTION_STATUSES, RESULTS_VISIBILITY, VOTER_GROUPS } from '../live/types';
+import { THREAD_FILTERS } from '../comments/threads';
 
 const SRC = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -74,6 +75,11 @@ describe('translations', () => {
       ...VOTER_GROUPS.map((g) => `group.${g}`),
       ...['poll_not_open', 'unknown_option', 'too_many_choices', 'invalid_ballot', 'forbidden', 'rate_limited'].map((c) => `wsError.${c}`),
       ...['cannotOpen', 'cannotClose', 'firstPoll', 'lastPoll', 'questionsShown', 'questionsHidden'].map((k) => `present.${k}`),
+      ...THREAD_FILTERS.flatMap((f) => [`comments.filter.${f}`, `comments.empty.${f}`]),
+      // Read through tRef.current(…) in comments/useDocumentComments.ts, which the literal scan does not see.
+      ...['added', 'loadFailed', 'announceNew', 'announceReply', 'selectFirst', 'replyDone', 'resolvedDone', 'reopenedDone', 'savedDone', 'deletedDone'].map(
+        (k) => `comments.${k}`,
+      ),
     ];
     expect(needed.filter((k) => !(k in en))).toEqual([]);
   });
@@ -118,6 +124,10 @@ describe('translations', () => {
     expect(da['qa.hide']).toBe('Skjul');
     expect(da['qStatus.answered']).toBe('Besvaret');
     expect(da['vote.thanks']).toBe('Tak for din stemme.');
+    expect(da['comments.heading']).toBe('Kommentarer');
+    expect(da['comments.add']).toBe('Kommentér');
+    expect(da['comments.reply']).toBe('Svar');
+    expect(da['docs.openComments.other']).toBe('{count} åbne kommentarer');
   });
 
   it('interpolates placeholders', () => {

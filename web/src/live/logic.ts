@@ -243,6 +243,12 @@ export function parseServerMessage(data: unknown): ServerMessage | null {
       return m.question && typeof m.question === 'object' ? (m as unknown as ServerMessage) : null;
     case 'role_changed':
       return Array.isArray(m.actions) ? (m as unknown as ServerMessage) : null;
+    case 'comment':
+      return typeof m.document_id === 'string' && m.comment && typeof m.comment === 'object' && typeof (m.comment as { id?: unknown }).id === 'string'
+        ? (m as unknown as ServerMessage)
+        : null;
+    case 'comment_removed':
+      return typeof m.document_id === 'string' && typeof m.comment_id === 'string' ? (m as unknown as ServerMessage) : null;
     case 'presence':
     case 'vote_ack':
     case 'error':

@@ -23,6 +23,8 @@ import {
 } from '../collab';
 import { useI18n, type TFunction } from '../i18n';
 import type { AccordDocument } from '../types';
+import { useDocumentComments, type DocumentComments } from '../comments/useDocumentComments';
+import { CommentComposer, CommentsPanel } from './CommentsPanel';
 
 interface Session {
   ydoc: Y.Doc;
@@ -111,6 +113,7 @@ export function CollabEditor({ doc, userName }: { doc: AccordDocument; userName:
   const { t } = useI18n();
   const { session, synced, conn, notice } = useSession(doc.id);
   const people = usePresence(session);
+  const comments = useDocumentComments(doc, t);
   // A notice from the server overrides what the page was loaded with.
   const canEdit = notice ? notice.canEdit : doc.can_edit;
   const current = { ...doc, can_edit: canEdit };
@@ -126,10 +129,11 @@ export function CollabEditor({ doc, userName }: { doc: AccordDocument; userName:
           <ConnectionIndicator state={conn} canEdit={canEdit} t={t} />
         )}
         {session && synced ? (
-          <RichText key={`${session.ydoc.guid}:${canEdit}`} session={session} doc={current} userName={userName} />
+          <RichText key={`${session.ydoc.guid}:${canEdit}`} session={session} doc={current} userName={userName} comments={comments} />
         ) : (
           <p className="editor-loading">{t('doc.loadingText')}</p>
         )}
+        <CommentComposer c={comments} />
       </div>
       <aside className="doc-side" aria-labelledby="editing-now-heading">
         <h2 id="editing-now-heading">{t('doc.editingNow')}</h2>
@@ -142,6 +146,7 @@ export function CollabEditor({ doc, userName }: { doc: AccordDocument; userName:
           <EditingNow people={people} t={t} />
         )}
       </aside>
+      <CommentsPanel c={comments} />
     </div>
   );
 }
@@ -197,7 +202,17 @@ function renderSelection(user: Record<string, unknown>) {
   return { nodeName: 'span', class: 'collab-selection', style: `background-color: ${sideColour(user.side)}33` };
 }
 
-function RichText({ session, doc, userName }: { session: Session; doc: AccordDocument; userName: string }) {
+function RichText({
+  session,
+  doc,
+  userName,
+  comments,
+}: {
+  session: Session;
+  doc: AccordDocument;
+  userName: string;
+  comments: Pick<DocumentComments, 'extension' | 'setEditor'>;
+}) {
   const { t } = useI18n();
   const canEdit = doc.can_edit;
   const [linkOpen, setLinkOpen] = useState(false);
@@ -239,6 +254,7 @@ function RichText({ session, doc, userName }: { session: Session; doc: AccordDoc
           render: renderCaret,
           selectionRender: renderSelection,
         }),
+        comments.extension,
       ],
       editorProps: {
         attributes: editorAttributes(t, doc, hintId),
@@ -263,6 +279,12 @@ function RichText({ session, doc, userName }: { session: Session; doc: AccordDoc
     },
     [session, canEdit],
   );
+
+  const { setEditor } = comments;
+  useEffect(() => {
+    setEditor(editor);
+    return () => setEditor(null);
+  }, [editor, setEditor]);
 
   // Keep the accessible name in the current language.
   useEffect(() => {

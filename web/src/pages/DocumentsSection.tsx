@@ -4,7 +4,7 @@ import { Alert, SelectField, TextField, focusFirstInvalid } from '../components'
 import { useFormState, type FieldErrors } from '../forms';
 import { useI18n } from '../i18n';
 import { Link, navigate } from '../router';
-import { DOC_KINDS, type AccordDocument, type DocKind } from '../types';
+import { DOC_KINDS, type AccordDocument, type DocKind, type DocumentListItem } from '../types';
 
 export function documentPath(id: string) {
   return `/documents/${encodeURIComponent(id)}`;
@@ -13,12 +13,12 @@ export function documentPath(id: string) {
 /** The roundtable's documents, and for those who can edit, a form that creates one and opens it. */
 export function DocumentsSection({ roundtableId, canCreate }: { roundtableId: string; canCreate: boolean }) {
   const { t, formatDate } = useI18n();
-  const [docs, setDocs] = useState<AccordDocument[] | null>(null);
+  const [docs, setDocs] = useState<DocumentListItem[] | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
 
   useEffect(() => {
     let cancelled = false;
-    api<AccordDocument[]>('GET', `/roundtables/${encodeURIComponent(roundtableId)}/documents`)
+    api<DocumentListItem[]>('GET', `/roundtables/${encodeURIComponent(roundtableId)}/documents`)
       .then((list) => !cancelled && setDocs(list))
       .catch((e) => {
         if (cancelled) return;
@@ -53,6 +53,14 @@ export function DocumentsSection({ roundtableId, canCreate }: { roundtableId: st
                 <span className="visually-hidden">{t('docs.created')}: </span>
                 <time dateTime={d.created_at}>{formatDate(d.created_at)}</time>
                 {d.archived && <> · {t('docs.archived')}</>}
+                {!!d.open_comments && (
+                  <>
+                    {' · '}
+                    <span data-testid="open-comments">
+                      {d.open_comments === 1 ? t('docs.openComments.one') : t('docs.openComments.other', { count: d.open_comments })}
+                    </span>
+                  </>
+                )}
               </span>
             </li>
           ))}
