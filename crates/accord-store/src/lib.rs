@@ -17,6 +17,7 @@ mod secret_steps;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod users;
+mod versions;
 
 pub use documents::{DocumentLog, DocumentSnapshot, LoggedUpdate, NewDocument, StoredDocument};
 pub use error::StoreError;
@@ -26,3 +27,4 @@ pub use pool::{BackendKind, Store};
 pub use questions::{NewQuestion, Question};
 pub use records::*;
 pub use secret_steps::SecretStep;
+pub use versions::{NewVersion, StoredVersion, VersionSummary};
