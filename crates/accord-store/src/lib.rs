@@ -5,6 +5,7 @@
 //! never a pool. SQL is written once with `$n` placeholders, which both
 //! drivers accept, and bound at run time.
 
+mod attribution;
 mod documents;
 mod error;
 mod live_sessions;
@@ -19,6 +20,7 @@ pub mod testing;
 mod users;
 mod versions;
 
+pub use attribution::ClientAuthor;
 pub use documents::{DocumentLog, DocumentSnapshot, LoggedUpdate, NewDocument, StoredDocument};
 pub use error::StoreError;
 pub use live_sessions::{AudienceMember, LiveSession, NewAudienceMember, NewLiveSession};

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use accord_domain::document::DocumentKind;
 use accord_domain::Side;
 use accord_store::testing::{fresh_store, seed_document};
-use accord_store::{NewDocument, NewVersion, Store, StoreError};
+use accord_store::{NewDocument, NewUser, NewVersion, Store, StoreError};
 
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
@@ -26,6 +26,10 @@ on_both_backends!(
     versions_number_per_document,
     concurrent_versions_get_distinct_numbers,
     version_storage_bytes_counts_bytes,
+    attribution_first_claimant_wins,
+    attribution_round_trips_every_u64,
+    attribution_survives_compaction,
+    concurrent_claims_leave_one_owner,
 );
 
 async fn store(postgres: bool) -> Option<Store> {
@@ -41,6 +45,19 @@ async fn setup(s: &Store) -> (String, String, String) {
     let (rt, doc) = seed_document(s, None).await.expect("seed document");
     let ann = s.document(&doc).await.unwrap().unwrap().created_by;
     (rt, doc, ann)
+}
+
+async fn user(s: &Store, name: &str) -> String {
+    s.create_user(&NewUser {
+        id: id(),
+        email: format!("{}@example.org", id()),
+        display_name: name.into(),
+        password_hash: "$argon2id$fake".into(),
+        created_at: 1,
+    })
+    .await
+    .unwrap()
+    .id
 }
 
 async fn another_document(s: &Store, rt: &str, by: &str) -> String {
@@ -265,4 +282,149 @@ async fn version_storage_bytes_counts_bytes(s: Store) {
         expected as i64
     );
     assert_eq!(s.version_storage_bytes(&id()).await.unwrap(), 0);
+}
+
+async fn attribution_first_claimant_wins(s: Store) {
+    let (rt, doc, ann) = setup(&s).await;
+    let bob = user(&s, "Bob").await;
+    let other = another_document(&s, &rt, &ann).await;
+    assert!(s.document_clients(&doc).await.unwrap().is_empty());
+    assert_eq!(
+        s.record_document_clients(&doc, &[1, 2, 2], &ann, Side::Union, 10)
+            .await
+            .unwrap(),
+        2
+    );
+    // Bob's update carries Ann's client 2 (a relayed state) and his own 3.
+    assert_eq!(
+        s.record_document_clients(&doc, &[2, 3], &bob, Side::Employer, 11)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        s.record_document_clients(&doc, &[], &bob, Side::Employer, 12)
+            .await
+            .unwrap(),
+        0
+    );
+    // The same client id in another document is a separate claim.
+    s.record_document_clients(&other, &[1], &bob, Side::Employer, 13)
+        .await
+        .unwrap();
+    let clients = s.document_clients(&doc).await.unwrap();
+    assert_eq!(clients.len(), 3);
+    for c in [1, 2] {
+        assert_eq!(clients[&c].user_id, ann);
+        assert_eq!(clients[&c].display_name, "Ann");
+        assert_eq!(clients[&c].side, Side::Union);
+    }
+    assert_eq!(clients[&3].user_id, bob);
+    assert_eq!(clients[&3].display_name, "Bob");
+    assert_eq!(clients[&3].side, Side::Employer);
+    let elsewhere = s.document_clients(&other).await.unwrap();
+    assert_eq!(elsewhere.len(), 1);
+    assert_eq!(elsewhere[&1].user_id, bob);
+    assert!(matches!(
+        s.record_document_clients(&id(), &[1], &ann, Side::Union, 14)
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+async fn attribution_round_trips_every_u64(s: Store) {
+    let (_, doc, ann) = setup(&s).await;
+    let ids = [
+        0,
+        1,
+        (1 << 53) - 1,
+        i64::MAX as u64,
+        i64::MAX as u64 + 1,
+        1 << 63 | 12345,
+        u64::MAX - 1,
+        u64::MAX,
+    ];
+    s.record_document_clients(&doc, &ids, &ann, Side::Neutral, 10)
+        .await
+        .unwrap();
+    let got: BTreeSet<u64> = s
+        .document_clients(&doc)
+        .await
+        .unwrap()
+        .into_keys()
+        .collect();
+    assert_eq!(got, ids.into_iter().collect());
+    // Values above i64::MAX are still one claim each.
+    assert_eq!(
+        s.record_document_clients(
+            &doc,
+            &[u64::MAX, i64::MAX as u64 + 1],
+            &ann,
+            Side::Neutral,
+            11
+        )
+        .await
+        .unwrap(),
+        0
+    );
+}
+
+async fn attribution_survives_compaction(s: Store) {
+    let (_, doc, ann) = setup(&s).await;
+    let bob = user(&s, "Bob").await;
+    s.append_document_update(&doc, b"ann's edit", 30)
+        .await
+        .unwrap();
+    s.record_document_clients(&doc, &[u64::MAX, 7], &ann, Side::Union, 30)
+        .await
+        .unwrap();
+    let seq = s
+        .append_document_update(&doc, b"bob's edit", 31)
+        .await
+        .unwrap();
+    s.record_document_clients(&doc, &[8], &bob, Side::Employer, 31)
+        .await
+        .unwrap();
+    let before = s.document_clients(&doc).await.unwrap();
+    assert!(s
+        .compact_document(&doc, seq, b"folded state", 40)
+        .await
+        .unwrap());
+    assert!(s.load_document(&doc).await.unwrap().updates.is_empty());
+    assert_eq!(s.document_clients(&doc).await.unwrap(), before);
+    assert_eq!(before.len(), 3);
+    assert_eq!(before[&u64::MAX].side, Side::Union);
+    assert_eq!(before[&8].user_id, bob);
+}
+
+async fn concurrent_claims_leave_one_owner(s: Store) {
+    let (_, doc, ann) = setup(&s).await;
+    let bob = user(&s, "Bob").await;
+    let start = Arc::new(tokio::sync::Barrier::new(2));
+    // Opposite orders: claims must not deadlock on each other.
+    let ids: Vec<u64> = (100..140).collect();
+    let claim = |who: String, side: Side, reversed: bool| {
+        let (s, doc, start) = (s.clone(), doc.clone(), start.clone());
+        let mut ids = ids.clone();
+        if reversed {
+            ids.reverse();
+        }
+        tokio::spawn(async move {
+            start.wait().await;
+            s.record_document_clients(&doc, &ids, &who, side, 50)
+                .await
+                .unwrap()
+        })
+    };
+    let a = claim(ann.clone(), Side::Union, false);
+    let b = claim(bob.clone(), Side::Employer, true);
+    let (a, b) = (a.await.unwrap(), b.await.unwrap());
+    assert_eq!(a + b, ids.len() as u64, "each id recorded exactly once");
+    let clients = s.document_clients(&doc).await.unwrap();
+    assert_eq!(clients.len(), ids.len());
+    let by_ann = clients.values().filter(|c| c.user_id == ann).count() as u64;
+    assert_eq!(by_ann, a);
+    assert!(clients
+        .values()
+        .all(|c| (c.user_id == ann) == (c.side == Side::Union)));
 }
