@@ -6,6 +6,7 @@
 //! drivers accept, and bound at run time.
 
 mod attribution;
+mod comments;
 mod documents;
 mod error;
 mod live_sessions;
@@ -21,6 +22,7 @@ mod users;
 mod versions;
 
 pub use attribution::ClientAuthor;
+pub use comments::{CommentThread, NewComment, StoredComment};
 pub use documents::{DocumentLog, DocumentSnapshot, LoggedUpdate, NewDocument, StoredDocument};
 pub use error::StoreError;
 pub use live_sessions::{AudienceMember, LiveSession, NewAudienceMember, NewLiveSession};

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use accord_domain::document::DocumentKind;
 use accord_domain::Side;
 use accord_store::testing::{fresh_store, seed_document};
-use accord_store::{NewDocument, NewUser, NewVersion, Store, StoreError};
+use accord_store::{NewComment, NewDocument, NewUser, NewVersion, Store, StoreError};
 
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
@@ -30,6 +30,10 @@ on_both_backends!(
     attribution_round_trips_every_u64,
     attribution_survives_compaction,
     concurrent_claims_leave_one_owner,
+    comment_threads_and_replies,
+    comment_soft_delete,
+    comment_resolve_and_quotes,
+    open_comment_counts_per_document,
 );
 
 async fn store(postgres: bool) -> Option<Store> {
@@ -427,4 +431,348 @@ async fn concurrent_claims_leave_one_owner(s: Store) {
     assert!(clients
         .values()
         .all(|c| (c.user_id == ann) == (c.side == Side::Union)));
+}
+
+fn thread(doc: &str, by: &str, side: Side, body: &str, at: i64) -> NewComment {
+    NewComment {
+        id: id(),
+        document_id: doc.into(),
+        parent_id: None,
+        author_id: by.into(),
+        author_side: side,
+        body: body.into(),
+        anchor_start: Some(vec![1, 0, 255, 3]),
+        anchor_end: Some(vec![1, 0, 255, 9]),
+        quote: Some("the passage".into()),
+        version_id: None,
+        created_at: at,
+    }
+}
+
+fn reply(to: &NewComment, by: &str, side: Side, body: &str, at: i64) -> NewComment {
+    NewComment {
+        id: id(),
+        document_id: to.document_id.clone(),
+        parent_id: Some(to.id.clone()),
+        author_id: by.into(),
+        author_side: side,
+        body: body.into(),
+        anchor_start: None,
+        anchor_end: None,
+        quote: None,
+        version_id: None,
+        created_at: at,
+    }
+}
+
+async fn comment_threads_and_replies(s: Store) {
+    let (rt, doc, ann) = setup(&s).await;
+    let bob = user(&s, "Bob").await;
+    let other = another_document(&s, &rt, &ann).await;
+    assert!(s.comments_of(&doc).await.unwrap().is_empty());
+
+    let v = s
+        .insert_version(&new_version(&doc, "v1", None))
+        .await
+        .unwrap();
+    let mut first = thread(&doc, &ann, Side::Union, "Too vague.\nSay who pays.", 100);
+    first.version_id = Some(v.id.clone());
+    let second = thread(&doc, &bob, Side::Employer, "Agreed", 90);
+    let made = s.insert_comment(&first).await.unwrap();
+    assert_eq!(made.author_name, "Ann");
+    assert_eq!(made.author_side, Side::Union);
+    assert_eq!(made.body, "Too vague.\nSay who pays.");
+    assert_eq!(made.anchor_start, first.anchor_start);
+    assert_eq!(made.anchor_end, first.anchor_end);
+    assert_eq!(made.quote.as_deref(), Some("the passage"));
+    assert_eq!(made.version_id, Some(v.id.clone()));
+    assert_eq!(made.parent_id, None);
+    assert!(!made.deleted && !made.resolved);
+    assert_eq!(
+        (made.edited_at, made.resolved_at, made.resolved_by.clone()),
+        (None, None, None)
+    );
+    s.insert_comment(&second).await.unwrap();
+    let r2 = reply(&first, &ann, Side::Union, "Second reply", 120);
+    let r1 = reply(&first, &bob, Side::Employer, "First reply", 110);
+    s.insert_comment(&r2).await.unwrap();
+    let r1_made = s.insert_comment(&r1).await.unwrap();
+    assert_eq!(r1_made.parent_id.as_deref(), Some(first.id.as_str()));
+    assert_eq!(r1_made.author_name, "Bob");
+    assert_eq!(s.comment(&r1.id).await.unwrap(), Some(r1_made.clone()));
+    assert!(s.comment(&id()).await.unwrap().is_none());
+
+    // Threads and replies, each oldest first.
+    let threads = s.comments_of(&doc).await.unwrap();
+    assert_eq!(
+        threads
+            .iter()
+            .map(|t| t.comment.id.as_str())
+            .collect::<Vec<_>>(),
+        vec![second.id.as_str(), first.id.as_str()]
+    );
+    assert!(threads[0].replies.is_empty());
+    assert_eq!(
+        threads[1]
+            .replies
+            .iter()
+            .map(|r| r.body.as_str())
+            .collect::<Vec<_>>(),
+        vec!["First reply", "Second reply"]
+    );
+    assert_eq!(threads[1].comment, made);
+    // The thread a reply belongs to, from either id.
+    let t = s.comment_thread(&r2.id).await.unwrap().expect("thread");
+    assert_eq!(t, threads[1]);
+    assert_eq!(s.comment_thread(&first.id).await.unwrap(), Some(t));
+    assert!(s.comment_thread(&id()).await.unwrap().is_none());
+    assert!(s.comments_of(&other).await.unwrap().is_empty());
+
+    // Edits keep the row, mark the time.
+    assert!(s
+        .edit_comment(&r1.id, "First reply, edited", 130)
+        .await
+        .unwrap());
+    let edited = s.comment(&r1.id).await.unwrap().unwrap();
+    assert_eq!(
+        (edited.body.as_str(), edited.edited_at),
+        ("First reply, edited", Some(130))
+    );
+    assert!(!s.edit_comment(&id(), "x", 130).await.unwrap());
+
+    // Replies go to threads of the same document only.
+    let nested = reply(&r1, &ann, Side::Union, "nested", 140);
+    assert!(matches!(
+        s.insert_comment(&nested).await,
+        Err(StoreError::NotFound("comment"))
+    ));
+    let mut across = reply(&first, &ann, Side::Union, "across", 140);
+    across.document_id = other.clone();
+    assert!(matches!(
+        s.insert_comment(&across).await,
+        Err(StoreError::NotFound("comment"))
+    ));
+    let mut orphan = reply(&first, &ann, Side::Union, "orphan", 140);
+    orphan.parent_id = Some(id());
+    assert!(matches!(
+        s.insert_comment(&orphan).await,
+        Err(StoreError::NotFound("comment"))
+    ));
+    assert!(matches!(
+        s.insert_comment(&thread(&id(), &ann, Side::Union, "x", 1))
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        s.insert_comment(&first).await,
+        Err(StoreError::Conflict("comment"))
+    ));
+    assert_eq!(
+        s.comment_thread(&first.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .replies
+            .len(),
+        2
+    );
+}
+
+async fn comment_soft_delete(s: Store) {
+    let (_, doc, ann) = setup(&s).await;
+    let bob = user(&s, "Bob").await;
+    let with_replies = thread(&doc, &ann, Side::Union, "Thread", 100);
+    let alone = thread(&doc, &bob, Side::Employer, "Alone", 101);
+    let r = reply(&with_replies, &bob, Side::Employer, "Reply", 102);
+    for c in [&with_replies, &alone, &r] {
+        s.insert_comment(c).await.unwrap();
+    }
+
+    // A deleted reply stays in its thread, emptied.
+    assert!(s.delete_comment(&r.id, 110).await.unwrap());
+    assert!(
+        !s.delete_comment(&r.id, 111).await.unwrap(),
+        "already deleted"
+    );
+    let gone_reply = s.comment(&r.id).await.unwrap().unwrap();
+    assert!(gone_reply.deleted);
+    assert_eq!(gone_reply.body, "");
+    assert_eq!(gone_reply.edited_at, Some(110));
+    assert!(!s.edit_comment(&r.id, "back", 112).await.unwrap());
+    let t = s.comment_thread(&with_replies.id).await.unwrap().unwrap();
+    assert_eq!(t.replies, vec![gone_reply]);
+    assert!(!t.is_gone());
+
+    // A deleted thread with no replies is gone from the listing; its row stays.
+    assert!(s.delete_comment(&alone.id, 120).await.unwrap());
+    let t = s.comment_thread(&alone.id).await.unwrap().unwrap();
+    assert!(t.is_gone() && t.comment.deleted && t.comment.body.is_empty());
+    let listed = s.comments_of(&doc).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].comment.id, with_replies.id);
+
+    // A deleted thread stays while a reply is left, and goes with the last one.
+    let r2 = reply(&with_replies, &bob, Side::Employer, "Still here", 130);
+    s.insert_comment(&r2).await.unwrap();
+    assert!(s.delete_comment(&with_replies.id, 131).await.unwrap());
+    let listed = s.comments_of(&doc).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(listed[0].comment.deleted);
+    assert_eq!(listed[0].comment.body, "");
+    assert_eq!(listed[0].comment.quote.as_deref(), Some("the passage"));
+    assert_eq!(listed[0].replies.len(), 2);
+    assert!(s.delete_comment(&r2.id, 132).await.unwrap());
+    assert!(s.comments_of(&doc).await.unwrap().is_empty());
+    assert!(s.comment_thread(&r2.id).await.unwrap().unwrap().is_gone());
+    assert!(!s.delete_comment(&id(), 133).await.unwrap());
+}
+
+async fn comment_resolve_and_quotes(s: Store) {
+    let (_, doc, ann) = setup(&s).await;
+    let bob = user(&s, "Bob").await;
+    let t = thread(&doc, &ann, Side::Union, "Thread", 100);
+    let r = reply(&t, &bob, Side::Employer, "Reply", 101);
+    s.insert_comment(&t).await.unwrap();
+    s.insert_comment(&r).await.unwrap();
+
+    assert!(s
+        .set_comment_resolved(&t.id, true, &bob, 150)
+        .await
+        .unwrap());
+    let c = s.comment(&t.id).await.unwrap().unwrap();
+    assert!(c.resolved);
+    assert_eq!(c.resolved_by.as_deref(), Some(bob.as_str()));
+    assert_eq!(c.resolved_by_name.as_deref(), Some("Bob"));
+    assert_eq!(c.resolved_at, Some(150));
+    assert!(!s.comment_thread(&t.id).await.unwrap().unwrap().is_open());
+    // Resolved threads are still listed.
+    assert!(s.comments_of(&doc).await.unwrap()[0].comment.resolved);
+
+    assert!(s
+        .set_comment_resolved(&t.id, false, &ann, 160)
+        .await
+        .unwrap());
+    let c = s.comment(&t.id).await.unwrap().unwrap();
+    assert!(!c.resolved);
+    assert_eq!(
+        (c.resolved_by, c.resolved_by_name, c.resolved_at),
+        (None, None, None)
+    );
+
+    // Replies and unknown ids are not threads.
+    assert!(!s
+        .set_comment_resolved(&r.id, true, &bob, 170)
+        .await
+        .unwrap());
+    assert!(!s.comment(&r.id).await.unwrap().unwrap().resolved);
+    assert!(!s
+        .set_comment_resolved(&id(), true, &bob, 170)
+        .await
+        .unwrap());
+
+    let t2 = thread(&doc, &bob, Side::Employer, "Another", 102);
+    s.insert_comment(&t2).await.unwrap();
+    assert_eq!(
+        s.set_comment_quotes(&[
+            (t.id.clone(), "the new passage".into()),
+            (t2.id.clone(), "across\nblocks".into()),
+            (r.id.clone(), "not a thread".into()),
+            (id(), "nothing".into()),
+        ])
+        .await
+        .unwrap(),
+        2
+    );
+    assert_eq!(s.set_comment_quotes(&[]).await.unwrap(), 0);
+    let threads = s.comments_of(&doc).await.unwrap();
+    assert_eq!(threads[0].comment.quote.as_deref(), Some("the new passage"));
+    assert_eq!(threads[1].comment.quote.as_deref(), Some("across\nblocks"));
+    assert_eq!(s.comment(&r.id).await.unwrap().unwrap().quote, None);
+    // Anchors are untouched by quote updates.
+    assert_eq!(threads[0].comment.anchor_start, t.anchor_start);
+}
+
+async fn open_comment_counts_per_document(s: Store) {
+    let (rt, a, ann) = setup(&s).await;
+    let bob = user(&s, "Bob").await;
+    let b = another_document(&s, &rt, &ann).await;
+    let quiet = another_document(&s, &rt, &ann).await;
+    let (other_rt, elsewhere, _) = setup(&s).await;
+    assert!(s.open_comment_counts(&rt).await.unwrap().is_empty());
+
+    let open1 = thread(&a, &ann, Side::Union, "open", 1);
+    let open2 = thread(&a, &bob, Side::Employer, "open too", 2);
+    let resolved = thread(&a, &ann, Side::Union, "resolved", 3);
+    let deleted_alone = thread(&a, &ann, Side::Union, "deleted", 4);
+    let deleted_with_reply = thread(&b, &ann, Side::Union, "deleted, replied", 5);
+    let deleted_reply_only = thread(&b, &ann, Side::Union, "deleted, reply deleted", 6);
+    for c in [
+        &open1,
+        &open2,
+        &resolved,
+        &deleted_alone,
+        &deleted_with_reply,
+        &deleted_reply_only,
+    ] {
+        s.insert_comment(c).await.unwrap();
+    }
+    // Replies do not count as threads.
+    for n in 0..3 {
+        s.insert_comment(&reply(&open1, &bob, Side::Employer, "re", 10 + n))
+            .await
+            .unwrap();
+    }
+    s.insert_comment(&reply(&deleted_with_reply, &bob, Side::Employer, "re", 20))
+        .await
+        .unwrap();
+    let dead_reply = reply(&deleted_reply_only, &bob, Side::Employer, "re", 21);
+    s.insert_comment(&dead_reply).await.unwrap();
+    s.insert_comment(&thread(
+        &elsewhere,
+        &ann,
+        Side::Union,
+        "other roundtable",
+        7,
+    ))
+    .await
+    .unwrap();
+    s.set_comment_resolved(&resolved.id, true, &ann, 30)
+        .await
+        .unwrap();
+    for c in [
+        &deleted_alone.id,
+        &deleted_with_reply.id,
+        &deleted_reply_only.id,
+        &dead_reply.id,
+    ] {
+        s.delete_comment(c, 31).await.unwrap();
+    }
+
+    let counts = s.open_comment_counts(&rt).await.unwrap();
+    assert_eq!(counts.len(), 2, "{counts:?}");
+    assert_eq!(counts[&a], 2);
+    assert_eq!(counts[&b], 1);
+    assert!(!counts.contains_key(&quiet));
+    // The counts agree with the listing.
+    for doc in [&a, &b] {
+        let open = s
+            .comments_of(doc)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|t| t.is_open())
+            .count() as u32;
+        assert_eq!(open, counts[doc]);
+    }
+    assert_eq!(
+        s.open_comment_counts(&other_rt).await.unwrap()[&elsewhere],
+        1
+    );
+    // Archived documents keep their count.
+    s.set_document_archived(&a, true).await.unwrap();
+    assert_eq!(s.open_comment_counts(&rt).await.unwrap()[&a], 2);
+    s.set_comment_resolved(&resolved.id, false, &ann, 40)
+        .await
+        .unwrap();
+    assert_eq!(s.open_comment_counts(&rt).await.unwrap()[&a], 3);
 }
