@@ -40,3 +40,17 @@ pub(crate) fn conflict_on_unique(what: &'static str) -> impl FnOnce(sqlx::Error)
         _ => StoreError::Database(e),
     }
 }
+
+/// Maps a foreign-key violation (a referenced row is missing) to
+/// [`StoreError::NotFound`] and a unique-constraint violation to
+/// [`StoreError::Conflict`].
+pub(crate) fn missing_or_conflict(
+    missing: &'static str,
+    conflict: &'static str,
+) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |e| match &e {
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::NotFound(missing),
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(conflict),
+        _ => StoreError::Database(e),
+    }
+}

@@ -5,6 +5,8 @@
 //! never a pool. SQL is written once with `$n` placeholders, which both
 //! drivers accept, and bound at run time.
 
+mod attribution;
+mod comments;
 mod documents;
 mod error;
 mod live_sessions;
@@ -17,7 +19,10 @@ mod secret_steps;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod users;
+mod versions;
 
+pub use attribution::ClientAuthor;
+pub use comments::{CommentThread, NewComment, StoredComment};
 pub use documents::{DocumentLog, DocumentSnapshot, LoggedUpdate, NewDocument, StoredDocument};
 pub use error::StoreError;
 pub use live_sessions::{AudienceMember, LiveSession, NewAudienceMember, NewLiveSession};
@@ -26,3 +31,4 @@ pub use pool::{BackendKind, Store};
 pub use questions::{NewQuestion, Question};
 pub use records::*;
 pub use secret_steps::SecretStep;
+pub use versions::{NewVersion, StoredVersion, VersionSummary};

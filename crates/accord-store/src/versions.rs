@@ -1,0 +1,320 @@
+//! Versions of a document: immutable, complete copies of its content.
+//!
+//! A version holds the full Yjs state (one v1 update), the neutral tree as
+//! JSON and its Markdown, so it renders and diffs without the live document
+//! or the update log, which compaction rewrites. There is no update or
+//! delete: a version, once written, is what was agreed to look at.
+//!
+//! Numbers count from 1 per document. They come from
+//! `document_version_counters`, bumped by an upsert that opens the inserting
+//! transaction: its row lock (PostgreSQL) or the write lock (SQLite)
+//! serialises concurrent inserts into one document, so two never get the same
+//! number, and the `documents` row that update appends lock is not touched.
+
+use crate::error::missing_or_conflict;
+use crate::pool::on_pool;
+use crate::{Store, StoreError};
+use accord_domain::Side;
+
+/// What making a version stores; `number` is assigned by the store.
+#[derive(Debug, Clone)]
+pub struct NewVersion {
+    pub id: String,
+    pub document_id: String,
+    pub name: String,
+    pub note: Option<String>,
+    /// Made by the server (idle or before a restore), not by a person.
+    pub auto: bool,
+    /// The user who asked for it; `None` for automatic versions.
+    pub created_by: Option<String>,
+    pub created_by_side: Option<Side>,
+    pub created_at: i64,
+    /// The update log seq the state covers.
+    pub up_to_seq: i64,
+    /// The version this one restores (of the same document), if it is a restore.
+    pub restored_from: Option<String>,
+    /// Hex SHA-256 of `markdown`.
+    pub sha256: String,
+    pub words: u32,
+    /// The full state as one Yjs v1 update.
+    pub state: Vec<u8>,
+    /// The neutral document tree, as JSON.
+    pub tree: String,
+    pub markdown: String,
+}
+
+/// A version without its content: what listings show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionSummary {
+    pub id: String,
+    pub document_id: String,
+    pub number: i64,
+    pub name: String,
+    pub note: Option<String>,
+    pub auto: bool,
+    pub created_by: Option<String>,
+    /// The creator's display name, joined from `users`.
+    pub created_by_name: Option<String>,
+    pub created_by_side: Option<Side>,
+    pub created_at: i64,
+    pub up_to_seq: i64,
+    pub restored_from: Option<String>,
+    /// The `number` of `restored_from`, joined (the API shows numbers).
+    pub restored_from_number: Option<i64>,
+    pub sha256: String,
+    pub words: u32,
+}
+
+/// A whole version: its summary fields and its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredVersion {
+    pub id: String,
+    pub document_id: String,
+    pub number: i64,
+    pub name: String,
+    pub note: Option<String>,
+    pub auto: bool,
+    pub created_by: Option<String>,
+    pub created_by_name: Option<String>,
+    pub created_by_side: Option<Side>,
+    pub created_at: i64,
+    pub up_to_seq: i64,
+    pub restored_from: Option<String>,
+    pub restored_from_number: Option<i64>,
+    pub sha256: String,
+    pub words: u32,
+    /// The full state as one Yjs v1 update.
+    pub state: Vec<u8>,
+    /// The neutral document tree, as JSON.
+    pub tree: String,
+    pub markdown: String,
+}
+
+impl StoredVersion {
+    /// The version without its content.
+    pub fn summary(&self) -> VersionSummary {
+        VersionSummary {
+            id: self.id.clone(),
+            document_id: self.document_id.clone(),
+            number: self.number,
+            name: self.name.clone(),
+            note: self.note.clone(),
+            auto: self.auto,
+            created_by: self.created_by.clone(),
+            created_by_name: self.created_by_name.clone(),
+            created_by_side: self.created_by_side,
+            created_at: self.created_at,
+            up_to_seq: self.up_to_seq,
+            restored_from: self.restored_from.clone(),
+            restored_from_number: self.restored_from_number,
+            sha256: self.sha256.clone(),
+            words: self.words,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: String,
+    document_id: String,
+    number: i64,
+    name: String,
+    note: Option<String>,
+    auto: bool,
+    created_by: Option<String>,
+    created_by_name: Option<String>,
+    created_by_side: Option<String>,
+    created_at: i64,
+    up_to_seq: i64,
+    restored_from: Option<String>,
+    restored_from_number: Option<i64>,
+    sha256: String,
+    words: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct VersionRow {
+    #[sqlx(flatten)]
+    summary: SummaryRow,
+    state: Vec<u8>,
+    tree: String,
+    markdown: String,
+}
+
+/// Every column is aliased: SQLite leaves unaliased result names unspecified.
+const SUMMARY_COLUMNS: &str = "v.id AS id, v.document_id AS document_id, v.number AS number, \
+     v.name AS name, v.note AS note, v.auto AS auto, v.created_by AS created_by, \
+     u.display_name AS created_by_name, v.created_by_side AS created_by_side, \
+     v.created_at AS created_at, v.up_to_seq AS up_to_seq, v.restored_from AS restored_from, \
+     r.number AS restored_from_number, v.sha256 AS sha256, v.words AS words";
+
+const CONTENT_COLUMNS: &str = "v.state AS state, v.tree AS tree, v.markdown AS markdown";
+
+const FROM_VERSIONS: &str = "FROM document_versions v \
+     LEFT JOIN users u ON u.id = v.created_by \
+     LEFT JOIN document_versions r ON r.id = v.restored_from";
+
+fn summary(row: SummaryRow) -> Result<VersionSummary, StoreError> {
+    Ok(VersionSummary {
+        words: u32::try_from(row.words).map_err(|_| {
+            StoreError::Corrupt(format!("version words out of range: {}", row.words))
+        })?,
+        created_by_side: row.created_by_side.map(|s| s.parse()).transpose()?,
+        id: row.id,
+        document_id: row.document_id,
+        number: row.number,
+        name: row.name,
+        note: row.note,
+        auto: row.auto,
+        created_by: row.created_by,
+        created_by_name: row.created_by_name,
+        created_at: row.created_at,
+        up_to_seq: row.up_to_seq,
+        restored_from: row.restored_from,
+        restored_from_number: row.restored_from_number,
+        sha256: row.sha256,
+    })
+}
+
+fn stored(s: VersionSummary, state: Vec<u8>, tree: String, markdown: String) -> StoredVersion {
+    StoredVersion {
+        id: s.id,
+        document_id: s.document_id,
+        number: s.number,
+        name: s.name,
+        note: s.note,
+        auto: s.auto,
+        created_by: s.created_by,
+        created_by_name: s.created_by_name,
+        created_by_side: s.created_by_side,
+        created_at: s.created_at,
+        up_to_seq: s.up_to_seq,
+        restored_from: s.restored_from,
+        restored_from_number: s.restored_from_number,
+        sha256: s.sha256,
+        words: s.words,
+        state,
+        tree,
+        markdown,
+    }
+}
+
+impl Store {
+    /// Stores a version under the document's next number, atomically (also
+    /// under concurrent inserts, on every node). `NotFound("document")` if
+    /// there is no such document.
+    #[tracing::instrument(skip_all)]
+    pub async fn insert_version(&self, new: &NewVersion) -> Result<StoredVersion, StoreError> {
+        let select = format!("SELECT {SUMMARY_COLUMNS} {FROM_VERSIONS} WHERE v.id = $1");
+        let row: SummaryRow = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            // A write first: it takes the lock that serialises this document's
+            // inserts before anything is read (SQLite cannot upgrade a read).
+            let (number,): (i64,) = sqlx::query_as(
+                "INSERT INTO document_version_counters (document_id, last_number) VALUES ($1, 1) \
+                 ON CONFLICT (document_id) DO UPDATE \
+                 SET last_number = document_version_counters.last_number + 1 \
+                 RETURNING last_number",
+            )
+            .bind(&new.document_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(missing_or_conflict("document", "version number"))?;
+            sqlx::query(
+                "INSERT INTO document_versions (id, document_id, number, name, note, auto, created_by, \
+                 created_by_side, created_at, up_to_seq, restored_from, sha256, words, state, tree, markdown) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+            )
+            .bind(&new.id)
+            .bind(&new.document_id)
+            .bind(number)
+            .bind(&new.name)
+            .bind(&new.note)
+            .bind(new.auto)
+            .bind(&new.created_by)
+            .bind(new.created_by_side.map(Side::as_str))
+            .bind(new.created_at)
+            .bind(new.up_to_seq)
+            .bind(&new.restored_from)
+            .bind(&new.sha256)
+            .bind(i64::from(new.words))
+            .bind(&new.state)
+            .bind(&new.tree)
+            .bind(&new.markdown)
+            .execute(&mut *tx)
+            .await
+            .map_err(missing_or_conflict("created_by user or restored_from version", "version"))?;
+            let row: SummaryRow = sqlx::query_as(&select)
+                .bind(&new.id)
+                .fetch_one(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            row
+        });
+        Ok(stored(
+            summary(row)?,
+            new.state.clone(),
+            new.tree.clone(),
+            new.markdown.clone(),
+        ))
+    }
+
+    /// A document's versions without their content, newest first.
+    #[tracing::instrument(skip_all)]
+    pub async fn versions_of(&self, document_id: &str) -> Result<Vec<VersionSummary>, StoreError> {
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} {FROM_VERSIONS} WHERE v.document_id = $1 ORDER BY v.number DESC"
+        );
+        let rows: Vec<SummaryRow> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(document_id)
+            .fetch_all(pool)
+            .await)?;
+        rows.into_iter().map(summary).collect()
+    }
+
+    /// A version with its content, by id.
+    #[tracing::instrument(skip_all)]
+    pub async fn version(&self, id: &str) -> Result<Option<StoredVersion>, StoreError> {
+        let sql =
+            format!("SELECT {SUMMARY_COLUMNS}, {CONTENT_COLUMNS} {FROM_VERSIONS} WHERE v.id = $1");
+        let row: Option<VersionRow> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?;
+        row.map(|r| Ok(stored(summary(r.summary)?, r.state, r.tree, r.markdown)))
+            .transpose()
+    }
+
+    /// The document's highest-numbered version, without its content.
+    #[tracing::instrument(skip_all)]
+    pub async fn latest_version(
+        &self,
+        document_id: &str,
+    ) -> Result<Option<VersionSummary>, StoreError> {
+        let sql = format!(
+            "SELECT {SUMMARY_COLUMNS} {FROM_VERSIONS} WHERE v.document_id = $1 \
+             ORDER BY v.number DESC LIMIT 1"
+        );
+        let row: Option<SummaryRow> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(document_id)
+            .fetch_optional(pool)
+            .await)?;
+        row.map(summary).transpose()
+    }
+
+    /// The bytes a document's versions hold: the sum over its versions of
+    /// the lengths of state, tree and markdown (UTF-8 bytes, not
+    /// characters). What the rows carry, before any compression the
+    /// database applies on disk (PostgreSQL's TOAST) and without indexes.
+    #[tracing::instrument(skip_all)]
+    pub async fn version_storage_bytes(&self, document_id: &str) -> Result<i64, StoreError> {
+        let (bytes,): (i64,) = on_pool!(self, pool => sqlx::query_as(
+            "SELECT CAST(COALESCE(SUM(octet_length(state) + octet_length(tree) + octet_length(markdown)), 0) AS BIGINT) \
+             FROM document_versions WHERE document_id = $1",
+        )
+        .bind(document_id)
+        .fetch_one(pool)
+        .await)?;
+        Ok(bytes)
+    }
+}
