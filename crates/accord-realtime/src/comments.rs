@@ -5,7 +5,7 @@
 use crate::docs::HubError;
 use crate::wire::rfc3339;
 use accord_domain::Side;
-use accord_store::{Store, StoredComment};
+use accord_store::{CommentThread, Store, StoredComment};
 use accord_sync::anchors::AnchorIndex;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -17,6 +17,14 @@ pub struct Author {
     pub user_id: String,
     pub display_name: String,
     pub side: Side,
+}
+
+/// Who resolved a thread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Resolver {
+    pub user_id: String,
+    pub display_name: String,
 }
 
 /// The two ends of a commented passage: base64 of
@@ -61,7 +69,7 @@ pub struct CommentView {
     /// The whole passage was deleted: the thread is kept and shown apart.
     pub orphaned: bool,
     pub resolved: bool,
-    pub resolved_by: Option<Author>,
+    pub resolved_by: Option<Resolver>,
     /// The version being viewed when the comment was made.
     pub version_id: Option<String>,
     pub replies: Vec<ReplyView>,
@@ -132,28 +140,28 @@ impl CommentChange {
 /// Threads with their replies, each anchor resolved against `index` (the
 /// document's current state), in document order with orphaned threads last.
 /// Also returns the quotes that changed, for the store to remember: an
-/// orphaned thread shows the last quote it had.
+/// orphaned thread shows the last quote it had. Deleted replies are left
+/// out; a deleted comment stays (as "comment deleted") while replies hang on it.
 pub fn threads(
-    comments: Vec<StoredComment>,
+    stored: Vec<CommentThread>,
     index: &AnchorIndex,
 ) -> (Vec<CommentView>, Vec<(String, String)>) {
-    let (tops, replies): (Vec<_>, Vec<_>) = comments.into_iter().partition(|c| c.parent_id.is_none());
     let mut changed = Vec::new();
-    let mut out: Vec<(Option<u32>, CommentView)> = tops
+    let mut out: Vec<(Option<u32>, CommentView)> = stored
         .into_iter()
-        .map(|c| {
-            let (position, quote, orphaned) = resolve(&c, index);
-            if !orphaned && c.quote.as_deref() != Some(quote.as_str()) {
-                changed.push((c.id.clone(), quote.clone()));
+        .map(|t| {
+            let (position, quote, orphaned) = resolve(&t.comment, index);
+            if !orphaned && t.comment.quote.as_deref() != Some(quote.as_str()) {
+                changed.push((t.comment.id.clone(), quote.clone()));
             }
-            let mine: Vec<ReplyView> = replies
+            let replies: Vec<ReplyView> = t
+                .replies
                 .iter()
-                .filter(|r| r.parent_id.as_deref() == Some(c.id.as_str()) && !r.deleted)
+                .filter(|r| !r.deleted)
                 .map(reply_view)
                 .collect();
-            (position, thread_view(c, quote, orphaned, mine))
+            (position, thread_view(t.comment, quote, orphaned, replies))
         })
-        // A deleted comment stays (as "comment deleted") only while replies hang on it.
         .filter(|(_, t)| !t.deleted || !t.replies.is_empty())
         .collect();
     out.sort_by(|(a, x), (b, y)| {
@@ -207,8 +215,11 @@ fn thread_view(c: StoredComment, quote: String, orphaned: bool, replies: Vec<Rep
             end: b64(&c.anchor_end),
         },
         author: author(&c.author_id, &c.author_name, c.author_side),
-        resolved_by: match (&c.resolved_by, &c.resolved_by_name, c.resolved_by_side) {
-            (Some(id), Some(name), Some(side)) => Some(author(id, name, side)),
+        resolved_by: match (&c.resolved_by, &c.resolved_by_name) {
+            (Some(id), Some(name)) => Some(Resolver {
+                user_id: id.clone(),
+                display_name: name.clone(),
+            }),
             _ => None,
         },
         created_at: rfc3339(c.created_at),

@@ -68,7 +68,7 @@ pub async fn save(
         up_to_seq,
         restored_from: meta.restored_from,
         sha256: content.sha256.clone(),
-        words: i64::from(content.words),
+        words: content.words,
         state: content.state.clone(),
         tree,
         markdown: content.markdown.clone(),

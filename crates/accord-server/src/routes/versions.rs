@@ -47,7 +47,7 @@ pub struct VersionOut {
     pub created_at: String,
     /// SHA-256 (hex) of the version's Markdown.
     pub sha256: String,
-    pub words: i64,
+    pub words: u32,
     /// The number of the version this one restored.
     pub restored_from: Option<i64>,
 }
@@ -174,7 +174,7 @@ fn author_of(user_id: Option<&str>, name: Option<&str>, side: Option<Side>) -> O
     })
 }
 
-fn summary_out(v: &VersionSummary, numbers: &HashMap<String, i64>) -> VersionOut {
+fn summary_out(v: &VersionSummary) -> VersionOut {
     VersionOut {
         id: v.id.clone(),
         document_id: v.document_id.clone(),
@@ -190,27 +190,12 @@ fn summary_out(v: &VersionSummary, numbers: &HashMap<String, i64>) -> VersionOut
         created_at: rfc3339(v.created_at),
         sha256: v.sha256.clone(),
         words: v.words,
-        restored_from: v
-            .restored_from
-            .as_ref()
-            .and_then(|id| numbers.get(id).copied()),
+        restored_from: v.restored_from_number,
     }
 }
 
-/// The numbers of a document's versions by id (what `restored_from` shows).
-async fn numbers_of(state: &AppState, doc_id: &str) -> ApiResult<(Vec<VersionSummary>, HashMap<String, i64>)> {
-    let all = state.store.versions_of(doc_id).await?;
-    let numbers = all.iter().map(|v| (v.id.clone(), v.number)).collect();
-    Ok((all, numbers))
-}
-
-async fn out_of(state: &AppState, v: &StoredVersion) -> ApiResult<VersionOut> {
-    let (all, numbers) = numbers_of(state, &v.document_id).await?;
-    let summary = all
-        .iter()
-        .find(|s| s.id == v.id)
-        .ok_or_else(|| ApiError::internal("a stored version is missing from its list"))?;
-    Ok(summary_out(summary, &numbers))
+fn out_of(v: &StoredVersion) -> VersionOut {
+    summary_out(&v.summary())
 }
 
 /// The version, its document and the caller's participation; 404 for
@@ -278,7 +263,7 @@ pub async fn create(
     let saved = versions::save(&state.store, &doc.id, &content, meta)
         .await
         .map_err(hub_error)?;
-    Ok((StatusCode::CREATED, Json(out_of(&state, &saved).await?)))
+    Ok((StatusCode::CREATED, Json(out_of(&saved))))
 }
 
 #[utoipa::path(get, path = "/api/v1/documents/{id}/versions", tag = "versions",
@@ -294,8 +279,8 @@ pub async fn list(
 ) -> ApiResult<Json<Vec<VersionOut>>> {
     let (doc, me) = document_for(&state, id, &user.id).await?;
     require(&me, Action::View)?;
-    let (all, numbers) = numbers_of(&state, &doc.id).await?;
-    Ok(Json(all.iter().map(|v| summary_out(v, &numbers)).collect()))
+    let all = state.store.versions_of(&doc.id).await?;
+    Ok(Json(all.iter().map(summary_out).collect()))
 }
 
 #[utoipa::path(get, path = "/api/v1/versions/{id}", tag = "versions",
@@ -312,7 +297,7 @@ pub async fn get(
     let (version, _, _) = version_for(&state, id, &user.id).await?;
     let tree: Document = serde_json::from_str(&version.tree).map_err(ApiError::internal)?;
     Ok(Json(VersionDetail {
-        version: out_of(&state, &version).await?,
+        version: out_of(&version),
         html: tree.to_html(),
         markdown: version.markdown,
     }))
@@ -397,8 +382,8 @@ pub async fn restore(
     .await
     .map_err(hub_error)?;
     Ok(Json(RestoreOut {
-        before: out_of(&state, &before).await?,
-        restored: out_of(&state, &restored).await?,
+        before: out_of(&before),
+        restored: out_of(&restored),
     }))
 }
 
