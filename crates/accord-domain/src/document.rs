@@ -84,14 +84,16 @@ impl FromStr for DocumentKind {
     }
 }
 
-/// A whole document: a sequence of blocks.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A whole document: a sequence of blocks. Serialisable so that a version's
+/// tree can be stored as JSON beside its Markdown and read back without Yjs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Document {
     pub blocks: Vec<Block>,
 }
 
 /// A block-level node.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Block {
     /// `level` is always within 1..=6.
     Heading {
@@ -107,25 +109,41 @@ pub enum Block {
 }
 
 /// One list entry; may hold paragraphs and nested lists.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ListItem {
     pub blocks: Vec<Block>,
 }
 
 /// An inline node inside a heading or paragraph.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Inline {
-    Text { text: String, marks: Marks },
+    Text {
+        text: String,
+        // Most text is plain: leaving empty marks out keeps a stored tree small.
+        #[serde(default, skip_serializing_if = "Marks::is_plain")]
+        marks: Marks,
+    },
     LineBreak,
 }
 
 /// Formatting of a run of text.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Marks {
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub bold: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub italic: bool,
     /// The raw target as written; renderers drop it unless [`safe_href`] accepts it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
+}
+
+impl Marks {
+    /// No formatting at all.
+    pub fn is_plain(&self) -> bool {
+        *self == Marks::default()
+    }
 }
 
 impl Inline {
@@ -517,6 +535,7 @@ fn html_inlines(out: &mut String, content: &[Inline]) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -687,6 +706,27 @@ mod tests {
         assert_eq!(s.len(), 8);
         assert!(s[2].contains("HR") && s[2].contains("unions"));
         assert!(DocumentKind::Notes.template_sections().is_empty());
+    }
+
+    #[test]
+    fn tree_round_trips_through_json() {
+        let doc = sample();
+        let json = serde_json::to_string(&doc).unwrap();
+        assert_eq!(serde_json::from_str::<Document>(&json).unwrap(), doc);
+        // Plain text carries no marks; the shape is what stored versions hold.
+        assert!(json.starts_with(
+            r#"{"blocks":[{"heading":{"level":2,"content":[{"text":{"text":"Objectives"}}]}},"#
+        ));
+        assert!(json.contains(r#"{"text":{"text":"every","marks":{"bold":true}}}"#));
+        let with_break = Document {
+            blocks: vec![Block::Paragraph(vec![t("a"), Inline::LineBreak])],
+        };
+        let json = serde_json::to_string(&with_break).unwrap();
+        assert_eq!(
+            json,
+            r#"{"blocks":[{"paragraph":[{"text":{"text":"a"}},"line_break"]}]}"#
+        );
+        assert_eq!(serde_json::from_str::<Document>(&json).unwrap(), with_break);
     }
 
     #[test]
