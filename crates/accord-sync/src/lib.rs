@@ -7,11 +7,24 @@
 //! - [`room`]: one live document with its connections and awareness.
 //! - [`render`]: the TipTap/y-prosemirror tree as a neutral document.
 //! - [`template`]: starting content for new documents.
+//! - [`version`]: what a saved version stores, and restoring one as a new
+//!   change rather than a rewrite of history.
+//! - [`diff`]: what changed between two states, and who wrote it, so a
+//!   reviewer sees edits without trusting the editor to show them.
+//! - [`anchors`]: comment anchors (Yjs relative positions) located in the
+//!   current text, so a thread follows its passage through others' edits.
 
+pub mod anchors;
+pub mod diff;
+mod flat;
 pub mod protocol;
 pub mod render;
 pub mod room;
 pub mod template;
+pub mod version;
+
+#[cfg(test)]
+mod test_docs;
 
 pub use protocol::{decode_frame, Frame, MAX_FRAME_BYTES};
 pub use room::{Access, Applied, ConnId, DocRoom, Identity};

@@ -34,7 +34,7 @@ pub fn render(doc: &Doc) -> Document {
     }
 }
 
-fn tag(el: &XmlElementRef) -> &str {
+pub(crate) fn tag(el: &XmlElementRef) -> &str {
     el.try_tag().map(|t| &**t).unwrap_or("")
 }
 
@@ -200,7 +200,7 @@ fn marks_of(attrs: &Attrs) -> Marks {
     marks
 }
 
-fn number_attr<T: ReadTxn>(txn: &T, el: &XmlElementRef, name: &str) -> Option<f64> {
+pub(crate) fn number_attr<T: ReadTxn>(txn: &T, el: &XmlElementRef, name: &str) -> Option<f64> {
     match el.get_attribute(txn, name)? {
         Out::Any(Any::Number(n)) => n.as_f64(),
         Out::Any(Any::String(s)) => s.trim().parse().ok(),
