@@ -10,7 +10,8 @@ use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
-use yrs::{Assoc, IndexedSequence, Transact, XmlFragment, XmlOut};
+use yrs::updates::encoder::Encode;
+use yrs::{Assoc, IndexedSequence, ReadTxn, Transact, WriteTxn, XmlFragment, XmlOut};
 
 on_both_backends!(
     versions_are_complete_numbered_and_refuse_bad_input,
@@ -24,14 +25,22 @@ on_both_backends!(
 
 async fn save(app: &TestApp, c: &Client, doc: &str, name: &str) -> Value {
     let res = app
-        .post(c, &format!("/api/v1/documents/{doc}/versions"), json!({"name": name}))
+        .post(
+            c,
+            &format!("/api/v1/documents/{doc}/versions"),
+            json!({"name": name}),
+        )
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     body(res).await
 }
 
 async fn versions(app: &TestApp, c: &Client, doc: &str) -> Vec<Value> {
-    let v = body(app.get(c, &format!("/api/v1/documents/{doc}/versions")).await).await;
+    let v = body(
+        app.get(c, &format!("/api/v1/documents/{doc}/versions"))
+            .await,
+    )
+    .await;
     v.as_array().unwrap().clone()
 }
 
@@ -73,11 +82,9 @@ fn anchor_over(y: &YClient, needle: &str) -> Value {
         };
         let s = yrs::GetString::get_string(&text, &txn);
         if let Some(at) = s.find(needle) {
-            let start = text
-                .sticky_index(&mut txn, at as u32, Assoc::After)
-                .unwrap();
+            let start = text.sticky_index(&txn, at as u32, Assoc::After).unwrap();
             let end = text
-                .sticky_index(&mut txn, (at + needle.len()) as u32, Assoc::Before)
+                .sticky_index(&txn, (at + needle.len()) as u32, Assoc::Before)
                 .unwrap();
             return json!({"start": b64(&start.encode_v1()), "end": b64(&end.encode_v1())});
         }
@@ -87,8 +94,11 @@ fn anchor_over(y: &YClient, needle: &str) -> Value {
 
 async fn comments_of(app: &TestApp, c: &Client, doc: &str, status: &str) -> Vec<Value> {
     let v = body(
-        app.get(c, &format!("/api/v1/documents/{doc}/comments?status={status}"))
-            .await,
+        app.get(
+            c,
+            &format!("/api/v1/documents/{doc}/comments?status={status}"),
+        )
+        .await,
     )
     .await;
     v.as_array().unwrap().clone()
@@ -113,7 +123,8 @@ async fn type_before(y: &mut YClient, needle: &str, text: &str) {
         yrs::Text::insert(&t, &mut txn, 0, text);
         txn.encode_update_v1()
     };
-    y.send_raw(accord_realtime::protocol::encode_update(&update)).await;
+    y.send_raw(accord_realtime::protocol::encode_update(&update))
+        .await;
 }
 
 /// Deletes the paragraph holding `needle`.
@@ -134,7 +145,8 @@ async fn delete_paragraph(y: &mut YClient, needle: &str) {
         fragment.remove_range(&mut txn, at.expect("paragraph"), 1);
         txn.encode_update_v1()
     };
-    y.send_raw(accord_realtime::protocol::encode_update(&update)).await;
+    y.send_raw(accord_realtime::protocol::encode_update(&update))
+        .await;
 }
 
 async fn versions_are_complete_numbered_and_refuse_bad_input(b: Backend) {
@@ -147,7 +159,8 @@ async fn versions_are_complete_numbered_and_refuse_bad_input(b: Backend) {
     let outsider = app.user("otto").await;
     let doc = new_doc(&app, &fac, &rt, "notes").await;
     let mut y = editor(&app, &doc, &fac_cookie).await;
-    y.append_paragraph("Mentoring for all new apprentices").await;
+    y.append_paragraph("Mentoring for all new apprentices")
+        .await;
     until_markdown(&app, &fac, &doc, "Mentoring").await;
 
     let v1 = save(&app, &fac, &doc, "First draft").await;
@@ -157,7 +170,10 @@ async fn versions_are_complete_numbered_and_refuse_bad_input(b: Backend) {
     assert_eq!(v1["created_by"]["display_name"], "freja");
     assert!(v1["words"].as_i64().unwrap() > 0);
     let md = app
-        .get(&obs, &format!("/api/v1/versions/{}/markdown", v1["id"].as_str().unwrap()))
+        .get(
+            &obs,
+            &format!("/api/v1/versions/{}/markdown", v1["id"].as_str().unwrap()),
+        )
         .await
         .text()
         .await
@@ -165,8 +181,11 @@ async fn versions_are_complete_numbered_and_refuse_bad_input(b: Backend) {
     assert!(md.contains("Mentoring for all"), "{md}");
     assert_eq!(hex::encode(Sha256::digest(md.as_bytes())), v1["sha256"]);
     let full = body(
-        app.get(&obs, &format!("/api/v1/versions/{}", v1["id"].as_str().unwrap()))
-            .await,
+        app.get(
+            &obs,
+            &format!("/api/v1/versions/{}", v1["id"].as_str().unwrap()),
+        )
+        .await,
     )
     .await;
     assert_eq!(full["markdown"], md.as_str());
@@ -181,7 +200,10 @@ async fn versions_are_complete_numbered_and_refuse_bad_input(b: Backend) {
     assert_eq!(list[0]["number"], 2, "newest first");
     // The first version did not change when the text did.
     let again = app
-        .get(&fac, &format!("/api/v1/versions/{}/markdown", v1["id"].as_str().unwrap()))
+        .get(
+            &fac,
+            &format!("/api/v1/versions/{}/markdown", v1["id"].as_str().unwrap()),
+        )
         .await
         .text()
         .await
@@ -190,20 +212,40 @@ async fn versions_are_complete_numbered_and_refuse_bad_input(b: Backend) {
 
     // Observers read but do not save; outsiders see nothing.
     let res = app
-        .post(&obs, &format!("/api/v1/documents/{doc}/versions"), json!({"name": "x"}))
+        .post(
+            &obs,
+            &format!("/api/v1/documents/{doc}/versions"),
+            json!({"name": "x"}),
+        )
         .await;
     problem(res, StatusCode::FORBIDDEN, "forbidden").await;
     let res = app
-        .post(&outsider, &format!("/api/v1/documents/{doc}/versions"), json!({"name": "x"}))
+        .post(
+            &outsider,
+            &format!("/api/v1/documents/{doc}/versions"),
+            json!({"name": "x"}),
+        )
         .await;
     problem(res, StatusCode::NOT_FOUND, "not-found").await;
     let res = app
-        .get(&outsider, &format!("/api/v1/versions/{}", v1["id"].as_str().unwrap()))
+        .get(
+            &outsider,
+            &format!("/api/v1/versions/{}", v1["id"].as_str().unwrap()),
+        )
         .await;
     problem(res, StatusCode::NOT_FOUND, "not-found").await;
-    for bad in [json!({"name": ""}), json!({"name": "a\u{7}b"}), json!({"name": "x".repeat(201)}), json!({"name": 5})] {
+    for bad in [
+        json!({"name": ""}),
+        json!({"name": "a\u{7}b"}),
+        json!({"name": "x".repeat(201)}),
+        json!({"name": 5}),
+    ] {
         let res = app
-            .post(&fac, &format!("/api/v1/documents/{doc}/versions"), bad.clone())
+            .post(
+                &fac,
+                &format!("/api/v1/documents/{doc}/versions"),
+                bad.clone(),
+            )
             .await;
         assert!(res.status().is_client_error(), "{bad}: {}", res.status());
     }
@@ -211,10 +253,20 @@ async fn versions_are_complete_numbered_and_refuse_bad_input(b: Backend) {
         .get(&fac, &format!("/api/v1/versions/{}", uuid::Uuid::new_v4()))
         .await;
     problem(res, StatusCode::NOT_FOUND, "not-found").await;
-    assert_eq!(versions(&app, &fac, &doc).await.len(), 2, "nothing half-written");
+    assert_eq!(
+        versions(&app, &fac, &doc).await.len(),
+        2,
+        "nothing half-written"
+    );
 
     // An archived document may still be versioned.
-    let res = reqwest_patch(&app, &fac, &format!("/api/v1/documents/{doc}"), json!({"archived": true})).await;
+    let res = reqwest_patch(
+        &app,
+        &fac,
+        &format!("/api/v1/documents/{doc}"),
+        json!({"archived": true}),
+    )
+    .await;
     assert_eq!(res, StatusCode::OK);
     assert_eq!(save(&app, &fac, &doc, "Archived").await["number"], 3);
 }
@@ -245,17 +297,22 @@ async fn a_diff_attributes_insertions_to_the_side_that_wrote_them(b: Backend) {
     let doc = new_doc(&app, &fac, &rt, "notes").await;
     let v1 = save(&app, &fac, &doc, "Start").await;
     let mut u = editor(&app, &doc, &uma_cookie).await;
-    u.append_paragraph("Union: paid leave for <script>courses</script>").await;
+    u.append_paragraph("Union: paid leave for <script>courses</script>")
+        .await;
     let mut e = editor(&app, &doc, &erik_cookie).await;
     e.wait_for_text("paid leave").await;
-    e.append_paragraph("Employer: a budget of two million").await;
+    e.append_paragraph("Employer: a budget of two million")
+        .await;
     until_markdown(&app, &uma, &doc, "two million").await;
     let v2 = save(&app, &uma, &doc, "Both proposals").await;
     let (id1, id2) = (v1["id"].as_str().unwrap(), v2["id"].as_str().unwrap());
 
     let d = body(
-        app.get(&uma, &format!("/api/v1/documents/{doc}/diff?from={id1}&to={id2}"))
-            .await,
+        app.get(
+            &uma,
+            &format!("/api/v1/documents/{doc}/diff?from={id1}&to={id2}"),
+        )
+        .await,
     )
     .await;
     let inserted: Vec<&Value> = d["blocks"]
@@ -281,51 +338,83 @@ async fn a_diff_attributes_insertions_to_the_side_that_wrote_them(b: Backend) {
 
     // The other way round, the same text is deleted; a version against itself has no change.
     let back = body(
-        app.get(&uma, &format!("/api/v1/documents/{doc}/diff?from={id2}&to={id1}"))
-            .await,
+        app.get(
+            &uma,
+            &format!("/api/v1/documents/{doc}/diff?from={id2}&to={id1}"),
+        )
+        .await,
     )
     .await;
     assert_eq!(
-        back["blocks"].as_array().unwrap().iter().filter(|b| b["op"] == "deleted").count(),
+        back["blocks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|b| b["op"] == "deleted")
+            .count(),
         2
     );
     let same = body(
-        app.get(&uma, &format!("/api/v1/documents/{doc}/diff?from={id2}&to={id2}"))
-            .await,
+        app.get(
+            &uma,
+            &format!("/api/v1/documents/{doc}/diff?from={id2}&to={id2}"),
+        )
+        .await,
     )
     .await;
-    assert!(same["blocks"].as_array().unwrap().iter().all(|b| b["op"] == "equal"));
+    assert!(same["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|b| b["op"] == "equal"));
     assert_eq!(same["stats"]["inserted_words"], 0);
     assert_eq!(same["stats"]["deleted_words"], 0);
     let now = body(
-        app.get(&uma, &format!("/api/v1/documents/{doc}/diff?from={id1}&to=current"))
-            .await,
+        app.get(
+            &uma,
+            &format!("/api/v1/documents/{doc}/diff?from={id1}&to=current"),
+        )
+        .await,
     )
     .await;
     assert_eq!(now["to"]["id"], "current");
 
     // HTML escapes what people wrote and names the side.
     let html = app
-        .get(&uma, &format!("/api/v1/documents/{doc}/diff.html?from={id1}&to={id2}"))
+        .get(
+            &uma,
+            &format!("/api/v1/documents/{doc}/diff.html?from={id1}&to={id2}"),
+        )
         .await
         .text()
         .await
         .unwrap();
-    assert!(html.contains("&lt;script&gt;") && !html.contains("<script>"), "{html}");
+    assert!(
+        html.contains("&lt;script&gt;") && !html.contains("<script>"),
+        "{html}"
+    );
     assert!(html.contains("class=\"side-union\""), "{html}");
 
     // Bad input: a version of another document, garbage, missing parameters.
     let foreign = save(&app, &fac, &other_doc, "Elsewhere").await;
     let fid = foreign["id"].as_str().unwrap();
     let res = app
-        .get(&uma, &format!("/api/v1/documents/{doc}/diff?from={fid}&to={id2}"))
+        .get(
+            &uma,
+            &format!("/api/v1/documents/{doc}/diff?from={fid}&to={id2}"),
+        )
         .await;
     problem(res, StatusCode::NOT_FOUND, "not-found").await;
     let res = app
-        .get(&uma, &format!("/api/v1/documents/{doc}/diff?from={id1}&to=yesterday"))
+        .get(
+            &uma,
+            &format!("/api/v1/documents/{doc}/diff?from={id1}&to=yesterday"),
+        )
         .await;
     problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
-    let res = app.get(&uma, &format!("/api/v1/documents/{doc}/diff?to={id1}")).await;
+    let res = app
+        .get(&uma, &format!("/api/v1/documents/{doc}/diff?to={id1}"))
+        .await;
     problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
 }
 
@@ -350,16 +439,23 @@ async fn restoring_is_a_new_change_every_editor_sees(b: Backend) {
     until_markdown(&app, &fac, &doc, "later work").await;
     let id1 = v1["id"].as_str().unwrap();
 
-    let res = app.post(&obs, &format!("/api/v1/versions/{id1}/restore"), json!({})).await;
+    let res = app
+        .post(&obs, &format!("/api/v1/versions/{id1}/restore"), json!({}))
+        .await;
     problem(res, StatusCode::FORBIDDEN, "forbidden").await;
 
-    let res = app.post(&fac, &format!("/api/v1/versions/{id1}/restore"), json!({})).await;
+    let res = app
+        .post(&fac, &format!("/api/v1/versions/{id1}/restore"), json!({}))
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
     let out = body(res).await;
     assert_eq!(out["before"]["auto"], true);
     assert_eq!(out["restored"]["name"], "Restored from v1");
     assert_eq!(out["restored"]["restored_from"], 1);
-    assert_eq!(out["restored"]["sha256"], v1["sha256"], "the content is v1's");
+    assert_eq!(
+        out["restored"]["sha256"], v1["sha256"],
+        "the content is v1's"
+    );
 
     // Both open editors receive it live, as a change.
     for y in [&mut a, &mut e] {
@@ -367,7 +463,10 @@ async fn restoring_is_a_new_change_every_editor_sees(b: Backend) {
         assert!(y.text().contains("agreed opening"));
     }
     let md = markdown(&app, &fac, &doc).await;
-    assert!(!md.contains("later work") && md.contains("agreed opening"), "{md}");
+    assert!(
+        !md.contains("later work") && md.contains("agreed opening"),
+        "{md}"
+    );
     // Erik's work is not gone: it is the version made just before.
     let before = out["before"]["id"].as_str().unwrap();
     let kept = app
@@ -397,7 +496,9 @@ async fn a_comment_keeps_its_passage_and_orphans_are_kept(b: Backend) {
     y.append_paragraph("A paragraph that will go").await;
     until_markdown(&app, &fac, &doc, "will go").await;
 
-    let mut events = crate::events::connect(&app.base, &obs_cookie).await.unwrap();
+    let mut events = crate::events::connect(&app.base, &obs_cookie)
+        .await
+        .unwrap();
     events.subscribe(&format!("roundtable:{rt}")).await;
     // Observers are the experts who read and comment.
     let res = app
@@ -449,7 +550,11 @@ async fn a_comment_keeps_its_passage_and_orphans_are_kept(b: Backend) {
     // Replies, resolve, reopen; the count on the document list follows.
     let id = first["id"].as_str().unwrap();
     let res = app
-        .post(&fac, &format!("/api/v1/comments/{id}/replies"), json!({"body": "Per year."}))
+        .post(
+            &fac,
+            &format!("/api/v1/comments/{id}/replies"),
+            json!({"body": "Per year."}),
+        )
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(body(res).await["replies"][0]["body"], "Per year.");
@@ -461,34 +566,75 @@ async fn a_comment_keeps_its_passage_and_orphans_are_kept(b: Backend) {
             .unwrap()["open_comments"]
             .clone()
     };
-    let docs = body(app.get(&fac, &format!("/api/v1/roundtables/{rt}/documents")).await).await;
+    let docs = body(
+        app.get(&fac, &format!("/api/v1/roundtables/{rt}/documents"))
+            .await,
+    )
+    .await;
     assert_eq!(count(docs), 2);
-    let res = app.post(&obs, &format!("/api/v1/comments/{id}/resolve"), json!({})).await;
-    assert_eq!(body(res).await["resolved"], true, "the author resolves her own");
+    let res = app
+        .post(&obs, &format!("/api/v1/comments/{id}/resolve"), json!({}))
+        .await;
+    assert_eq!(
+        body(res).await["resolved"],
+        true,
+        "the author resolves her own"
+    );
     assert_eq!(comments_of(&app, &fac, &doc, "resolved").await.len(), 1);
     assert_eq!(comments_of(&app, &fac, &doc, "open").await.len(), 1);
-    let docs = body(app.get(&fac, &format!("/api/v1/roundtables/{rt}/documents")).await).await;
+    let docs = body(
+        app.get(&fac, &format!("/api/v1/roundtables/{rt}/documents"))
+            .await,
+    )
+    .await;
     assert_eq!(count(docs), 1);
-    let res = app.post(&fac, &format!("/api/v1/comments/{id}/reopen"), json!({})).await;
-    assert_eq!(body(res).await["resolved"], false, "facilitators reopen anyone's");
+    let res = app
+        .post(&fac, &format!("/api/v1/comments/{id}/reopen"), json!({}))
+        .await;
+    assert_eq!(
+        body(res).await["resolved"],
+        false,
+        "facilitators reopen anyone's"
+    );
 
     // Deleting a thread with replies leaves it, marked deleted; edits are the author's.
     let res = c_delete(&app, &obs, &format!("/api/v1/comments/{id}")).await;
     assert_eq!(res, StatusCode::NO_CONTENT);
     let kept = comments_of(&app, &fac, &doc, "all").await;
     let t = kept.iter().find(|c| c["id"] == id).unwrap();
-    assert_eq!((t["deleted"].clone(), t["body"].clone()), (json!(true), json!("")));
+    assert_eq!(
+        (t["deleted"].clone(), t["body"].clone()),
+        (json!(true), json!(""))
+    );
     let reply_id = t["replies"][0]["id"].as_str().unwrap().to_owned();
-    let res = c_patch(&app, &obs, &format!("/api/v1/comments/{reply_id}"), json!({"body": "mine now"})).await;
+    let res = c_patch(
+        &app,
+        &obs,
+        &format!("/api/v1/comments/{reply_id}"),
+        json!({"body": "mine now"}),
+    )
+    .await;
     assert_eq!(res, StatusCode::FORBIDDEN);
-    let res = c_patch(&app, &fac, &format!("/api/v1/comments/{reply_id}"), json!({"body": "Per year, 2027–2029."})).await;
+    let res = c_patch(
+        &app,
+        &fac,
+        &format!("/api/v1/comments/{reply_id}"),
+        json!({"body": "Per year, 2027–2029."}),
+    )
+    .await;
     assert_eq!(res, StatusCode::OK);
     // A thread deleted without replies is gone, and everyone is told.
     let did = doomed["id"].as_str().unwrap();
-    assert_eq!(c_delete(&app, &fac, &format!("/api/v1/comments/{did}")).await, StatusCode::NO_CONTENT);
+    assert_eq!(
+        c_delete(&app, &fac, &format!("/api/v1/comments/{did}")).await,
+        StatusCode::NO_CONTENT
+    );
     let gone = events.of_type("comment_removed").await;
     assert_eq!(gone["comment_id"], did);
-    assert!(comments_of(&app, &fac, &doc, "all").await.iter().all(|c| c["id"] != did));
+    assert!(comments_of(&app, &fac, &doc, "all")
+        .await
+        .iter()
+        .all(|c| c["id"] != did));
 }
 
 async fn c_delete(app: &TestApp, c: &Client, path: &str) -> StatusCode {
@@ -530,32 +676,70 @@ async fn comment_rights_and_bad_anchors(b: Backend) {
         json!({"start": good["end"], "end": good["start"]}),
     ];
     for anchor in bad_anchors {
-        let res = app.post(&fac, &path, json!({"body": "x", "anchor": anchor})).await;
+        let res = app
+            .post(&fac, &path, json!({"body": "x", "anchor": anchor}))
+            .await;
         problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
     }
-    for bad_body in [json!(""), json!("x".repeat(4001)), json!("bell\u0007"), json!(7)] {
-        let res = app.post(&fac, &path, json!({"body": bad_body, "anchor": good})).await;
-        assert!(res.status().is_client_error(), "{bad_body}: {}", res.status());
+    for bad_body in [
+        json!(""),
+        json!("x".repeat(4001)),
+        json!("bell\u{7}"),
+        json!(7),
+    ] {
+        let res = app
+            .post(&fac, &path, json!({"body": bad_body, "anchor": good}))
+            .await;
+        assert!(
+            res.status().is_client_error(),
+            "{bad_body}: {}",
+            res.status()
+        );
     }
-    let res = app.post(&outsider, &path, json!({"body": "x", "anchor": good})).await;
-    problem(res, StatusCode::NOT_FOUND, "not-found").await;
     let res = app
-        .post(&fac, &format!("/api/v1/comments/{}/replies", uuid::Uuid::new_v4()), json!({"body": "x"}))
+        .post(&outsider, &path, json!({"body": "x", "anchor": good}))
         .await;
     problem(res, StatusCode::NOT_FOUND, "not-found").await;
-    assert!(comments_of(&app, &fac, &doc, "all").await.is_empty(), "nothing half-written");
+    let res = app
+        .post(
+            &fac,
+            &format!("/api/v1/comments/{}/replies", uuid::Uuid::new_v4()),
+            json!({"body": "x"}),
+        )
+        .await;
+    problem(res, StatusCode::NOT_FOUND, "not-found").await;
+    assert!(
+        comments_of(&app, &fac, &doc, "all").await.is_empty(),
+        "nothing half-written"
+    );
 
-    let t = body(app.post(&fac, &path, json!({"body": "Source?", "anchor": good})).await).await;
+    let t = body(
+        app.post(&fac, &path, json!({"body": "Source?", "anchor": good}))
+            .await,
+    )
+    .await;
     let id = t["id"].as_str().unwrap();
     // A member may not resolve someone else's thread; nor edit or delete it.
-    let res = app.post(&erik, &format!("/api/v1/comments/{id}/resolve"), json!({})).await;
+    let res = app
+        .post(&erik, &format!("/api/v1/comments/{id}/resolve"), json!({}))
+        .await;
     problem(res, StatusCode::FORBIDDEN, "forbidden").await;
-    assert_eq!(c_delete(&app, &erik, &format!("/api/v1/comments/{id}")).await, StatusCode::FORBIDDEN);
-    let res = app.get(&fac, &format!("/api/v1/documents/{doc}/comments?status=maybe")).await;
+    assert_eq!(
+        c_delete(&app, &erik, &format!("/api/v1/comments/{id}")).await,
+        StatusCode::FORBIDDEN
+    );
+    let res = app
+        .get(
+            &fac,
+            &format!("/api/v1/documents/{doc}/comments?status=maybe"),
+        )
+        .await;
     problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
     // Without a session, nobody comments (the conference audience included).
     let anon = app.client();
-    let res = app.post(&anon, &path, json!({"body": "x", "anchor": good})).await;
+    let res = app
+        .post(&anon, &path, json!({"body": "x", "anchor": good}))
+        .await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -568,7 +752,10 @@ async fn an_edited_document_gets_an_automatic_version_when_it_goes_quiet(b: Back
     let doc = new_doc(&app, &fac, &rt, "notes").await;
     let mut y = editor(&app, &doc, &fac_cookie).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert!(versions(&app, &fac, &doc).await.is_empty(), "no edit, no version");
+    assert!(
+        versions(&app, &fac, &doc).await.is_empty(),
+        "no edit, no version"
+    );
     y.append_paragraph("Typed, then a pause").await;
     let mut list = Vec::new();
     for _ in 0..60 {
@@ -582,7 +769,13 @@ async fn an_edited_document_gets_an_automatic_version_when_it_goes_quiet(b: Back
     assert_eq!(list[0]["auto"], true);
     assert!(list[0]["created_by"].is_null());
     let md = app
-        .get(&fac, &format!("/api/v1/versions/{}/markdown", list[0]["id"].as_str().unwrap()))
+        .get(
+            &fac,
+            &format!(
+                "/api/v1/versions/{}/markdown",
+                list[0]["id"].as_str().unwrap()
+            ),
+        )
         .await
         .text()
         .await
@@ -607,8 +800,10 @@ async fn nobody_writes_under_another_participants_client_id(b: Backend) {
     a.append_paragraph("Freja's words").await;
     until_markdown(&app, &fac, &doc, "Freja's words").await;
     // Erik copies Freja's document, client id included, and writes on.
-    let mut forger = connect(&app.base, &doc, Some(&erik_cookie), None).await.unwrap();
-    forger.doc = yrs::Doc::with_client_id(a.doc.client_id());
+    let mut forger = connect(&app.base, &doc, Some(&erik_cookie), None)
+        .await
+        .unwrap();
+    forger.doc = yrs::Doc::with_client_id(a.doc.client_id().get());
     let state = a
         .doc
         .transact()

@@ -240,15 +240,27 @@ fn socket_messages_are_built_by_the_wire_enum() {
 fn no_sql_changes_or_deletes_a_version() {
     let root = root();
     let mut sources = Vec::new();
-    files(&root.join("crates/accord-store/src"), &[".rs"], &mut sources);
+    files(
+        &root.join("crates/accord-store/src"),
+        &[".rs"],
+        &mut sources,
+    );
     for backend in ["sqlite", "postgres"] {
-        files(&root.join("migrations").join(backend), &[".sql"], &mut sources);
+        files(
+            &root.join("migrations").join(backend),
+            &[".sql"],
+            &mut sources,
+        );
     }
     let mut found = Vec::new();
     for path in &sources {
         let text = fs::read_to_string(path).unwrap_or_default().to_lowercase();
         let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        for verb in ["update document_versions", "delete from document_versions", "drop table document_versions"] {
+        for verb in [
+            "update document_versions",
+            "delete from document_versions",
+            "drop table document_versions",
+        ] {
             if flat.contains(verb) {
                 found.push(format!("{}: {verb}", path.display()));
             }

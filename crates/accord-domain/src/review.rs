@@ -49,7 +49,10 @@ mod tests {
 
     #[test]
     fn a_comment_keeps_its_line_breaks_and_refuses_control_characters() {
-        assert_eq!(comment_body(" line one\r\nline two ").unwrap(), "line one\nline two");
+        assert_eq!(
+            comment_body(" line one\r\nline two ").unwrap(),
+            "line one\nline two"
+        );
         assert!(comment_body("bell\u{7}").is_err());
         assert!(comment_body("   ").is_err());
         assert!(comment_body(&"x".repeat(COMMENT_MAX)).is_ok());
@@ -58,7 +61,10 @@ mod tests {
 
     #[test]
     fn a_version_name_is_one_line_and_a_blank_note_is_none() {
-        assert_eq!(version_name("  Draft for the union  ").unwrap(), "Draft for the union");
+        assert_eq!(
+            version_name("  Draft for the union  ").unwrap(),
+            "Draft for the union"
+        );
         assert!(version_name("two\nlines").is_err());
         assert!(version_name("").is_err());
         assert_eq!(version_note("  ").unwrap(), None);

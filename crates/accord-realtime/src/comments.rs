@@ -203,7 +203,12 @@ fn reply_view(r: &StoredComment) -> ReplyView {
     }
 }
 
-fn thread_view(c: StoredComment, quote: String, orphaned: bool, replies: Vec<ReplyView>) -> CommentView {
+fn thread_view(
+    c: StoredComment,
+    quote: String,
+    orphaned: bool,
+    replies: Vec<ReplyView>,
+) -> CommentView {
     let b64 = |b: &Option<Vec<u8>>| {
         b.as_deref()
             .map(|b| base64::engine::general_purpose::STANDARD.encode(b))

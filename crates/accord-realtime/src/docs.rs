@@ -104,9 +104,11 @@ enum Cmd {
     /// Make the content equal to a version's, as a new change.
     Restore {
         target: Vec<u8>,
-        reply: tokio::sync::oneshot::Sender<Result<Restored, HubError>>,
+        reply: RestoreReply,
     },
 }
+
+type RestoreReply = tokio::sync::oneshot::Sender<Result<Restored, HubError>>;
 
 /// The document's full state on either side of a restore, both durable.
 #[derive(Debug, Clone)]
@@ -388,10 +390,7 @@ struct Pass {
     /// Client ids first written under in this pass, with their writer.
     claims: Vec<(Vec<u64>, String, accord_domain::Side)>,
     /// Restores waiting for their change to be durable, with the state before.
-    restores: Vec<(
-        tokio::sync::oneshot::Sender<Result<Restored, HubError>>,
-        Vec<u8>,
-    )>,
+    restores: Vec<(RestoreReply, Vec<u8>)>,
 }
 
 impl Worker {
@@ -637,7 +636,11 @@ impl Worker {
     /// Applies a client's frame; when it continues a client id whose owner
     /// this node has not heard of (claimed on another node), re-reads the
     /// owners once and tries again.
-    async fn apply(&mut self, conn: ConnId, bytes: &[u8]) -> Result<crate::room::Applied, SyncError> {
+    async fn apply(
+        &mut self,
+        conn: ConnId,
+        bytes: &[u8],
+    ) -> Result<crate::room::Applied, SyncError> {
         match self.room.apply(conn, bytes) {
             Err(SyncError::UnknownClient(client)) => {
                 match owners(&self.store, &self.doc_id).await {

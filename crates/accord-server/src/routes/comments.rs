@@ -8,9 +8,9 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentUser};
 use crate::sessions;
 use accord_domain::{allowed, review, Action};
+use accord_realtime::anchors::{AnchorError, AnchorIndex};
 use accord_realtime::comments::{self, CommentChange, CommentView};
 use accord_store::{NewComment, Participant, StoredComment, StoredDocument};
-use accord_realtime::anchors::{AnchorError, AnchorIndex};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
@@ -155,7 +155,10 @@ pub async fn create(
             .await?
             .is_some_and(|v| v.document_id == doc.id);
         if !of_this {
-            return Err(ApiError::invalid("version_id", "is not a version of this document"));
+            return Err(ApiError::invalid(
+                "version_id",
+                "is not a version of this document",
+            ));
         }
     }
     let new = NewComment {
@@ -224,7 +227,10 @@ pub async fn reply(
     let (thread, doc, me) = comment_for(&state, id, &user.id).await?;
     require(&me, Action::Comment)?;
     if thread.parent_id.is_some() {
-        return Err(ApiError::invalid("id", "replies go to the thread, not to a reply"));
+        return Err(ApiError::invalid(
+            "id",
+            "replies go to the thread, not to a reply",
+        ));
     }
     let new = NewComment {
         id: Uuid::new_v4().to_string(),
@@ -252,7 +258,10 @@ async fn set_resolved(
 ) -> ApiResult<Json<CommentView>> {
     let (thread, doc, me) = comment_for(&state, id, user_id).await?;
     if thread.parent_id.is_some() {
-        return Err(ApiError::invalid("id", "only a thread is resolved, not a reply"));
+        return Err(ApiError::invalid(
+            "id",
+            "only a thread is resolved, not a reply",
+        ));
     }
     if thread.author_id != user_id && !allowed(Action::ResolveComments, me.role, me.side) {
         return Err(ApiError::forbidden(
@@ -302,7 +311,9 @@ fn own(c: &StoredComment, user_id: &str) -> ApiResult<()> {
         return Err(ApiError::not_found());
     }
     if c.author_id != user_id {
-        return Err(ApiError::forbidden("Only its author changes or deletes a comment."));
+        return Err(ApiError::forbidden(
+            "Only its author changes or deletes a comment.",
+        ));
     }
     Ok(())
 }
@@ -325,7 +336,10 @@ pub async fn edit(
     let (c, doc, _) = comment_for(&state, id, &user.id).await?;
     own(&c, &user.id)?;
     let text = body_of(&body.body)?;
-    state.store.edit_comment(&c.id, &text, sessions::now()).await?;
+    state
+        .store
+        .edit_comment(&c.id, &text, sessions::now())
+        .await?;
     let thread_id = c.parent_id.clone().unwrap_or(c.id);
     thread_or_gone(announce(&state, &doc, &thread_id).await?)
 }

@@ -207,7 +207,10 @@ pub async fn update(
         .document(&doc.id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let counts = state.store.open_comment_counts(&updated.roundtable_id).await?;
+    let counts = state
+        .store
+        .open_comment_counts(&updated.roundtable_id)
+        .await?;
     let n = counts.get(&updated.id).copied().unwrap_or(0);
     Ok(Json(out(updated, &me, n)))
 }

@@ -10,8 +10,8 @@ pub mod live;
 pub mod polls;
 pub mod questions;
 pub mod roundtables;
-pub mod versions;
 mod socket_writes;
+pub mod versions;
 pub mod yjs;
 
 use crate::app::AppState;
