@@ -529,7 +529,11 @@ impl DocRoom {
                 continue;
             };
             let update = Update::decode_v1(u).map_err(|e| SyncError::BadUpdate(e.to_string()))?;
-            for (id, &upper) in update.state_vector().iter() {
+            // Not `Update::state_vector`: it counts only clients whose blocks
+            // start at clock 0, so a continuation would pass unseen.
+            let insertions = update.insertions(true);
+            for (id, ranges) in insertions.iter() {
+                let upper = ranges.into_iter().map(|r| r.end).max().unwrap_or(0);
                 let have = known.get(id);
                 let client = id.get();
                 if upper <= have {
