@@ -35,7 +35,7 @@ export type User = Pick<Schemas['UserOut'], 'id' | 'email' | 'display_name'>;
 export type Roundtable = Schemas['RoundtableOut'];
 
 /** The server's permission table's actions (`accord_domain::Action`), and those issue 9 adds (below). */
-export type Action = Schemas['Action'] | ReviewAction;
+export type Action = Schemas['Action'];
 
 /** Whether the server lets the caller do `action` in this roundtable. */
 export function can(rt: { my_actions?: readonly string[] } | null | undefined, action: Action): boolean {
@@ -63,154 +63,41 @@ export type DocKind = Schemas['DocumentKind'];
 
 export type AccordDocument = Schemas['DocumentOut'];
 
-// ---------------------------------------------------------------------------------------------
-// Review (issue 9): versions and diffs.
-// TODO(generated): the server routes are not in generated/api.ts yet. These are declared by hand,
-// shaped exactly as /work/review-contract.md says; once `cargo xtask openapi` has run with them,
-// replace each with its alias (`export type Version = Schemas['…']`) here and nowhere else.
+// Review (issue 9): versions, diffs and comment threads, as the server's schemas shape them.
 
-/** Actions issue 9 adds to `my_actions`. TODO(generated): drop once Schemas['Action'] has them. */
-export type ReviewAction = 'save_versions' | 'restore_versions' | 'resolve_comments';
-
-/** Who did something: a participant and the side they were on. */
-// ---------------------------------------------------------------------------
-// Review (issue 9): comments in the margin — shaped exactly as /work/review-contract.md says.
-// TODO(generated): once the server's OpenAPI document has these schemas, replace each with the
-// generated alias (`Schemas['…']`) and drop `ReviewAction` (the generated `Action` will name them).
-
-/** Who wrote something: the contract's `Author`. */
-export interface Author {
-  user_id: string;
-  display_name: string;
-  side: Side;
-}
-
+/** Who wrote something: a participant and the side they were on. */
+export type Author = Schemas['Author'];
 /** `POST /documents/{id}/versions` → 201, `GET /documents/{id}/versions` → newest first. */
-export interface Version {
-  id: string;
-  document_id: string;
-  /** 1, 2, … per document. */
-  number: number;
-  name: string;
-  note: string | null;
-  /** Made by the server (after an idle spell, before a restore), not by a person asking. */
-  auto: boolean;
-  created_by: Author | null;
-  /** RFC 3339. */
-  created_at: string;
-  /** Hex SHA-256 of the version's Markdown. */
-  sha256: string;
-  words: number;
-  /** The number of the version this one restored, if it is a restore. */
-  restored_from: number | null;
-}
-
+export type Version = Schemas['VersionOut'];
 /** The body of `POST /documents/{id}/versions`. */
-export interface NewVersion {
-  name: string;
-  note?: string;
-}
-
+export type NewVersion = Schemas['CreateVersion'];
 /** `GET /versions/{id}`: the version and its text. `html` is escaped by the server. */
-export type VersionWithText = Version & { markdown: string; html: string };
-
+export type VersionWithText = Schemas['VersionDetail'];
 /** `POST /versions/{id}/restore` → 200. */
-export interface RestoreResult {
-  /** The automatic version of the text just before the restore. */
-  before: Version;
-  /** The new version "Restored from v<n>". */
-  restored: Version;
-}
-
-export type BlockOp = 'equal' | 'inserted' | 'deleted' | 'changed' | 'moved';
-export type SegmentOp = 'equal' | 'inserted' | 'deleted';
-export type DiffBlockKind = 'heading' | 'paragraph' | 'list_item';
-
-export interface DiffSegment {
-  op: SegmentOp;
-  text: string;
-  /** Who wrote inserted text; null when no single participant is known (never a guess). */
-  by: Author | null;
-}
-
-export interface DiffBlock {
-  op: BlockOp;
-  kind: DiffBlockKind;
-  level?: number;
-  /** Plain text in `to` (in `from` for a deleted block). */
-  text: string;
-  segments: DiffSegment[];
-  by: Author | null;
-}
-
+export type RestoreResult = Schemas['RestoreOut'];
+export type BlockOp = Schemas['DiffBlockOp'];
+export type SegmentOp = Schemas['DiffSegmentOp'];
+export type DiffBlockKind = Schemas['DiffBlockKind'];
+export type DiffSegment = Schemas['DiffSegment'];
+export type DiffBlock = Schemas['DiffBlock'];
 /** `GET /documents/{id}/diff?from=<version id>&to=<version id|current>`. */
-export interface DocDiff {
-  from: { id: string; number: number; name: string };
-  /** `id` is "current" (and number and name null) when compared with the text as it is now. */
-  to: { id: string; number: number | null; name: string | null };
-  blocks: DiffBlock[];
-  stats: {
-    inserted_words: number;
-    deleted_words: number;
-    changed_blocks: number;
-    by_side: { side: Side; inserted_words: number }[];
-  };
-}
+export type DocDiff = Schemas['DiffOut'];
 /** Where a thread is anchored: base64 of `Y.encodeRelativePosition(…)` for the passage's start and end. */
-export interface CommentAnchor {
-  start: string;
-  end: string;
-}
-
-/** A reply in a thread. */
-export interface Reply {
-  id: string;
-  body: string;
-  author: Author;
-  /** RFC 3339. */
-  created_at: string;
-  edited_at: string | null;
-  deleted: boolean;
-}
-
+export type CommentAnchor = Schemas['AnchorView'];
+export type Reply = Schemas['ReplyView'];
 /** A comment thread (`GET /documents/{id}/comments` items; every write returns the whole thread). */
-export interface Comment {
-  id: string;
-  document_id: string;
-  /** Empty once deleted. */
-  body: string;
-  author: Author;
-  created_at: string;
-  edited_at: string | null;
-  /** Deleted while replies remain: shown as "comment deleted". */
-  deleted: boolean;
-  anchor: CommentAnchor;
-  /** The commented passage's text as the server last resolved it (the last one seen, once orphaned). */
-  quote: string;
-  /** The passage was deleted. */
-  orphaned: boolean;
-  resolved: boolean;
-  resolved_by: Author | null;
-  version_id: string | null;
-  replies: Reply[];
-}
-
+export type Comment = Schemas['CommentView'];
 /** `POST /documents/{id}/comments`. */
-export interface NewComment {
-  body: string;
-  anchor: CommentAnchor;
-  version_id?: string;
-}
-
+export type NewComment = Schemas['CreateComment'];
 /** `GET /documents/{id}/comments?status=…`. */
-export type CommentStatusQuery = 'open' | 'resolved' | 'all';
+export type CommentStatusQuery = Schemas['CommentStatus'];
+/** A documents-list item (with its count of open threads). */
+export type DocumentListItem = AccordDocument;
 
-/** A documents-list item with its count of open threads. */
-export type DocumentListItem = AccordDocument & { open_comments?: number };
+/** Actions the review work adds to `my_actions`. */
+export type ReviewAction = Extract<Schemas['Action'], 'save_versions' | 'restore_versions' | 'resolve_comments'>;
 
-
-/** `can` for the review actions the generated `Action` does not name yet. */
+/** `can` for the review actions. */
 export function canReview(rt: { my_actions?: readonly string[] | null } | null | undefined, action: ReviewAction): boolean {
   return !!rt?.my_actions?.includes(action);
 }
-// ---------------------------------------------------------------------------

@@ -65,6 +65,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/comments/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["comments_delete"];
+        options?: never;
+        head?: never;
+        patch: operations["comments_edit"];
+        trace?: never;
+    };
+    "/api/v1/comments/{id}/reopen": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["comments_reopen"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/comments/{id}/replies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["comments_reply"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/comments/{id}/resolve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["comments_resolve"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/documents/{id}": {
         parameters: {
             query?: never;
@@ -79,6 +143,54 @@ export interface paths {
         options?: never;
         head?: never;
         patch: operations["documents_update"];
+        trace?: never;
+    };
+    "/api/v1/documents/{id}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["comments_list"];
+        put?: never;
+        post: operations["comments_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/documents/{id}/diff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["versions_diff"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/documents/{id}/diff.html": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["versions_diff_html"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/documents/{id}/html": {
@@ -107,6 +219,22 @@ export interface paths {
         get: operations["documents_markdown"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/documents/{id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["versions_list"];
+        put?: never;
+        post: operations["versions_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -465,6 +593,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/versions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["versions_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/versions/{id}/markdown": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["versions_markdown"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/versions/{id}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["versions_restore"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/ws": {
         parameters: {
             query?: never;
@@ -547,7 +723,23 @@ export interface components {
          * @description Something a participant can try to do in a roundtable.
          * @enum {string}
          */
-        Action: "view" | "invite" | "manage_participants" | "edit_documents" | "comment" | "manage_polls" | "vote" | "endorse" | "moderate_questions" | "see_results_early";
+        Action: "view" | "invite" | "manage_participants" | "edit_documents" | "comment" | "save_versions" | "restore_versions" | "resolve_comments" | "manage_polls" | "vote" | "endorse" | "moderate_questions" | "see_results_early";
+        /**
+         * @description The passage: base64 of `Y.encodeRelativePosition(...)` for two
+         *     positions in the document's XmlFragment `default`.
+         */
+        AnchorIn: {
+            end: string;
+            start: string;
+        };
+        /**
+         * @description The two ends of a commented passage: base64 of
+         *     `Y.encodeRelativePosition(...)`, as the browser sent them.
+         */
+        AnchorView: {
+            end: string;
+            start: string;
+        };
         AskBody: {
             /** @description Ask without showing one's name. */
             anonymous?: boolean;
@@ -627,6 +819,12 @@ export interface components {
             /** Format: int32 */
             total: number;
             words: components["schemas"]["WordCount"][];
+        };
+        /** @description Who wrote something, as participants know them. */
+        Author: {
+            display_name: string;
+            side: components["schemas"]["Side"];
+            user_id: string;
         };
         /** @description A ballot was stored. */
         BallotAccepted: {
@@ -720,6 +918,43 @@ export interface components {
             /** @enum {string} */
             type: "ping";
         };
+        CommentBody: {
+            body: string;
+        };
+        /** @enum {string} */
+        CommentStatus: "open" | "resolved" | "all";
+        /** @description A comment thread on a passage. */
+        CommentView: {
+            anchor: components["schemas"]["AnchorView"];
+            author: components["schemas"]["Author"];
+            /** @description Empty once deleted (a deleted comment with replies stays as "comment deleted"). */
+            body: string;
+            /** @description RFC 3339. */
+            created_at: string;
+            deleted: boolean;
+            document_id: string;
+            edited_at?: string | null;
+            id: string;
+            /** @description The whole passage was deleted: the thread is kept and shown apart. */
+            orphaned: boolean;
+            /** @description The text now between the anchors; for an orphaned thread, the last it had. */
+            quote: string;
+            replies: components["schemas"]["ReplyView"][];
+            resolved: boolean;
+            resolved_by?: null | components["schemas"]["Resolver"];
+            /** @description The version being viewed when the comment was made. */
+            version_id?: string | null;
+        };
+        CreateComment: {
+            anchor: components["schemas"]["AnchorIn"];
+            /** @description Plain text with line breaks, 1–4,000 characters. */
+            body: string;
+            /**
+             * Format: uuid
+             * @description The version being viewed, if any.
+             */
+            version_id?: string | null;
+        };
         CreateDocument: {
             /**
              * @description programme | recommendation | notes. A programme starts from the
@@ -762,6 +997,63 @@ export interface components {
             theme: components["schemas"]["Theme"];
             title: string;
         };
+        CreateVersion: {
+            name: string;
+            note?: string | null;
+        };
+        DiffBlock: {
+            by?: null | components["schemas"]["Author"];
+            /** Format: int32 */
+            depth?: number | null;
+            kind: components["schemas"]["DiffBlockKind"];
+            /**
+             * Format: int32
+             * @description Headings: 1..=6.
+             */
+            level?: number | null;
+            op: components["schemas"]["DiffBlockOp"];
+            /** @description List items: whether the list is numbered, and how deep the item sits (0 = top). */
+            ordered?: boolean | null;
+            /** @description Word-level changes of changed blocks; the runs of inserted ones. */
+            segments: components["schemas"]["DiffSegment"][];
+            /** @description The block's text (in `from` for a deleted block). */
+            text: string;
+        };
+        /** @enum {string} */
+        DiffBlockKind: "heading" | "paragraph" | "list_item";
+        /** @enum {string} */
+        DiffBlockOp: "equal" | "inserted" | "deleted" | "changed" | "moved";
+        /** @description One side of a comparison. */
+        DiffEnd: {
+            /** @description A version id, or `current`. */
+            id: string;
+            name?: string | null;
+            /** Format: int64 */
+            number?: number | null;
+        };
+        DiffOut: {
+            blocks: components["schemas"]["DiffBlock"][];
+            from: components["schemas"]["DiffEnd"];
+            stats: components["schemas"]["DiffStatsOut"];
+            to: components["schemas"]["DiffEnd"];
+        };
+        DiffSegment: {
+            by?: null | components["schemas"]["Author"];
+            op: components["schemas"]["DiffSegmentOp"];
+            text: string;
+        };
+        /** @enum {string} */
+        DiffSegmentOp: "equal" | "inserted" | "deleted";
+        DiffStatsOut: {
+            /** @description Inserted words per side, from attributed runs only. */
+            by_side: components["schemas"]["SideWords"][];
+            /** Format: int32 */
+            changed_blocks: number;
+            /** Format: int32 */
+            deleted_words: number;
+            /** Format: int32 */
+            inserted_words: number;
+        };
         /**
          * @description What a document is for; chooses its starting template.
          * @enum {string}
@@ -775,6 +1067,11 @@ export interface components {
             id: string;
             kind: components["schemas"]["DocumentKind"];
             my_side: components["schemas"]["Side"];
+            /**
+             * Format: int32
+             * @description Unresolved comment threads.
+             */
+            open_comments: number;
             roundtable_id: string;
             title: string;
         };
@@ -989,6 +1286,28 @@ export interface components {
             email: string;
             password: string;
         };
+        /** @description A reply in a thread. */
+        ReplyView: {
+            author: components["schemas"]["Author"];
+            /** @description Empty once deleted. */
+            body: string;
+            /** @description RFC 3339. */
+            created_at: string;
+            deleted: boolean;
+            edited_at?: string | null;
+            id: string;
+        };
+        /** @description Who resolved a thread. */
+        Resolver: {
+            display_name: string;
+            user_id: string;
+        };
+        RestoreOut: {
+            /** @description The automatic version of the text just before the restore: nothing written since is lost. */
+            before: components["schemas"]["VersionOut"];
+            /** @description The restored text, recorded as `Restored from v<n>`. */
+            restored: components["schemas"]["VersionOut"];
+        };
         /**
          * @description A poll's results: participants get the [`Tally`] with the split by
          *     side (as far as a secret poll allows), the audience an [`AudienceTally`].
@@ -1073,6 +1392,18 @@ export interface components {
             /** @enum {string} */
             type: "pong";
         } | {
+            comment: components["schemas"]["CommentView"];
+            document_id: string;
+            room: string;
+            /** @enum {string} */
+            type: "comment";
+        } | {
+            comment_id: string;
+            document_id: string;
+            room: string;
+            /** @enum {string} */
+            type: "comment_removed";
+        } | {
             actions: components["schemas"]["Action"][];
             role: components["schemas"]["Role"];
             room: string;
@@ -1085,6 +1416,11 @@ export interface components {
          * @enum {string}
          */
         Side: "employer" | "union" | "neutral";
+        SideWords: {
+            /** Format: int32 */
+            inserted_words: number;
+            side: components["schemas"]["Side"];
+        };
         /** @description A poll's results. Only the part matching the poll's kind is filled in. */
         Tally: {
             /** @description Ballots per side (and from the audience); sums to `total`. */
@@ -1134,6 +1470,38 @@ export interface components {
             display_name: string;
             email: string;
             id: string;
+        };
+        /** @description A version with its text. */
+        VersionDetail: components["schemas"]["VersionOut"] & {
+            /** @description The same text as an escaped HTML fragment. */
+            html: string;
+            /** @description Exactly the text whose SHA-256 is `sha256`. */
+            markdown: string;
+        };
+        /** @description A saved state of a document. Immutable: no API changes or deletes one. */
+        VersionOut: {
+            /** @description Made without anyone asking: after an edited document went quiet, or before a restore. */
+            auto: boolean;
+            created_at: string;
+            created_by?: null | components["schemas"]["Author"];
+            document_id: string;
+            id: string;
+            name: string;
+            note?: string | null;
+            /**
+             * Format: int64
+             * @description Counts from 1 per document.
+             */
+            number: number;
+            /**
+             * Format: int64
+             * @description The number of the version this one restored.
+             */
+            restored_from?: number | null;
+            /** @description SHA-256 (hex) of the version's Markdown. */
+            sha256: string;
+            /** Format: int32 */
+            words: number;
         };
         /**
          * @description What a secret poll's published tally leaves out, so clients can say so
@@ -1346,6 +1714,271 @@ export interface operations {
             };
         };
     };
+    comments_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Comment or reply id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted; a thread with replies stays as "comment deleted" */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not the author */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown or already deleted, or the caller does not take part */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, as RFC 9457 problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    comments_edit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Comment or reply id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentBody"];
+            };
+        };
+        responses: {
+            /** @description The thread with the edited comment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommentView"];
+                };
+            };
+            /** @description Not the author */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown or deleted, or the caller does not take part */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid body */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, as RFC 9457 problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    comments_reopen: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Thread id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Open again */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommentView"];
+                };
+            };
+            /** @description Neither the thread's author nor a facilitator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown thread, or the caller does not take part */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, as RFC 9457 problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    comments_reply: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Thread id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentBody"];
+            };
+        };
+        responses: {
+            /** @description The thread with the new reply */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommentView"];
+                };
+            };
+            /** @description Unknown thread, or the caller does not take part */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid body, or the id is a reply */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, as RFC 9457 problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    comments_resolve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Thread id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Resolved */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommentView"];
+                };
+            };
+            /** @description Neither the thread's author nor a facilitator */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown thread, or the caller does not take part */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, as RFC 9457 problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     documents_get: {
         parameters: {
             query?: never;
@@ -1450,6 +2083,220 @@ export interface operations {
             };
         };
     };
+    comments_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Document id */
+                id: string;
+                /** @description open (default) | resolved | all */
+                status: null | components["schemas"]["CommentStatus"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Threads in document order (orphaned ones last), each with its current quote */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommentView"][];
+                };
+            };
+            /** @description Unknown document, or the caller does not take part */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown status */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, as RFC 9457 problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    comments_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Document id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateComment"];
+            };
+        };
+        responses: {
+            /** @description The new thread, with the passage it quotes now */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommentView"];
+                };
+            };
+            /** @description Unknown document, or the caller does not take part */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid body, or an anchor that does not decode, points into another document, or ends before it starts */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, as RFC 9457 problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    versions_diff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A version id. */
+                from: string;
+                /** @description Document id */
+                id: string;
+                /** @description A version id, or `current` for the text now. */
+                to: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What changed from one version to another (or to the current text), block by block and word by word */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DiffOut"];
+                };
+            };
+            /** @description Unknown document or version, a version of another document, or the caller does not take part */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter is missing or malformed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, as RFC 9457 problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    versions_diff_html: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A version id. */
+                from: string;
+                /** @description Document id */
+                id: string;
+                /** @description A version id, or `current` for the text now. */
+                to: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The comparison as an escaped HTML fragment: <ins> with a class per side, <del> */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": unknown;
+                };
+            };
+            /** @description Unknown document or version, a version of another document, or the caller does not take part */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A parameter is missing or malformed */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, as RFC 9457 problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     documents_html: {
         parameters: {
             query?: never;
@@ -1514,6 +2361,110 @@ export interface operations {
             };
             /** @description Unknown, or the caller does not take part */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, as RFC 9457 problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    versions_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Document id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The document's versions, newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionOut"][];
+                };
+            };
+            /** @description Unknown document, or the caller does not take part */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, as RFC 9457 problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    versions_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Document id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateVersion"];
+            };
+        };
+        responses: {
+            /** @description Saved from what is durable: every acknowledged edit, none that was not */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionOut"];
+                };
+            };
+            /** @description Observers cannot save versions */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown document, or the caller does not take part */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid field */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3002,6 +3953,147 @@ export interface operations {
             };
             /** @description Asking too often */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, as RFC 9457 problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    versions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Version id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The version with its Markdown and HTML */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VersionDetail"];
+                };
+            };
+            /** @description Unknown version, or the caller does not take part */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, as RFC 9457 problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    versions_markdown: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Version id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Exactly the version's Markdown: its SHA-256 is the version's `sha256` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/markdown": unknown;
+                };
+            };
+            /** @description Unknown version, or the caller does not take part */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, as RFC 9457 problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    versions_restore: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Version id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The document now has this version's content, as a new change every editor receives */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RestoreOut"];
+                };
+            };
+            /** @description Observers cannot restore */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown version, or the caller does not take part */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The document is archived */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

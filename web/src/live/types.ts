@@ -6,7 +6,7 @@ export const QUESTION_STATUSES = ['pending', 'approved', 'hidden', 'answered'] a
 /** Voter groups of a result split: the three sides of a roundtable, then the conference audience. */
 export const VOTER_GROUPS = ['employer', 'union', 'neutral', 'audience'] as const;
 
-import type { Comment, Schemas } from '../types';
+import type { Schemas } from '../types';
 
 export type PollKind = Schemas['PollKind'];
 export type ResultsVisibility = Schemas['ResultsVisibility'];
@@ -144,23 +144,10 @@ export type ServerMessage =
   | CommentMessage
   | CommentRemovedMessage;
 
-// Review (issue 9). TODO(generated): `Wire<'comment'>` and `Wire<'comment_removed'>` once the
-// server's ServerMsg schema has them.
 /** A thread of `document_id` changed (new, reply, edit, resolve, reopen, deleted with replies left). */
-export interface CommentMessage {
-  type: 'comment';
-  room: string;
-  document_id: string;
-  comment: Comment;
-}
-
+export type CommentMessage = Wire<'comment'>;
 /** A thread of `document_id` is gone entirely. */
-export interface CommentRemovedMessage {
-  type: 'comment_removed';
-  room: string;
-  document_id: string;
-  comment_id: string;
-}
+export type CommentRemovedMessage = Wire<'comment_removed'>;
 
 /** The question text limit (server side too). */
 export const QUESTION_MAX = 280;

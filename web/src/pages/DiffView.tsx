@@ -30,7 +30,7 @@ function opLabel(op: BlockOp, t: TFunction): string | null {
 }
 
 function Ins({ seg, t }: { seg: Pick<DiffSegment, 'text' | 'by'>; t: TFunction }) {
-  const w = who(seg.by, t);
+  const w = who(seg.by ?? null, t);
   return (
     <ins className={`diff-ins diff-ins--${seg.by?.side ?? 'unknown'}`} title={t('diff.addedBy', { who: w })}>
       <span className="visually-hidden">{t('diff.insStart', { who: w })} </span>

@@ -29,7 +29,7 @@ use utoipa_axum::routes;
                        (urn:accord:problem:<slug>). Sign-in sets the HttpOnly \
                        `accord_session` cookie."
     ),
-    components(schemas(Problem, FieldError)),
+    components(schemas(Problem, FieldError, comments::CommentStatus)),
     tags(
         (name = "auth", description = "Accounts and sessions"),
         (name = "roundtables", description = "Roundtables and participants"),
