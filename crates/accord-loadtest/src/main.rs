@@ -7,11 +7,13 @@
 //! - `co-edit`: E editors typing into one Yjs document (`coedit`).
 //! - `ramp`: `co-edit` at growing editor counts until p95 passes a limit (`ramp`).
 //! - `poll-burst`: N audience clients voting on one live poll (`pollburst`).
+//! - `review`: versions, diffs and comment threads on a long document (`review`).
 
 mod coedit;
 mod pollburst;
 mod procstat;
 mod ramp;
+mod review;
 mod stats;
 mod ws;
 
@@ -36,6 +38,8 @@ enum Cmd {
     Ramp(RampArgs),
     /// N audience clients join a live session and vote once each within a window.
     PollBurst(pollburst::Args),
+    /// Saving versions, diffs and comment threads on a long document with a long history.
+    Review(review::Args),
 }
 
 /// What both co-edit and ramp need: where to connect and how each editor behaves.
@@ -163,6 +167,7 @@ async fn main() -> Result<()> {
                 std::process::exit(2);
             }
         }
+        Cmd::Review(a) => review::cli(a).await?,
         Cmd::Ramp(a) => {
             let base = a.common.config(0, a.step_duration)?;
             let plan = ramp::Plan {

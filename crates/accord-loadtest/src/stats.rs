@@ -156,8 +156,7 @@ pub struct LatencySummary {
 }
 
 /// Exact nearest-rank percentile of a sorted slice (the reference the
-/// histogram is tested against).
-#[cfg(test)]
+/// histogram is tested against; `review` reports its few samples with it).
 pub fn percentile_sorted(sorted: &[u64], q: f64) -> Option<u64> {
     if sorted.is_empty() {
         return None;
