@@ -18,9 +18,11 @@ CREATE TABLE document_versions (
     restored_from   TEXT REFERENCES document_versions(id),
     sha256          TEXT NOT NULL,                  -- hex SHA-256 of markdown
     words           BIGINT NOT NULL,
+    -- state, tree and markdown are stored deflated (raw DEFLATE, RFC 1951): a
+    -- 30,000-word version is ~0.9 MB plain and a roundtable keeps many.
     state           BLOB NOT NULL,
-    tree            TEXT NOT NULL,
-    markdown        TEXT NOT NULL
+    tree            BLOB NOT NULL,
+    markdown        BLOB NOT NULL
 );
 -- Unique numbers per document; DESC so the newest-first listing reads it in order.
 CREATE UNIQUE INDEX document_versions_number ON document_versions(document_id, number DESC);

@@ -87,23 +87,30 @@ pub async fn of_document(store: &Store, doc_id: &str) -> Result<Vec<CommentView>
     Ok(views)
 }
 
-/// One thread as it is now: changed, or gone.
+/// One thread as it is now: changed, or gone. Resolves only its own anchor.
 pub async fn thread_now(
     store: &Store,
     doc_id: &str,
     thread_id: &str,
 ) -> Result<CommentChange, HubError> {
-    let thread = of_document(store, doc_id)
-        .await?
-        .into_iter()
-        .find(|t| t.id == thread_id);
-    Ok(match thread {
-        Some(t) => CommentChange::Changed(Box::new(t)),
-        None => CommentChange::Removed {
-            document_id: doc_id.to_owned(),
-            comment_id: thread_id.to_owned(),
-        },
-    })
+    let gone = || CommentChange::Removed {
+        document_id: doc_id.to_owned(),
+        comment_id: thread_id.to_owned(),
+    };
+    let Some(thread) = store.comment_thread(thread_id).await? else {
+        return Ok(gone());
+    };
+    if thread.comment.document_id != doc_id || thread.is_gone() {
+        return Ok(gone());
+    }
+    let doc = crate::versions::durable_doc(store, doc_id).await?;
+    let (mut views, moved) = threads(vec![thread], &AnchorIndex::new(&doc));
+    if !moved.is_empty() {
+        store.set_comment_quotes(&moved).await?;
+    }
+    Ok(views
+        .pop()
+        .map_or_else(gone, |t| CommentChange::Changed(Box::new(t))))
 }
 
 /// What changed about a thread, as the live room tells it.

@@ -137,8 +137,33 @@ struct VersionRow {
     #[sqlx(flatten)]
     summary: SummaryRow,
     state: Vec<u8>,
-    tree: String,
-    markdown: String,
+    tree: Vec<u8>,
+    markdown: Vec<u8>,
+}
+
+/// Content columns are raw DEFLATE at the fastest level: a 30,000-word
+/// version (Yjs state, tree JSON, Markdown) is ~0.9 MB plain and text
+/// deflates several-fold, for a few milliseconds per save.
+fn deflate(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+    // Writing to a Vec cannot fail.
+    let _ = e.write_all(bytes);
+    e.finish().unwrap_or_default()
+}
+
+fn inflate(bytes: &[u8]) -> Result<Vec<u8>, StoreError> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::DeflateDecoder::new(bytes)
+        .read_to_end(&mut out)
+        .map_err(|e| StoreError::Corrupt(format!("version content does not inflate: {e}")))?;
+    Ok(out)
+}
+
+fn inflate_text(bytes: &[u8]) -> Result<String, StoreError> {
+    String::from_utf8(inflate(bytes)?)
+        .map_err(|_| StoreError::Corrupt("version text is not UTF-8".into()))
 }
 
 /// Every column is aliased: SQLite leaves unaliased result names unspecified.
@@ -238,9 +263,9 @@ impl Store {
             .bind(&new.restored_from)
             .bind(&new.sha256)
             .bind(i64::from(new.words))
-            .bind(&new.state)
-            .bind(&new.tree)
-            .bind(&new.markdown)
+            .bind(deflate(&new.state))
+            .bind(deflate(new.tree.as_bytes()))
+            .bind(deflate(new.markdown.as_bytes()))
             .execute(&mut *tx)
             .await
             .map_err(missing_or_conflict("created_by user or restored_from version", "version"))?;
@@ -281,8 +306,15 @@ impl Store {
             .bind(id)
             .fetch_optional(pool)
             .await)?;
-        row.map(|r| Ok(stored(summary(r.summary)?, r.state, r.tree, r.markdown)))
-            .transpose()
+        row.map(|r| {
+            Ok(stored(
+                summary(r.summary)?,
+                inflate(&r.state)?,
+                inflate_text(&r.tree)?,
+                inflate_text(&r.markdown)?,
+            ))
+        })
+        .transpose()
     }
 
     /// The document's highest-numbered version, without its content.
@@ -303,9 +335,8 @@ impl Store {
     }
 
     /// The bytes a document's versions hold: the sum over its versions of
-    /// the lengths of state, tree and markdown (UTF-8 bytes, not
-    /// characters). What the rows carry, before any compression the
-    /// database applies on disk (PostgreSQL's TOAST) and without indexes.
+    /// the stored (deflated) lengths of state, tree and markdown. What the
+    /// rows carry, without indexes.
     #[tracing::instrument(skip_all)]
     pub async fn version_storage_bytes(&self, document_id: &str) -> Result<i64, StoreError> {
         let (bytes,): (i64,) = on_pool!(self, pool => sqlx::query_as(
