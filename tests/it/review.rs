@@ -859,4 +859,49 @@ async fn a_comment_and_a_version_made_on_one_node_reach_the_other() {
     let v = save(&a, &fac, &doc, "Made on A").await;
     let on_b = versions(&b, &uma_on_b, &doc).await;
     assert_eq!(on_b[0]["id"], v["id"]);
+
+    // The conference audience in the same room (on B) is never sent a thread.
+    let live = a.start_live(&fac, &rt).await;
+    let (_, aud_cookie) = crate::polls::join(&b, live["join_code"].as_str().unwrap()).await;
+    let mut audience = crate::events::connect(&b.base, &aud_cookie).await.unwrap();
+    audience.subscribe(&format!("roundtable:{rt}")).await;
+    let res = a
+        .post(
+            &fac,
+            &format!("/api/v1/documents/{doc}/comments"),
+            json!({"body": "Not for the audience", "anchor": anchor_over(&y, "worker")}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    events.of_type("comment").await;
+    let p = crate::polls::poll(&a, &fac, &rt, json!({"template": "maturity", "lang": "en"})).await;
+    crate::polls::open(&a, &fac, p["id"].as_str().unwrap()).await;
+    // Messages arrive in order: everything before the poll is checked.
+    audience
+        .until(|m| {
+            assert!(
+                !m["type"].as_str().unwrap_or("").starts_with("comment"),
+                "the audience got {m}"
+            );
+            m["type"] == "poll"
+        })
+        .await;
+
+    // A restore made on A reaches an editor connected to B, live.
+    let mut on_b_editor = editor(&b, &doc, &uma_cookie).await;
+    on_b_editor.wait_for_text("Skills passport").await;
+    on_b_editor
+        .append_paragraph("Written after the version")
+        .await;
+    until_markdown(&a, &fac, &doc, "after the version").await;
+    let res = a
+        .post(
+            &fac,
+            &format!("/api/v1/versions/{}/restore", v["id"].as_str().unwrap()),
+            json!({}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    on_b_editor.wait_for_no_text("after the version").await;
+    assert!(on_b_editor.text().contains("Skills passport"));
 }
