@@ -47,7 +47,7 @@ fn random_and_mutated_anchors_never_panic() {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     for i in 0..20_000u64 {
         let pick = |rng: &mut Rng| -> Vec<u8> {
-            if rng.next() % 3 == 0 {
+            if rng.next().is_multiple_of(3) {
                 let n = (rng.next() % 24) as usize;
                 (0..n).map(|_| rng.next() as u8).collect()
             } else {
