@@ -7,11 +7,13 @@
 //! - `co-edit`: E editors typing into one Yjs document (`coedit`).
 //! - `ramp`: `co-edit` at growing editor counts until p95 passes a limit (`ramp`).
 //! - `poll-burst`: N audience clients voting on one live poll (`pollburst`).
+//! - `readers`: N clients opening one large document at once (`readers`).
 
 mod coedit;
 mod pollburst;
 mod procstat;
 mod ramp;
+mod readers;
 mod stats;
 mod ws;
 
@@ -36,6 +38,8 @@ enum Cmd {
     Ramp(RampArgs),
     /// N audience clients join a live session and vote once each within a window.
     PollBurst(pollburst::Args),
+    /// Grows a document to ~1.6 MB of Yjs state, then N clients open it at once and stay.
+    Readers(readers::Args),
 }
 
 /// What both co-edit and ramp need: where to connect and how each editor behaves.
@@ -160,6 +164,11 @@ async fn main() -> Result<()> {
         }
         Cmd::PollBurst(a) => {
             if !pollburst::cli(a).await? {
+                std::process::exit(2);
+            }
+        }
+        Cmd::Readers(a) => {
+            if !readers::cli(a).await? {
                 std::process::exit(2);
             }
         }
