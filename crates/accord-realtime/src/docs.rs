@@ -317,7 +317,9 @@ struct Worker {
 /// What one pass will send once its updates are durable.
 #[derive(Default)]
 struct Pass {
-    replies: Vec<(ConnId, Vec<u8>)>,
+    /// Frames for one connection each; a fresh joiner's whole state is the
+    /// room's shared encoding, so 500 joiners in one pass hold one copy.
+    replies: Vec<(ConnId, Bytes)>,
     /// This node's changes: persisted (merged), relayed, published.
     local_updates: Vec<Vec<u8>>,
     /// Changes another node already persisted: relayed only.
@@ -445,7 +447,7 @@ impl Worker {
                 out,
             } => {
                 for frame in self.room.connect_as(conn, access, identity) {
-                    p.replies.push((conn, frame));
+                    p.replies.push((conn, Bytes::from(frame)));
                 }
                 self.conns.insert(conn, out);
             }
@@ -455,8 +457,10 @@ impl Worker {
                 reason,
             } => {
                 if self.room.set_access(conn, access) && access == Access::ReadOnly {
-                    p.replies
-                        .push((conn, protocol::encode_permission_denied(&reason)));
+                    p.replies.push((
+                        conn,
+                        Bytes::from(protocol::encode_permission_denied(&reason)),
+                    ));
                 }
             }
             Cmd::Frame { conn, bytes, .. } => match self.room.apply(conn, &bytes) {
@@ -551,7 +555,7 @@ impl Worker {
         let mut slow = Vec::new();
         for (conn, frame) in p.replies {
             if let Some(out) = self.conns.get(&conn) {
-                if out.try_send(Outgoing::Frame(Bytes::from(frame))).is_err() {
+                if out.try_send(Outgoing::Frame(frame)).is_err() {
                     slow.push(conn);
                 }
             }
