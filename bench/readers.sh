@@ -13,10 +13,13 @@ bin="${BIN_DIR:-$here/../target/release}"
 work=$(mktemp -d)
 # Every reader uses the facilitator's account (read-write, as an editor's
 # browser opens a document); a person never holds that many sockets.
-ACCORD_MAX_SOCKETS_PER_ACCOUNT=100000 ACCORD_BIND=127.0.0.1:18096 DATABASE_URL="sqlite://$work/accord.db" RUST_LOG=warn "$bin/accord" serve >"$work/server.log" 2>&1 &
+ACCORD_MAX_SOCKETS_PER_ACCOUNT=100000 ACCORD_BIND=127.0.0.1:18096 DATABASE_URL="sqlite://$work/accord.db" RUST_LOG="${RUST_LOG:-warn}" "$bin/accord" serve >"$work/server.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 for _ in $(seq 100); do curl -sf http://127.0.0.1:18096/readyz >/dev/null && break; sleep 0.2; done
 eval "$("$here/accord-coedit-setup.sh" http://127.0.0.1:18096)"
+status=0
 "$bin/accord-loadtest" readers --url "ws://127.0.0.1:18096/api/v1/yjs/$DOC" --cookie "accord_session=$CK" \
-  --readers "$readers" --server-pid "$pid" "$@"
+  --readers "$readers" --server-pid "$pid" "$@" || status=$?
+if [ "$status" -ne 0 ]; then echo "--- server log (last lines):" >&2; tail -n 20 "$work/server.log" >&2; fi
+exit "$status"
