@@ -555,7 +555,7 @@ impl Worker {
         let mut slow = Vec::new();
         for (conn, frame) in p.replies {
             if let Some(out) = self.conns.get(&conn) {
-                if out.try_send(Outgoing::Frame(frame)).is_err() {
+                if too_slow(out.try_send(Outgoing::Frame(frame))) {
                     slow.push(conn);
                 }
             }
@@ -582,7 +582,7 @@ impl Worker {
             .collect();
         for frame in &fanout {
             for (conn, out) in &self.conns {
-                if out.try_send(Outgoing::Frame(frame.clone())).is_err() {
+                if too_slow(out.try_send(Outgoing::Frame(frame.clone()))) {
                     slow.push(*conn);
                 }
             }
@@ -651,6 +651,15 @@ pub async fn compact(store: &Store, doc_id: &str) -> Result<(), HubError> {
         .await?;
     tracing::debug!(up_to, "document compacted");
     Ok(())
+}
+
+/// Whether a failed send means the connection is too slow: its queue is
+/// full. A closed queue means its socket task has ended; the connection's
+/// disconnect follows whatever frames it sent last, and those must still be
+/// applied, so it is forgotten then (forgetting it now refused them as
+/// "unknown connection", and a client that sent and closed lost its edits).
+fn too_slow(sent: Result<(), mpsc::error::TrySendError<Outgoing>>) -> bool {
+    matches!(sent, Err(mpsc::error::TrySendError::Full(_)))
 }
 
 /// [`protocol::merge_updates`] or [`protocol::merge_awareness`].
