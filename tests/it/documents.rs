@@ -13,6 +13,7 @@ on_both_backends!(
     bad_frames_close_the_connection_and_change_nothing,
     outsiders_and_foreign_origins_are_refused_at_upgrade,
     seen_edits_survive_kill_9,
+    a_large_state_reaches_every_joiner_whole,
 );
 
 pub(crate) async fn new_doc(app: &TestApp, c: &Client, rt: &str, kind: &str) -> String {
@@ -244,6 +245,33 @@ async fn bad_frames_close_the_connection_and_change_nothing(b: Backend) {
     let mut d = connect(&app.base, &doc, Some(&cookie), None).await.unwrap();
     d.sync().await;
     d.wait_for_text("still alive").await;
+}
+
+/// A state far larger than one WebSocket fragment (16 KiB) leaves the server
+/// as fragments of one message; clients receive it whole.
+async fn a_large_state_reaches_every_joiner_whole(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    let (fac, cookie) = app.user_and_cookie("freja").await;
+    let rt = app.roundtable(&fac, "T").await;
+    let doc = new_doc(&app, &fac, &rt, "notes").await;
+    let mut writer = connect(&app.base, &doc, Some(&cookie), None).await.unwrap();
+    let mut watcher = connect(&app.base, &doc, Some(&cookie), None).await.unwrap();
+    writer.sync().await;
+    watcher.sync().await;
+    // About 300 KiB in one update: under the 512 KiB limit per update.
+    let long: String = (0..38_000).map(|i| format!("w{i:06} ")).collect();
+    writer.append_paragraph(&long).await;
+    let tail = &long[long.len() - 40..];
+    // Fanned out to an open connection, and the whole state to joiners.
+    watcher.wait_for_text(tail).await;
+    for _ in 0..2 {
+        let mut joiner = connect(&app.base, &doc, Some(&cookie), None).await.unwrap();
+        joiner.sync().await;
+        joiner.wait_for_text(tail).await;
+        assert!(joiner.text().contains(&long), "the whole text arrived");
+    }
 }
 
 async fn outsiders_and_foreign_origins_are_refused_at_upgrade(b: Backend) {

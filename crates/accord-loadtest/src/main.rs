@@ -8,11 +8,13 @@
 //! - `ramp`: `co-edit` at growing editor counts until p95 passes a limit (`ramp`).
 //! - `poll-burst`: N audience clients voting on one live poll (`pollburst`).
 //! - `review`: versions, diffs and comment threads on a long document (`review`).
+//! - `readers`: N clients opening one large document at once (`readers`).
 
 mod coedit;
 mod pollburst;
 mod procstat;
 mod ramp;
+mod readers;
 mod review;
 mod stats;
 mod ws;
@@ -40,6 +42,8 @@ enum Cmd {
     PollBurst(pollburst::Args),
     /// Saving versions, diffs and comment threads on a long document with a long history.
     Review(review::Args),
+    /// Grows a document to ~1.6 MB of Yjs state, then N clients open it at once and stay.
+    Readers(readers::Args),
 }
 
 /// What both co-edit and ramp need: where to connect and how each editor behaves.
@@ -168,6 +172,11 @@ async fn main() -> Result<()> {
             }
         }
         Cmd::Review(a) => review::cli(a).await?,
+        Cmd::Readers(a) => {
+            if !readers::cli(a).await? {
+                std::process::exit(2);
+            }
+        }
         Cmd::Ramp(a) => {
             let base = a.common.config(0, a.step_duration)?;
             let plan = ramp::Plan {

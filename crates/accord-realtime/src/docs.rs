@@ -379,7 +379,9 @@ struct Worker {
 /// What one pass will send once its updates are durable.
 #[derive(Default)]
 struct Pass {
-    replies: Vec<(ConnId, Vec<u8>)>,
+    /// Frames for one connection each; a fresh joiner's whole state is the
+    /// room's shared encoding, so 500 joiners in one pass hold one copy.
+    replies: Vec<(ConnId, Bytes)>,
     /// This node's changes: persisted (merged), relayed, published.
     local_updates: Vec<Vec<u8>>,
     /// Changes another node already persisted: relayed only.
@@ -561,7 +563,7 @@ impl Worker {
                 out,
             } => {
                 for frame in self.room.connect_as(conn, access, identity) {
-                    p.replies.push((conn, frame));
+                    p.replies.push((conn, Bytes::from(frame)));
                 }
                 self.conns.insert(conn, out);
             }
@@ -571,8 +573,10 @@ impl Worker {
                 reason,
             } => {
                 if self.room.set_access(conn, access) && access == Access::ReadOnly {
-                    p.replies
-                        .push((conn, protocol::encode_permission_denied(&reason)));
+                    p.replies.push((
+                        conn,
+                        Bytes::from(protocol::encode_permission_denied(&reason)),
+                    ));
                 }
             }
             Cmd::Frame { conn, bytes, .. } => match self.apply(conn, &bytes).await {
@@ -714,7 +718,7 @@ impl Worker {
         let mut slow = Vec::new();
         for (conn, frame) in p.replies {
             if let Some(out) = self.conns.get(&conn) {
-                if out.try_send(Outgoing::Frame(Bytes::from(frame))).is_err() {
+                if too_slow(out.try_send(Outgoing::Frame(frame))) {
                     slow.push(conn);
                 }
             }
@@ -741,7 +745,7 @@ impl Worker {
             .collect();
         for frame in &fanout {
             for (conn, out) in &self.conns {
-                if out.try_send(Outgoing::Frame(frame.clone())).is_err() {
+                if too_slow(out.try_send(Outgoing::Frame(frame.clone()))) {
                     slow.push(*conn);
                 }
             }
@@ -810,6 +814,15 @@ pub async fn compact(store: &Store, doc_id: &str) -> Result<(), HubError> {
         .await?;
     tracing::debug!(up_to, "document compacted");
     Ok(())
+}
+
+/// Whether a failed send means the connection is too slow: its queue is
+/// full. A closed queue means its socket task has ended; the connection's
+/// disconnect follows whatever frames it sent last, and those must still be
+/// applied, so it is forgotten then (forgetting it now refused them as
+/// "unknown connection", and a client that sent and closed lost its edits).
+fn too_slow(sent: Result<(), mpsc::error::TrySendError<Outgoing>>) -> bool {
+    matches!(sent, Err(mpsc::error::TrySendError::Full(_)))
 }
 
 /// [`protocol::merge_updates`] or [`protocol::merge_awareness`].

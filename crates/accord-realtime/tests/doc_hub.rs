@@ -75,3 +75,51 @@ async fn edits_sent_together_are_one_row_and_one_frame() {
         assert!(text(stored.doc()).contains(&format!("b{i} ")));
     }
 }
+
+/// A client whose socket is closing (nothing can be sent to it any more)
+/// still has its last frames applied: it is forgotten by its disconnect,
+/// which comes after them, not as "too slow" the first time a frame for it
+/// cannot be queued. Those frames were refused as "unknown connection".
+#[tokio::test]
+async fn frames_of_a_closing_connection_are_still_applied() {
+    let store = fresh_store(false).await.unwrap().unwrap();
+    let (_, doc_id) = seed_document(&store, None).await.unwrap();
+    let hub = DocHub::new(store.clone(), Bus::in_process());
+    let mut leaving = hub.join(&doc_id, Access::ReadWrite, None).await.unwrap();
+    let mut watcher = hub.join(&doc_id, Access::ReadOnly, None).await.unwrap();
+    received(&mut watcher, Duration::from_millis(100)).await;
+    // The socket task is gone: what the worker sends it can no longer be queued.
+    let (_, dangling) = tokio::sync::mpsc::channel(1);
+    drop(std::mem::replace(&mut leaving.outgoing, dangling));
+
+    let doc = Doc::new();
+    let text = |frames: &[Frame]| {
+        let room = DocRoom::load(
+            None,
+            frames.iter().filter_map(|f| match f {
+                Frame::Update(u) => Some(u.clone()),
+                _ => None,
+            }),
+        )
+        .unwrap();
+        let t = room.doc().get_or_insert_text("t");
+        let s = t.get_string(&room.doc().transact());
+        s
+    };
+    assert!(leaving.send(encode_update(&edit(&doc, "first "))).await);
+    let mut seen = received(&mut watcher, Duration::from_millis(300)).await;
+    assert_eq!(text(&seen), "first ");
+    // The worker has tried to send the first edit back to `leaving` by now.
+    assert!(leaving.send(encode_update(&edit(&doc, "last"))).await);
+    seen.extend(received(&mut watcher, Duration::from_millis(300)).await);
+    assert_eq!(
+        text(&seen),
+        "first last",
+        "the last frame was applied and relayed"
+    );
+    drop(leaving);
+    let log = store.load_document(&doc_id).await.unwrap();
+    let stored = DocRoom::load(None, log.updates.iter().map(|u| u.data.as_slice())).unwrap();
+    let t = stored.doc().get_or_insert_text("t");
+    assert_eq!(t.get_string(&stored.doc().transact()), "first last");
+}

@@ -14,6 +14,7 @@ mod openapi_doc;
 mod origin;
 mod passwords;
 mod rate_limit;
+mod raw_socket;
 mod routes;
 mod security_headers;
 mod sessions;

@@ -1,16 +1,24 @@
-//! Writing queued messages to a WebSocket, shared by both sockets.
+//! Writing queued messages to a WebSocket, shared by both sockets (the
+//! event socket's axum `Message`s, the document socket's tungstenite ones).
 
-use axum::extract::ws::Message;
 use futures_util::{Sink, SinkExt};
 use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Error as WsError;
 
 /// The close code for a socket error read from a client: 1009 when the
 /// message was over the size limit, 1002 (protocol error) otherwise. Told
 /// by the error's type, not its text.
 pub fn close_code_for(e: axum::Error) -> u16 {
-    use tokio_tungstenite::tungstenite::Error as WsError;
     match e.into_inner().downcast::<WsError>() {
-        Ok(ws) if matches!(*ws, WsError::Capacity(_)) => 1009,
+        Ok(ws) => ws_close_code_for(&ws),
+        Err(_) => 1002,
+    }
+}
+
+/// [`close_code_for`] for an error of tungstenite's own stream.
+pub fn ws_close_code_for(e: &WsError) -> u16 {
+    match e {
+        WsError::Capacity(_) => 1009,
         _ => 1002,
     }
 }
@@ -19,22 +27,24 @@ pub fn close_code_for(e: axum::Error) -> u16 {
 const WRITE_BATCH: usize = 32;
 
 /// What a queued item becomes on the wire.
-pub enum Wire {
-    Send(Message),
+pub enum Wire<M> {
+    Send(M),
+    /// One message's fragments, sent one after the other.
+    SendAll(Vec<M>),
     /// Nothing to send for this one.
     Skip,
     /// Send this (a close frame) and end the socket.
-    Last(Message),
+    Last(M),
 }
 
 /// Writes `first` and whatever else is already queued in one flush: under
 /// load a client gets one write (one syscall) for several messages.
 /// Returns false when the socket is done: closed, failed or its queue ended.
-pub async fn write_queued<T, S: Sink<Message> + Unpin>(
+pub async fn write_queued<T, M, S: Sink<M> + Unpin>(
     tx: &mut S,
     first: Option<T>,
     queue: &mut mpsc::Receiver<T>,
-    wire: impl Fn(T) -> Wire,
+    wire: impl Fn(T) -> Wire<M>,
 ) -> bool {
     let mut next = first;
     for _ in 0..WRITE_BATCH {
@@ -43,6 +53,13 @@ pub async fn write_queued<T, S: Sink<Message> + Unpin>(
             Wire::Send(m) => {
                 if tx.feed(m).await.is_err() {
                     return false;
+                }
+            }
+            Wire::SendAll(parts) => {
+                for m in parts {
+                    if tx.feed(m).await.is_err() {
+                        return false;
+                    }
                 }
             }
             Wire::Skip => {}

@@ -8,24 +8,32 @@
 //! observer, or a document archived, turns the connection read-only (the
 //! client is told with y-protocols' permission-denied message); a removed
 //! participant or a session that ended closes it with 1008.
+//!
+//! The socket is tokio-tungstenite's own (`raw_socket`), not axum's, so a
+//! large frame from the document (a joiner's whole state) is written as
+//! WebSocket fragments and no connection keeps a buffer of its size.
 
 use super::documents::{can_edit, document_for};
-use super::socket_writes::{close_code_for, write_queued, Wire};
+use super::socket_writes::{write_queued, ws_close_code_for, Wire};
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiPath, ApiWebSocket, CurrentUser};
+use crate::extract::{ApiPath, CurrentUser};
 use crate::origin;
+use crate::raw_socket::{self, RawUpgrade, Socket};
 use crate::socket_limits::{too_many_sockets, DocBudget, DOC_MAX_WAIT};
 use crate::socket_rights::{lost_membership, Ended, SignIn, RECHECK_EVERY};
 use accord_realtime::docs::{close, DocConnection, Outgoing};
 use accord_realtime::rights::Subject;
 use accord_realtime::{Access, Identity, MAX_FRAME_BYTES};
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
+use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
 use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
 
 const PING_EVERY: Duration = Duration::from_secs(20);
@@ -46,7 +54,7 @@ pub async fn upgrade(
     headers: HeaderMap,
     CurrentUser(user): CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
-    ApiWebSocket(ws): ApiWebSocket,
+    ws: RawUpgrade,
 ) -> ApiResult<Response> {
     origin::check(
         &headers,
@@ -74,22 +82,22 @@ pub async fn upgrade(
         .join(&doc.id, access, Some(identity))
         .await
         .map_err(ApiError::internal)?;
-    Ok(ws
-        .max_message_size(MAX_FRAME_BYTES)
-        .max_frame_size(MAX_FRAME_BYTES)
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(MAX_FRAME_BYTES))
+        .max_frame_size(Some(MAX_FRAME_BYTES))
         .read_buffer_size(4 * 1024)
-        .write_buffer_size(16 * 1024)
-        .on_upgrade(move |socket| async move {
-            // Held for as long as the socket is open.
-            let _slot = slot;
-            let rights = Rights {
-                state,
-                sign_in,
-                doc: id,
-                access,
-            };
-            pump(socket, conn, rights).await;
-        }))
+        .write_buffer_size(16 * 1024);
+    Ok(ws.on_upgrade(config, move |socket| async move {
+        // Held for as long as the socket is open.
+        let _slot = slot;
+        let rights = Rights {
+            state,
+            sign_in,
+            doc: id,
+            access,
+        };
+        pump(socket, conn, rights).await;
+    }))
 }
 
 /// What the connection was allowed when last checked, and how to check again.
@@ -126,7 +134,15 @@ impl Rights {
     }
 }
 
-async fn pump(mut socket: WebSocket, mut conn: DocConnection, mut rights: Rights) {
+/// A close frame with this code and reason.
+fn close_with(code: u16, reason: impl Into<String>) -> Message {
+    Message::Close(Some(CloseFrame {
+        code: CloseCode::from(code),
+        reason: reason.into().into(),
+    }))
+}
+
+async fn pump(mut socket: Socket, mut conn: DocConnection, mut rights: Rights) {
     // Unsplit, with one timer, as the event socket (events.rs).
     let ping = tokio::time::sleep(PING_EVERY);
     tokio::pin!(ping);
@@ -143,21 +159,15 @@ async fn pump(mut socket: WebSocket, mut conn: DocConnection, mut rights: Rights
     let mut recheck = tokio::time::interval_at(Instant::now() + RECHECK_EVERY, RECHECK_EVERY);
     let expiry = tokio::time::sleep(Duration::from_secs(sessions_left(&rights).await));
     tokio::pin!(expiry);
-    let close = |code: u16, reason: String| {
-        Message::Close(Some(CloseFrame {
-            code,
-            reason: reason.into(),
-        }))
-    };
     loop {
         tokio::select! {
-            incoming = socket.recv() => match incoming {
+            incoming = socket.next() => match incoming {
                 Some(Ok(Message::Binary(bytes))) => {
                     last_heard = Instant::now();
                     // A fast sender waits (its socket is not read meanwhile); a flood closes.
                     let mut wait = budget.wait_for(bytes.len());
                     if wait > DOC_MAX_WAIT {
-                        let _ = socket.send(close(close::POLICY, "rate_limited: too many changes at once; slow down".into())).await;
+                        let _ = socket.send(close_with(close::POLICY, "rate_limited: too many changes at once; slow down")).await;
                         break;
                     }
                     while !wait.is_zero() {
@@ -165,30 +175,31 @@ async fn pump(mut socket: WebSocket, mut conn: DocConnection, mut rights: Rights
                         wait = budget.wait_for(bytes.len());
                     }
                     if !conn.send(bytes.to_vec()).await {
-                        let _ = socket.send(close(close::TRY_AGAIN, "document unavailable".into())).await;
+                        let _ = socket.send(close_with(close::TRY_AGAIN, "document unavailable")).await;
                         break;
                     }
                 }
                 Some(Ok(Message::Text(_))) => {
-                    let _ = socket.send(close(close::INVALID, "binary y-websocket frames only".into())).await;
+                    let _ = socket.send(close_with(close::INVALID, "binary y-websocket frames only")).await;
                     break;
                 }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => last_heard = Instant::now(),
+                // Frames come reassembled into messages; `Frame` is only written.
+                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => last_heard = Instant::now(),
                 Some(Ok(Message::Close(_))) | None => break,
                 Some(Err(e)) => {
                     let reason = truncate(e.to_string());
-                    let code = match close_code_for(e) {
+                    let code = match ws_close_code_for(&e) {
                         close::TOO_BIG => close::TOO_BIG,
                         _ => close::INVALID,
                     };
-                    let _ = socket.send(close(code, reason)).await;
+                    let _ = socket.send(close_with(code, reason)).await;
                     break;
                 }
             },
             outgoing = conn.outgoing.recv() => {
                 let more = write_queued(&mut socket, outgoing, &mut conn.outgoing, |o| match o {
-                    Outgoing::Frame(frame) => Wire::Send(Message::Binary(frame)),
-                    Outgoing::Close(code, reason) => Wire::Last(close(code, reason)),
+                    Outgoing::Frame(frame) => Wire::SendAll(raw_socket::binary(frame)),
+                    Outgoing::Close(code, reason) => Wire::Last(close_with(code, reason)),
                 })
                 .await;
                 if !more {
@@ -206,7 +217,7 @@ async fn pump(mut socket: WebSocket, mut conn: DocConnection, mut rights: Rights
             }
             () = &mut ping => {
                 if last_heard.elapsed() > IDLE_LIMIT {
-                    let _ = socket.send(close(1001, "no heartbeat".into())).await;
+                    let _ = socket.send(close_with(1001, "no heartbeat")).await;
                     break;
                 }
                 if socket.send(Message::Ping(Default::default())).await.is_err() {
@@ -229,7 +240,7 @@ async fn sessions_left(rights: &Rights) -> u64 {
 
 /// Applies the rights the store grants now; `false` when the socket closed.
 async fn recheck_rights(
-    socket: &mut WebSocket,
+    socket: &mut Socket,
     conn: &DocConnection,
     rights: &mut Rights,
     expiry: std::pin::Pin<&mut tokio::time::Sleep>,
@@ -252,12 +263,7 @@ async fn recheck_rights(
         }
         Err(ended) => {
             tracing::info!(user_id = %rights.sign_in.user.id, reason = ended.code(), "closing a document socket whose rights ended");
-            let _ = socket
-                .send(Message::Close(Some(CloseFrame {
-                    code: close::POLICY,
-                    reason: ended.reason().into(),
-                })))
-                .await;
+            let _ = socket.send(close_with(close::POLICY, ended.reason())).await;
             false
         }
     }
