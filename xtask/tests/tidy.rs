@@ -194,6 +194,23 @@ fn the_layers_depend_on_what_architecture_md_says() {
             "accord-domain depends on {io}"
         );
     }
+    // "accord-sync does not depend on tokio, the store, the bus or any I/O crate."
+    let sync = dependencies("accord-sync");
+    assert!(!sync.is_empty(), "accord-sync's manifest was read");
+    for io in [
+        "tokio",
+        "sqlx",
+        "axum",
+        "hyper",
+        "redis",
+        "reqwest",
+        "tower-http",
+        "tokio-tungstenite",
+        "accord-store",
+        "accord-realtime",
+    ] {
+        assert!(!sync.iter().any(|d| d == io), "accord-sync depends on {io}");
+    }
     for krate in ["accord-domain", "accord-store", "accord-realtime"] {
         for http in ["axum", "hyper", "hyper-util", "tower-http", "utoipa-axum"] {
             assert!(
