@@ -4,6 +4,7 @@
 //! every rule can be unit-tested exhaustively and reused by every layer.
 
 pub mod account;
+pub mod agreement;
 pub mod document;
 pub mod permissions;
 pub mod polls;
