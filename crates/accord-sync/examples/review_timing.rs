@@ -1,7 +1,7 @@
 //! Rough timings of the review functions on a long, much-edited document
 //! (300 blocks, about 30,000 words, three authors' interleaved edits and
-//! deletions). Prints, asserts nothing about time:
-//! `cargo test -p accord-sync --release --test review_timing -- --ignored --nocapture`
+//! deletions). A benchmark, not a test: it prints and asserts nothing about time.
+//! `cargo run -p accord-sync --release --example review_timing`
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Instant;
@@ -77,9 +77,7 @@ fn texts(d: &Doc) -> Vec<XmlTextRef> {
         .collect()
 }
 
-#[test]
-#[ignore]
-fn review_functions_on_a_long_document() {
+fn main() {
     let base = doc(1);
     let f = base.get_or_insert_xml_fragment(FRAGMENT);
     {
