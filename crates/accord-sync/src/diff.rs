@@ -16,7 +16,6 @@ use yrs::{Doc, ReadTxn, Transact};
 
 use crate::flat::{flatten, Attributed, FlatBlock, Plain, Run};
 use crate::render::FRAGMENT;
-use crate::{protocol, SyncError};
 
 /// The whole diff: `to`'s blocks in order, with deleted blocks where they stood.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -570,21 +569,6 @@ fn push_segment(segments: &mut Vec<Segment>, op: SegmentOp, text: &str, by: Opti
     }
 }
 
-/// The Yjs client ids whose structs `update` carries (not those it only
-/// deletes from): who wrote it, for the server to record as this
-/// participant's client ids. Sorted.
-pub fn client_ids_in(update: &[u8]) -> Result<Vec<u64>, SyncError> {
-    let update = protocol::check_update(update)?;
-    let mut ids: Vec<u64> = update
-        .insertions(true)
-        .client_ids()
-        .map(|c| c.get())
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    Ok(ids)
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -890,34 +874,6 @@ mod tests {
             item,
             serde_json::json!({"kind": "list_item", "ordered": false, "depth": 1})
         );
-    }
-
-    #[test]
-    fn client_ids_are_those_that_wrote_structs() {
-        let a = paragraphs(5, &["mine"]);
-        let b = fork(&a, 6);
-        let sv = b.transact().state_vector();
-        {
-            let f = frag(&b);
-            let mut txn = b.transact_mut();
-            // Client 6 deletes client 5's text and writes its own.
-            text_of(&txn, &f, 0).remove_range(&mut txn, 0, 4);
-            para(&mut txn, &f, "theirs");
-        }
-        let update = b.transact().encode_state_as_update_v1(&sv);
-        assert_eq!(client_ids_in(&update).unwrap(), vec![6]);
-        assert_eq!(client_ids_in(&state(&b)).unwrap(), vec![5, 6]);
-        // A pure deletion carries no struct.
-        let c = fork(&b, 7);
-        let sv = c.transact().state_vector();
-        {
-            let f = frag(&c);
-            let mut txn = c.transact_mut();
-            f.remove_range(&mut txn, 0, 1);
-        }
-        let update = c.transact().encode_state_as_update_v1(&sv);
-        assert_eq!(client_ids_in(&update).unwrap(), Vec::<u64>::new());
-        assert!(client_ids_in(&[1, 2, 3]).is_err());
     }
 
     #[test]

@@ -1135,6 +1135,20 @@ mod ownership_tests {
         // Relaying Ann's content, which the room has, is not a claim.
         let relayed = room.apply(ConnId(2), &encode_update(&first)).unwrap();
         assert!(relayed.claimed.is_empty() && relayed.persist.is_none());
+        // Deleting Ann's text writes no struct: allowed, and no claim.
+        let bobs = Doc::with_client_id(8);
+        bobs.transact_mut()
+            .apply_update(Update::decode_v1(&first).unwrap())
+            .unwrap();
+        let deletion = {
+            let mut txn = bobs.transact_mut();
+            let before = txn.state_vector();
+            let text = txn.get_or_insert_text("t");
+            text.remove_range(&mut txn, 0, 4);
+            txn.encode_diff_v1(&before)
+        };
+        let deleted = room.apply(ConnId(2), &encode_update(&deletion)).unwrap();
+        assert!(deleted.claimed.is_empty() && deleted.persist.is_some());
     }
 
     #[test]

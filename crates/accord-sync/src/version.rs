@@ -366,7 +366,12 @@ mod tests {
         assert_eq!(md(&current), md(&target));
         assert_eq!(render(&current), render(&target));
         // A new change by a client nobody used before.
-        let clients = crate::diff::client_ids_in(&update).unwrap();
+        let clients: Vec<u64> = Update::decode_v1(&update)
+            .unwrap()
+            .insertions(true)
+            .client_ids()
+            .map(|c| c.get())
+            .collect();
         assert_eq!(clients.len(), 1);
         assert_eq!(sv_before.get(&ClientID::new(clients[0])), 0);
         // Attribute values keep their types: `level` stays a number.
