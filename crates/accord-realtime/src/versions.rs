@@ -4,7 +4,7 @@
 
 use crate::docs::{unix_now, HubError};
 use accord_domain::Side;
-use accord_store::{NewVersion, Store, StoredVersion};
+use accord_store::{NewVersion, Store, VersionSummary};
 use accord_sync::version::VersionContent;
 use std::time::Duration;
 
@@ -44,7 +44,7 @@ pub async fn save(
     doc_id: &str,
     content: &VersionContent,
     meta: VersionMeta,
-) -> Result<StoredVersion, HubError> {
+) -> Result<VersionSummary, HubError> {
     let up_to_seq = store
         .document(doc_id)
         .await?
@@ -83,7 +83,7 @@ pub async fn save_auto(
     store: &Store,
     doc_id: &str,
     content: &VersionContent,
-) -> Result<Option<StoredVersion>, HubError> {
+) -> Result<Option<VersionSummary>, HubError> {
     let latest = store.latest_version(doc_id).await?;
     if let Some(v) = &latest {
         if v.sha256 == content.sha256 {

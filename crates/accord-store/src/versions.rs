@@ -65,52 +65,15 @@ pub struct VersionSummary {
     pub words: u32,
 }
 
-/// A whole version: its summary fields and its content.
+/// A whole version: its summary and its content.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredVersion {
-    pub id: String,
-    pub document_id: String,
-    pub number: i64,
-    pub name: String,
-    pub note: Option<String>,
-    pub auto: bool,
-    pub created_by: Option<String>,
-    pub created_by_name: Option<String>,
-    pub created_by_side: Option<Side>,
-    pub created_at: i64,
-    pub up_to_seq: i64,
-    pub restored_from: Option<String>,
-    pub restored_from_number: Option<i64>,
-    pub sha256: String,
-    pub words: u32,
+    pub summary: VersionSummary,
     /// The full state as one Yjs v1 update.
     pub state: Vec<u8>,
     /// The neutral document tree, as JSON.
     pub tree: String,
     pub markdown: String,
-}
-
-impl StoredVersion {
-    /// The version without its content.
-    pub fn summary(&self) -> VersionSummary {
-        VersionSummary {
-            id: self.id.clone(),
-            document_id: self.document_id.clone(),
-            number: self.number,
-            name: self.name.clone(),
-            note: self.note.clone(),
-            auto: self.auto,
-            created_by: self.created_by.clone(),
-            created_by_name: self.created_by_name.clone(),
-            created_by_side: self.created_by_side,
-            created_at: self.created_at,
-            up_to_seq: self.up_to_seq,
-            restored_from: self.restored_from.clone(),
-            restored_from_number: self.restored_from_number,
-            sha256: self.sha256.clone(),
-            words: self.words,
-        }
-    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -201,35 +164,12 @@ fn summary(row: SummaryRow) -> Result<VersionSummary, StoreError> {
     })
 }
 
-fn stored(s: VersionSummary, state: Vec<u8>, tree: String, markdown: String) -> StoredVersion {
-    StoredVersion {
-        id: s.id,
-        document_id: s.document_id,
-        number: s.number,
-        name: s.name,
-        note: s.note,
-        auto: s.auto,
-        created_by: s.created_by,
-        created_by_name: s.created_by_name,
-        created_by_side: s.created_by_side,
-        created_at: s.created_at,
-        up_to_seq: s.up_to_seq,
-        restored_from: s.restored_from,
-        restored_from_number: s.restored_from_number,
-        sha256: s.sha256,
-        words: s.words,
-        state,
-        tree,
-        markdown,
-    }
-}
-
 impl Store {
     /// Stores a version under the document's next number, atomically (also
     /// under concurrent inserts, on every node). `NotFound("document")` if
     /// there is no such document.
     #[tracing::instrument(skip_all)]
-    pub async fn insert_version(&self, new: &NewVersion) -> Result<StoredVersion, StoreError> {
+    pub async fn insert_version(&self, new: &NewVersion) -> Result<VersionSummary, StoreError> {
         let select = format!("SELECT {SUMMARY_COLUMNS} {FROM_VERSIONS} WHERE v.id = $1");
         let row: SummaryRow = on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
@@ -276,12 +216,7 @@ impl Store {
             tx.commit().await?;
             row
         });
-        Ok(stored(
-            summary(row)?,
-            new.state.clone(),
-            new.tree.clone(),
-            new.markdown.clone(),
-        ))
+        summary(row)
     }
 
     /// A document's versions without their content, newest first.
@@ -307,12 +242,12 @@ impl Store {
             .fetch_optional(pool)
             .await)?;
         row.map(|r| {
-            Ok(stored(
-                summary(r.summary)?,
-                inflate(&r.state)?,
-                inflate_text(&r.tree)?,
-                inflate_text(&r.markdown)?,
-            ))
+            Ok(StoredVersion {
+                summary: summary(r.summary)?,
+                state: inflate(&r.state)?,
+                tree: inflate_text(&r.tree)?,
+                markdown: inflate_text(&r.markdown)?,
+            })
         })
         .transpose()
     }

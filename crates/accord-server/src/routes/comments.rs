@@ -153,7 +153,7 @@ pub async fn create(
             .store
             .version(&v.to_string())
             .await?
-            .is_some_and(|v| v.document_id == doc.id);
+            .is_some_and(|v| v.summary.document_id == doc.id);
         if !of_this {
             return Err(ApiError::invalid(
                 "version_id",

@@ -194,10 +194,6 @@ fn summary_out(v: &VersionSummary) -> VersionOut {
     }
 }
 
-fn out_of(v: &StoredVersion) -> VersionOut {
-    summary_out(&v.summary())
-}
-
 /// The version, its document and the caller's participation; 404 for
 /// unknown ids and for callers who do not take part in its roundtable.
 async fn version_for(
@@ -212,7 +208,7 @@ async fn version_for(
         .ok_or_else(ApiError::not_found)?;
     let doc = state
         .store
-        .document(&version.document_id)
+        .document(&version.summary.document_id)
         .await?
         .ok_or_else(ApiError::not_found)?;
     let rt = Uuid::parse_str(&doc.roundtable_id).map_err(ApiError::internal)?;
@@ -263,7 +259,7 @@ pub async fn create(
     let saved = versions::save(&state.store, &doc.id, &content, meta)
         .await
         .map_err(hub_error)?;
-    Ok((StatusCode::CREATED, Json(out_of(&saved))))
+    Ok((StatusCode::CREATED, Json(summary_out(&saved))))
 }
 
 #[utoipa::path(get, path = "/api/v1/documents/{id}/versions", tag = "versions",
@@ -297,7 +293,7 @@ pub async fn get(
     let (version, _, _) = version_for(&state, id, &user.id).await?;
     let tree: Document = serde_json::from_str(&version.tree).map_err(ApiError::internal)?;
     Ok(Json(VersionDetail {
-        version: out_of(&version),
+        version: summary_out(&version.summary),
         html: tree.to_html(),
         markdown: version.markdown,
     }))
@@ -358,7 +354,7 @@ pub async fn restore(
         &doc.id,
         &load(&done.before)?,
         VersionMeta {
-            name: format!("Before restoring v{}", version.number),
+            name: format!("Before restoring v{}", version.summary.number),
             note: None,
             auto: true,
             created_by: None,
@@ -372,18 +368,18 @@ pub async fn restore(
         &doc.id,
         &load(&done.after)?,
         VersionMeta {
-            name: format!("Restored from v{}", version.number),
+            name: format!("Restored from v{}", version.summary.number),
             note: None,
             auto: false,
             created_by: Some((user.id.clone(), me.side)),
-            restored_from: Some(version.id.clone()),
+            restored_from: Some(version.summary.id.clone()),
         },
     )
     .await
     .map_err(hub_error)?;
     Ok(Json(RestoreOut {
-        before: out_of(&before),
-        restored: out_of(&restored),
+        before: summary_out(&before),
+        restored: summary_out(&restored),
     }))
 }
 
@@ -397,41 +393,39 @@ async fn compared(
     let (doc, me) = document_for(state, id, user_id).await?;
     require(&me, Action::View)?;
     let of_this = |v: Option<StoredVersion>| {
-        v.filter(|v| v.document_id == doc.id)
+        v.filter(|v| v.summary.document_id == doc.id)
             .ok_or_else(ApiError::not_found)
     };
     let from = of_this(state.store.version(&q.from.to_string()).await?)?;
-    let (to_state, to_end) = if q.to == "current" {
-        let content = versions::durable_content(&state.store, &doc.id)
+    let load = |s: &[u8]| accord_realtime::version::load_state(s).map_err(ApiError::internal);
+    let (to_doc, to_end) = if q.to == "current" {
+        let now = versions::durable_doc(&state.store, &doc.id)
             .await
             .map_err(hub_error)?;
-        (
-            content.state,
-            DiffEnd {
-                id: "current".into(),
-                number: None,
-                name: None,
-            },
-        )
+        let end = DiffEnd {
+            id: "current".into(),
+            number: None,
+            name: None,
+        };
+        (now, end)
     } else {
         let to_id = Uuid::parse_str(&q.to)
             .map_err(|_| ApiError::invalid("to", "must be a version id or \"current\""))?;
         let to = of_this(state.store.version(&to_id.to_string()).await?)?;
         let end = DiffEnd {
-            id: to.id.clone(),
-            number: Some(to.number),
-            name: Some(to.name.clone()),
+            id: to.summary.id.clone(),
+            number: Some(to.summary.number),
+            name: Some(to.summary.name.clone()),
         };
-        (to.state, end)
+        (load(&to.state)?, end)
     };
-    let load = |s: &[u8]| accord_realtime::version::load_state(s).map_err(ApiError::internal);
-    let changes = diff::diff(&load(&from.state)?, &load(&to_state)?);
+    let changes = diff::diff(&load(&from.state)?, &to_doc);
     let writers = state.store.document_clients(&doc.id).await?;
     let out = DiffOut {
         from: DiffEnd {
-            id: from.id.clone(),
-            number: Some(from.number),
-            name: Some(from.name.clone()),
+            id: from.summary.id.clone(),
+            number: Some(from.summary.number),
+            name: Some(from.summary.name.clone()),
         },
         to: to_end,
         stats: stats_out(&changes, &writers),
