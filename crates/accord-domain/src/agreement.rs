@@ -38,6 +38,26 @@ string_enum!(
     }
 );
 
+/// The longest reason a position may give, in characters.
+pub const REASON_MAX: usize = 2_000;
+
+/// The reason given with a position: several lines, 1..=2,000 characters
+/// for an objection (which must give one), optional otherwise (blank: none).
+pub fn reason(position: Position, raw: Option<&str>) -> Result<Option<String>, &'static str> {
+    let text = crate::text::plain(raw.unwrap_or("").trim(), crate::text::Lines::Many)
+        .map_err(crate::text::TextError::message)?;
+    if text.chars().count() > REASON_MAX {
+        return Err("is too long (at most 2000 characters)");
+    }
+    if text.is_empty() {
+        return match position {
+            Position::Object => Err("is required for an objection"),
+            Position::Endorse | Position::Abstain => Ok(None),
+        };
+    }
+    Ok(Some(text.into_owned()))
+}
+
 /// The rule an agreement is decided by, fixed when it is proposed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -223,6 +243,23 @@ mod tests {
             quorum,
             objections_block,
         }
+    }
+
+    #[test]
+    fn an_objection_needs_a_reason() {
+        assert_eq!(
+            reason(Position::Object, None),
+            Err("is required for an objection")
+        );
+        assert!(reason(Position::Object, Some("   ")).is_err());
+        assert_eq!(
+            reason(Position::Object, Some(" Too vague\r\non budget ")),
+            Ok(Some("Too vague\non budget".into()))
+        );
+        assert_eq!(reason(Position::Endorse, Some("")), Ok(None));
+        assert!(reason(Position::Abstain, Some("bell\u{7}")).is_err());
+        assert!(reason(Position::Object, Some(&"x".repeat(REASON_MAX))).is_ok());
+        assert!(reason(Position::Object, Some(&"x".repeat(REASON_MAX + 1))).is_err());
     }
 
     #[test]

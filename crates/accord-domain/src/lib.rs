@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod agreement;
+pub mod audit;
 pub mod document;
 pub mod permissions;
 pub mod polls;

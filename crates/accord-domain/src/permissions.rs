@@ -35,6 +35,8 @@ pub enum Action {
     Vote,
     /// Endorse or object to a document version on behalf of one's side.
     Endorse,
+    /// Propose a version for agreement, or withdraw a proposal.
+    ProposeAgreements,
     /// Approve, answer or hide questions, and see those not yet approved.
     ModerateQuestions,
     /// See a poll's results while they are still hidden from everyone else
@@ -56,6 +58,7 @@ impl Action {
         Action::ManagePolls,
         Action::Vote,
         Action::Endorse,
+        Action::ProposeAgreements,
         Action::ModerateQuestions,
         Action::SeeResultsEarly,
     ];
@@ -78,7 +81,7 @@ pub fn allowed(action: Action, role: Role, side: Side) -> bool {
     match action {
         View | Comment => true,
         Invite | ManageParticipants | ManagePolls | ModerateQuestions | SeeResultsEarly
-        | ResolveComments => role == Facilitator,
+        | ResolveComments | ProposeAgreements => role == Facilitator,
         EditDocuments | SaveVersions | RestoreVersions | Vote => {
             matches!(role, Facilitator | Member)
         }
@@ -110,6 +113,7 @@ mod tests {
             Action::ManagePolls => [ALL, NONE, NONE],
             Action::Vote => [ALL, ALL, NONE],
             Action::Endorse => [SIDES, SIDES, NONE],
+            Action::ProposeAgreements => [ALL, NONE, NONE],
             Action::ModerateQuestions => [ALL, NONE, NONE],
             Action::SeeResultsEarly => [ALL, NONE, NONE],
         }

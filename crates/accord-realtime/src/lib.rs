@@ -13,6 +13,7 @@
 //! - [`comments`]: comment threads as participants see them, resolved in document order.
 //! - [`versions`]: versions made from what is durable, and automatically.
 
+pub mod agreements;
 pub mod bus;
 pub mod comments;
 pub mod docs;

@@ -179,6 +179,10 @@ enum BusNote {
         document: String,
         thread: String,
     },
+    Agreement {
+        rt: String,
+        id: String,
+    },
 }
 
 fn channel(rt: &str) -> String {
@@ -330,6 +334,31 @@ impl LiveHub {
         )
         .await;
         Ok(change)
+    }
+
+    /// An agreement was proposed, took a position or reached an outcome:
+    /// push it as now stored to every participant in the room, here and on
+    /// the other nodes (which read it from the store); never to the
+    /// audience. Returns the agreement as now.
+    pub async fn agreement_changed(
+        &self,
+        rt: &str,
+        id: &str,
+    ) -> Result<Option<crate::agreements::AgreementView>, crate::docs::HubError> {
+        let view = crate::agreements::agreement_now(&self.inner.store, id).await?;
+        if let Some(v) = &view {
+            push_to_participants(&self.inner, rt, &agreement_message(rt, v));
+        }
+        publish(
+            &self.inner,
+            rt,
+            &BusNote::Agreement {
+                rt: rt.to_owned(),
+                id: id.to_owned(),
+            },
+        )
+        .await;
+        Ok(view)
     }
 
     /// The tally a viewer may see now, if any.
@@ -681,6 +710,14 @@ fn presence_pass(inner: &Inner) -> Vec<(String, Vec<PresenceEntry>, u64)> {
     out
 }
 
+/// The event socket's message for an agreement in room `rt`.
+fn agreement_message(rt: &str, v: &crate::agreements::AgreementView) -> ServerMsg {
+    ServerMsg::Agreement {
+        room: room_name(rt),
+        agreement: Box::new(v.clone()),
+    }
+}
+
 /// Whether anyone on this node watches the room (else notes need no store reads).
 fn watched(inner: &Inner, rt: &str) -> bool {
     lock(&inner.rooms)
@@ -766,6 +803,18 @@ async fn listen(hub: Weak<Inner>) {
                         push_to_participants(&inner, &rt, &change.message(&room_name(&rt)));
                     }
                     Err(e) => tracing::warn!(error = %e, "comment thread not readable"),
+                }
+            }
+            BusNote::Agreement { rt, id } => {
+                if !watched(&inner, &rt) {
+                    continue;
+                }
+                match crate::agreements::agreement_now(&inner.store, &id).await {
+                    Ok(Some(v)) if v.roundtable_id == rt => {
+                        push_to_participants(&inner, &rt, &agreement_message(&rt, &v));
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "agreement not readable"),
                 }
             }
             BusNote::Presence {

@@ -71,6 +71,13 @@ pub enum ServerMsg {
         document_id: String,
         comment_id: String,
     },
+    /// An agreement in the room was proposed, took a position, or reached
+    /// an outcome (agreed, expired, withdrawn, superseded): the whole
+    /// agreement as it now stands. Participants only.
+    Agreement {
+        room: String,
+        agreement: Box<crate::agreements::AgreementView>,
+    },
     /// The caller's role changed while the socket stayed open.
     RoleChanged {
         room: String,
@@ -101,6 +108,7 @@ impl ServerMsg {
         "role_changed",
         "comment",
         "comment_removed",
+        "agreement",
     ];
 
     /// The message as sent: JSON text with `"v": 1`.

@@ -183,11 +183,26 @@ impl Application {
         println!("Accord is running at {shown} (listening on http://{addr})");
         tracing::info!(%addr, "listening");
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        let expiry = tokio::spawn(expire_agreements(self.state.clone()));
         let store = self.state.store.clone();
         http_limits::serve(self.listener, self.router, &self.http, shutdown_signal()).await;
         housekeeping.abort();
+        expiry.abort();
         store.close().await;
         Ok(())
+    }
+}
+
+/// How often each node looks for agreements past their `closes_at`.
+const AGREEMENT_EXPIRY_EVERY: Duration = Duration::from_secs(2);
+
+/// Expires agreements whose time is up, on every node (each expires once).
+async fn expire_agreements(state: AppState) {
+    let mut tick = tokio::time::interval(AGREEMENT_EXPIRY_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        crate::routes::agreements::expire_due(&state).await;
     }
 }
 

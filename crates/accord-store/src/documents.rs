@@ -12,9 +12,12 @@
 //! and are untouched. Reads of snapshot plus updates are a single statement,
 //! so they see one consistent state even while a compaction commits.
 
+use crate::audit::{append_audit, Append};
 use crate::pool::on_pool;
 use crate::{Store, StoreError};
+use accord_domain::audit::{Actor, AuditAction};
 use accord_domain::document::DocumentKind;
+use serde_json::json;
 
 /// What creating a document stores.
 #[derive(Debug, Clone)]
@@ -137,6 +140,7 @@ impl Store {
         &self,
         new: &NewDocument,
         initial: Option<&[u8]>,
+        actor: &Actor,
     ) -> Result<StoredDocument, StoreError> {
         let last_seq = i64::from(initial.is_some());
         on_pool!(self, pool => {
@@ -165,6 +169,14 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
+            append_audit!(tx, &Append {
+                roundtable_id: &new.roundtable_id,
+                at: new.created_at,
+                actor,
+                action: AuditAction::DocumentCreated,
+                subject_id: &new.id,
+                detail: json!({"title": new.title, "kind": new.kind.as_str()}),
+            })?;
             tx.commit().await?;
         });
         Ok(StoredDocument {
@@ -221,20 +233,48 @@ impl Store {
         Ok(done == 1)
     }
 
-    /// Archives (or restores) a document; false if there is no such document.
+    /// Archives (or restores) a document; false if there is no such
+    /// document. A change (not a repeat) is recorded in the audit trail.
     #[tracing::instrument(skip_all)]
     pub async fn set_document_archived(
         &self,
         id: &str,
         archived: bool,
+        actor: &Actor,
+        now: i64,
     ) -> Result<bool, StoreError> {
-        let done = on_pool!(self, pool => sqlx::query("UPDATE documents SET archived = $2 WHERE id = $1")
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let changed: Option<(String,)> = sqlx::query_as(
+                "UPDATE documents SET archived = $2 WHERE id = $1 AND archived <> $2 RETURNING roundtable_id",
+            )
             .bind(id)
             .bind(archived)
-            .execute(pool)
-            .await
-            .map(|r| r.rows_affected()))?;
-        Ok(done == 1)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some((rt,)) = &changed {
+                append_audit!(tx, &Append {
+                    roundtable_id: rt,
+                    at: now,
+                    actor,
+                    action: if archived {
+                        AuditAction::DocumentArchived
+                    } else {
+                        AuditAction::DocumentUnarchived
+                    },
+                    subject_id: id,
+                    detail: json!({}),
+                })?;
+                tx.commit().await?;
+                return Ok(true);
+            }
+            let exists: Option<(String,)> = sqlx::query_as("SELECT id FROM documents WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            tx.rollback().await?;
+            Ok(exists.is_some())
+        })
     }
 
     /// Appends one update and returns its seq once it is durable.

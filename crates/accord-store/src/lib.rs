@@ -5,7 +5,9 @@
 //! never a pool. SQL is written once with `$n` placeholders, which both
 //! drivers accept, and bound at run time.
 
+mod agreements;
 mod attribution;
+mod audit;
 mod comments;
 mod documents;
 mod error;
@@ -21,7 +23,12 @@ pub mod testing;
 mod users;
 mod versions;
 
+pub use agreements::{
+    AgreementRecord, Changed as AgreementChanged, NewAgreement, PositionRefusal, ProposeRefusal,
+    StoredAgreement, Voter as AgreementVoter,
+};
 pub use attribution::ClientAuthor;
+pub use audit::{AuditEntry, ChainReport};
 pub use comments::{CommentThread, NewComment, StoredComment};
 pub use documents::{DocumentLog, DocumentSnapshot, LoggedUpdate, NewDocument, StoredDocument};
 pub use error::StoreError;

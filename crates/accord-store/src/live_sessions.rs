@@ -1,9 +1,12 @@
 //! Live audience sessions of a roundtable and their anonymous audience
 //! members, known only by a hashed cookie token.
 
+use crate::audit::{append_audit, Append};
 use crate::error::conflict_on_unique;
 use crate::pool::on_pool;
 use crate::{Store, StoreError};
+use accord_domain::audit::{Actor, AuditAction};
+use serde_json::json;
 
 /// A live audience session of a roundtable.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,22 +91,36 @@ impl Store {
     pub async fn create_live_session(
         &self,
         new: &NewLiveSession,
+        actor: &Actor,
     ) -> Result<LiveSession, StoreError> {
-        let result = on_pool!(self, pool => sqlx::query(
-            "INSERT INTO live_sessions (id, roundtable_id, join_code, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&new.id)
-        .bind(&new.roundtable_id)
-        .bind(&new.join_code)
-        .bind(&new.created_by)
-        .bind(new.created_at)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()));
+        let result: Result<(), StoreError> = on_pool!(self, pool => async {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO live_sessions (id, roundtable_id, join_code, created_by, created_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(&new.id)
+            .bind(&new.roundtable_id)
+            .bind(&new.join_code)
+            .bind(&new.created_by)
+            .bind(new.created_at)
+            .execute(&mut *tx)
+            .await?;
+            append_audit!(tx, &Append {
+                roundtable_id: &new.roundtable_id,
+                at: new.created_at,
+                actor,
+                action: AuditAction::LiveSessionStarted,
+                subject_id: &new.id,
+                detail: json!({}),
+            })?;
+            tx.commit().await?;
+            Ok(())
+        }
+        .await);
         match result {
             Ok(_) => {}
-            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+            Err(StoreError::Database(sqlx::Error::Database(db))) if db.is_unique_violation() => {
                 // Tell the two unique rules apart by name: PostgreSQL reports
                 // the constraint, SQLite the columns in its message.
                 let named = format!("{} {}", db.constraint().unwrap_or(""), db.message());
@@ -117,7 +134,7 @@ impl Store {
                     "live_session"
                 }));
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(e),
         }
         Ok(LiveSession {
             id: new.id.clone(),
@@ -131,16 +148,37 @@ impl Store {
 
     /// Ends a live session; its code stops working. `false` if it was not running.
     #[tracing::instrument(skip_all)]
-    pub async fn end_live_session(&self, id: &str, now: i64) -> Result<bool, StoreError> {
-        let n = on_pool!(self, pool => sqlx::query(
-            "UPDATE live_sessions SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL",
-        )
-        .bind(now)
-        .bind(id)
-        .execute(pool)
-        .await
-        .map(|r| r.rows_affected()))?;
-        Ok(n > 0)
+    pub async fn end_live_session(
+        &self,
+        id: &str,
+        now: i64,
+        actor: &Actor,
+    ) -> Result<bool, StoreError> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let ended: Option<(String,)> = sqlx::query_as(
+                "UPDATE live_sessions SET ended_at = $1 WHERE id = $2 AND ended_at IS NULL \
+                 RETURNING roundtable_id",
+            )
+            .bind(now)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((rt,)) = ended else {
+                tx.rollback().await?;
+                return Ok(false);
+            };
+            append_audit!(tx, &Append {
+                roundtable_id: &rt,
+                at: now,
+                actor,
+                action: AuditAction::LiveSessionEnded,
+                subject_id: id,
+                detail: json!({}),
+            })?;
+            tx.commit().await?;
+            Ok(true)
+        })
     }
 
     /// The running live session with this join code (exact match; normalise

@@ -13,9 +13,12 @@
 //!   in one transaction, with nothing that links the two rows. A secret
 //!   ballot therefore cannot be changed once cast.
 
+use crate::audit::{append_audit, Append};
 use crate::error::conflict_on_unique;
 use crate::pool::on_pool;
 use crate::{BackendKind, Store, StoreError};
+use accord_domain::audit::{Actor, AuditAction};
+use serde_json::json;
 use accord_domain::polls::{
     validate_ballot, Ballot, BallotError, BallotInput, CastBallot, Poll, PollKind, PollOption,
     PollSpec, PollStatus, TransitionError,
@@ -421,6 +424,7 @@ impl Store {
         id: &str,
         to: PollStatus,
         now: i64,
+        actor: &Actor,
     ) -> Result<Result<Poll, StatusRefusal>, StoreError> {
         let Some(current) = self.poll(id).await? else {
             return Ok(Err(StatusRefusal::UnknownPoll));
@@ -466,6 +470,20 @@ impl Store {
                 ] {
                     sqlx::query(scrub_sql).bind(id).execute(&mut *tx).await?;
                 }
+            }
+            if changed > 0 {
+                append_audit!(tx, &Append {
+                    roundtable_id: &current.roundtable_id,
+                    at: now,
+                    actor,
+                    action: if to == PollStatus::Open {
+                        AuditAction::PollOpened
+                    } else {
+                        AuditAction::PollClosed
+                    },
+                    subject_id: id,
+                    detail: json!({"question": current.question, "secret": current.secret}),
+                })?;
             }
             tx.commit().await?;
             changed

@@ -1,12 +1,15 @@
 //! Roundtables, their participants and invitation links.
 
+use crate::audit::{append_audit, Append};
 use crate::error::conflict_on_unique;
 use crate::pool::on_pool;
 use crate::{
     AcceptRefusal, Invitation, MyRoundtable, NewInvitation, NewRoundtable, Participant, Roundtable,
     Store, StoreError,
 };
-use accord_domain::Role;
+use accord_domain::audit::{Actor, AuditAction};
+use accord_domain::{Role, Side};
+use serde_json::json;
 
 type RoundtableRow = (String, String, String, String, String, i64);
 type MyRoundtableRow = (String, String, String, String, String, i64, String, String);
@@ -110,6 +113,14 @@ impl Store {
             .bind(new.created_at)
             .execute(&mut *tx)
             .await?;
+            append_audit!(tx, &Append {
+                roundtable_id: &new.id,
+                at: new.created_at,
+                actor: &Actor::user(&new.created_by, Side::Neutral),
+                action: AuditAction::RoundtableCreated,
+                subject_id: &new.id,
+                detail: json!({"title": new.title, "theme": new.theme.as_str()}),
+            })?;
             tx.commit().await?;
         });
         Ok(Roundtable {
@@ -204,6 +215,8 @@ impl Store {
         roundtable_id: &str,
         user_id: &str,
         role: Role,
+        actor: &Actor,
+        now: i64,
     ) -> Result<Option<Participant>, StoreError> {
         let changed = on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
@@ -226,6 +239,16 @@ impl Store {
                 tx.rollback().await?;
                 return Err(StoreError::Conflict("last_facilitator"));
             }
+            if changed > 0 {
+                append_audit!(tx, &Append {
+                    roundtable_id,
+                    at: now,
+                    actor,
+                    action: AuditAction::ParticipantRoleChanged,
+                    subject_id: user_id,
+                    detail: json!({"role": role.as_str()}),
+                })?;
+            }
             tx.commit().await?;
             changed
         });
@@ -242,6 +265,8 @@ impl Store {
         &self,
         roundtable_id: &str,
         user_id: &str,
+        actor: &Actor,
+        now: i64,
     ) -> Result<bool, StoreError> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
@@ -260,6 +285,16 @@ impl Store {
             if facilitators == 0 {
                 tx.rollback().await?;
                 return Err(StoreError::Conflict("last_facilitator"));
+            }
+            if removed > 0 {
+                append_audit!(tx, &Append {
+                    roundtable_id,
+                    at: now,
+                    actor,
+                    action: AuditAction::ParticipantRemoved,
+                    subject_id: user_id,
+                    detail: json!({}),
+                })?;
             }
             tx.commit().await?;
             Ok(removed > 0)
@@ -353,6 +388,20 @@ impl Store {
                 .await;
                 match inserted {
                     Ok(_) => {
+                        let (rt, side, role): (String, String, String) = sqlx::query_as(
+                            "SELECT roundtable_id, side, role FROM invitations WHERE token_hash = $1",
+                        )
+                        .bind(token_hash)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                        append_audit!(tx, &Append {
+                            roundtable_id: &rt,
+                            at: now,
+                            actor: &Actor::user(user_id, side.parse()?),
+                            action: AuditAction::ParticipantJoined,
+                            subject_id: user_id,
+                            detail: json!({"role": role, "side": side, "organisation": organisation}),
+                        })?;
                         tx.commit().await?;
                         Ok(())
                     }

@@ -119,16 +119,90 @@ pub async fn seed_document(
                 roundtable_id: rt.clone(),
                 title: "Programme".into(),
                 kind: DocumentKind::Programme,
-                created_by: user,
+                created_by: user.clone(),
                 created_at: 20,
             },
             initial,
+            &accord_domain::audit::Actor::user(user, accord_domain::Side::Neutral),
         )
         .await?;
     Ok((rt, doc.id))
 }
 
 impl Store {
+    /// Rewrites one audit entry's detail behind the server's back, as an
+    /// intruder with database access would: the append-only triggers are
+    /// set aside for the one statement (on PostgreSQL inside a transaction,
+    /// so they hold again for everyone else). For tamper tests only.
+    pub async fn tamper_audit_entry_for_tests(
+        &self,
+        roundtable_id: &str,
+        seq: i64,
+        detail: &str,
+    ) -> Result<u64, StoreError> {
+        const UPDATE: &str = "UPDATE audit_log SET detail = $3 WHERE roundtable_id = $1 AND seq = $2";
+        let n = match &self.backend {
+            crate::pool::Backend::Sqlite(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("DROP TRIGGER audit_log_no_update").execute(&mut *tx).await?;
+                let n = sqlx::query(UPDATE)
+                    .bind(roundtable_id)
+                    .bind(seq)
+                    .bind(detail)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                sqlx::query(
+                    "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log \
+                     BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+                )
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                n
+            }
+            crate::pool::Backend::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change")
+                    .execute(&mut *tx)
+                    .await?;
+                let n = sqlx::query(UPDATE)
+                    .bind(roundtable_id)
+                    .bind(seq)
+                    .bind(detail)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                sqlx::query("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_change")
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                n
+            }
+        };
+        Ok(n)
+    }
+
+    /// Tries a plain UPDATE and DELETE of the audit log, as any client of
+    /// the database could: both must be refused.
+    pub async fn try_rewrite_audit_for_tests(
+        &self,
+        roundtable_id: &str,
+    ) -> (Result<u64, StoreError>, Result<u64, StoreError>) {
+        let run = |sql: &'static str| async move {
+            crate::pool::on_pool!(self, pool => sqlx::query(sql)
+                .bind(roundtable_id)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err(StoreError::from))
+        };
+        (
+            run("UPDATE audit_log SET detail = '{}' WHERE roundtable_id = $1").await,
+            run("DELETE FROM audit_log WHERE roundtable_id = $1").await,
+        )
+    }
+
     /// Moves every session's expiry to `at` (Unix seconds): a black-box
     /// test's way to reach an expiry without waiting thirty days.
     pub async fn expire_sessions_at_for_tests(&self, at: i64) -> Result<u64, StoreError> {

@@ -11,10 +11,13 @@
 //! serialises concurrent inserts into one document, so two never get the same
 //! number, and the `documents` row that update appends lock is not touched.
 
+use crate::audit::{append_audit, Append};
 use crate::error::missing_or_conflict;
 use crate::pool::on_pool;
 use crate::{Store, StoreError};
+use accord_domain::audit::{Actor, AuditAction};
 use accord_domain::Side;
+use serde_json::json;
 
 /// What making a version stores; `number` is assigned by the store.
 #[derive(Debug, Clone)]
@@ -209,6 +212,33 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(missing_or_conflict("created_by user or restored_from version", "version"))?;
+            let (rt,): (String,) = sqlx::query_as("SELECT roundtable_id FROM documents WHERE id = $1")
+                .bind(&new.document_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            let actor = match (&new.created_by, new.created_by_side) {
+                (Some(user), Some(side)) => Actor::user(user, side),
+                _ => Actor::system(),
+            };
+            append_audit!(tx, &Append {
+                roundtable_id: &rt,
+                at: new.created_at,
+                actor: &actor,
+                action: if new.restored_from.is_some() {
+                    AuditAction::VersionRestored
+                } else {
+                    AuditAction::VersionCreated
+                },
+                subject_id: &new.id,
+                detail: json!({
+                    "document_id": new.document_id,
+                    "number": number,
+                    "name": new.name,
+                    "auto": new.auto,
+                    "sha256": new.sha256,
+                    "restored_from": new.restored_from,
+                }),
+            })?;
             let row: SummaryRow = sqlx::query_as(&select)
                 .bind(&new.id)
                 .fetch_one(&mut *tx)

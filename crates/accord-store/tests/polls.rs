@@ -128,7 +128,7 @@ async fn open_maturity(s: &Store, rt: &str, fac: &str, secret: bool) -> Poll {
     let mut input = template("maturity").unwrap().input(Lang::En);
     input.secret = secret;
     let p = poll_with(s, rt, fac, input).await;
-    s.set_poll_status(&p.id, PollStatus::Open, 21)
+    s.set_poll_status(&p.id, PollStatus::Open, 21, &accord_domain::audit::Actor::system())
         .await
         .unwrap()
         .expect("opened")
@@ -175,7 +175,7 @@ async fn poll_lifecycle(s: Store, _url: String) {
 
     // Draft cannot close directly.
     assert_eq!(
-        s.set_poll_status(&p.id, PollStatus::Closed, 22)
+        s.set_poll_status(&p.id, PollStatus::Closed, 22, &accord_domain::audit::Actor::system())
             .await
             .unwrap(),
         Err(StatusRefusal::Transition(TransitionError {
@@ -184,7 +184,7 @@ async fn poll_lifecycle(s: Store, _url: String) {
         }))
     );
     let opened = s
-        .set_poll_status(&p.id, PollStatus::Open, 23)
+        .set_poll_status(&p.id, PollStatus::Open, 23, &accord_domain::audit::Actor::system())
         .await
         .unwrap()
         .unwrap();
@@ -193,7 +193,7 @@ async fn poll_lifecycle(s: Store, _url: String) {
         (PollStatus::Open, Some(23))
     );
     let closed = s
-        .set_poll_status(&p.id, PollStatus::Closed, 24)
+        .set_poll_status(&p.id, PollStatus::Closed, 24, &accord_domain::audit::Actor::system())
         .await
         .unwrap()
         .unwrap();
@@ -203,7 +203,7 @@ async fn poll_lifecycle(s: Store, _url: String) {
     );
     // Reopening a closed poll is refused.
     assert_eq!(
-        s.set_poll_status(&p.id, PollStatus::Open, 25)
+        s.set_poll_status(&p.id, PollStatus::Open, 25, &accord_domain::audit::Actor::system())
             .await
             .unwrap(),
         Err(StatusRefusal::Transition(TransitionError {
@@ -212,7 +212,7 @@ async fn poll_lifecycle(s: Store, _url: String) {
         }))
     );
     assert_eq!(
-        s.set_poll_status("nope", PollStatus::Open, 25)
+        s.set_poll_status("nope", PollStatus::Open, 25, &accord_domain::audit::Actor::system())
             .await
             .unwrap(),
         Err(StatusRefusal::UnknownPoll)
@@ -226,7 +226,7 @@ async fn concurrent_opens_apply_once(s: &Store, rt: &str, fac: &str) {
         .map(|_| {
             let s = s.clone();
             let id = p.id.clone();
-            tokio::spawn(async move { s.set_poll_status(&id, PollStatus::Open, 30).await })
+            tokio::spawn(async move { s.set_poll_status(&id, PollStatus::Open, 30, &accord_domain::audit::Actor::system()).await })
         })
         .collect();
     let mut ok = 0;
@@ -373,7 +373,7 @@ async fn secret_ballots_are_unlinkable_and_final(s: Store, url: String) {
     );
 
     let closed = s
-        .set_poll_status(&p.id, PollStatus::Closed, 60)
+        .set_poll_status(&p.id, PollStatus::Closed, 60, &accord_domain::audit::Actor::system())
         .await
         .unwrap()
         .unwrap();
@@ -440,7 +440,7 @@ async fn closed_and_draft_polls_refuse_ballots(s: Store, _url: String) {
 
     for secret in [false, true] {
         let p = open_maturity(&s, &rt, &fac, secret).await;
-        s.set_poll_status(&p.id, PollStatus::Closed, 31)
+        s.set_poll_status(&p.id, PollStatus::Closed, 31, &accord_domain::audit::Actor::system())
             .await
             .unwrap()
             .unwrap();
@@ -477,7 +477,7 @@ async fn nothing_lands_after_close_returns(s: Store, _url: String) {
         })
         .collect();
     tokio::task::yield_now().await;
-    s.set_poll_status(&p.id, PollStatus::Closed, 71)
+    s.set_poll_status(&p.id, PollStatus::Closed, 71, &accord_domain::audit::Actor::system())
         .await
         .unwrap()
         .unwrap();
@@ -528,7 +528,7 @@ async fn unknown_option_and_bad_ballots_are_refused(s: Store, _url: String) {
     )
     .await;
     let text = s
-        .set_poll_status(&text.id, PollStatus::Open, 31)
+        .set_poll_status(&text.id, PollStatus::Open, 31, &accord_domain::audit::Actor::system())
         .await
         .unwrap()
         .unwrap();
@@ -573,7 +573,7 @@ async fn who_may_vote(s: Store, _url: String) {
     input.audience = false;
     let internal = poll_with(&s, &rt, &fac, input).await;
     let internal = s
-        .set_poll_status(&internal.id, PollStatus::Open, 33)
+        .set_poll_status(&internal.id, PollStatus::Open, 33, &accord_domain::audit::Actor::system())
         .await
         .unwrap()
         .unwrap();
@@ -594,7 +594,7 @@ async fn who_may_vote(s: Store, _url: String) {
     );
 
     // Once the live session ends, its audience can no longer vote.
-    assert!(s.end_live_session(&session.id, 35).await.unwrap());
+    assert!(s.end_live_session(&session.id, 35, &accord_domain::audit::Actor::system()).await.unwrap());
     assert_eq!(
         s.cast_ballot(&p, &audience, &choose(&p, &[2]), 36)
             .await
@@ -618,7 +618,7 @@ async fn every_kind_round_trips_and_tallies(s: Store, _url: String) {
             input.secret = secret;
             let p = poll_with(&s, &rt, &fac, input).await;
             let p = s
-                .set_poll_status(&p.id, PollStatus::Open, 40)
+                .set_poll_status(&p.id, PollStatus::Open, 40, &accord_domain::audit::Actor::system())
                 .await
                 .unwrap()
                 .unwrap();
@@ -668,7 +668,7 @@ async fn every_kind_round_trips_and_tallies(s: Store, _url: String) {
     )
     .await;
     let p = s
-        .set_poll_status(&p.id, PollStatus::Open, 40)
+        .set_poll_status(&p.id, PollStatus::Open, 40, &accord_domain::audit::Actor::system())
         .await
         .unwrap()
         .unwrap();
@@ -706,7 +706,7 @@ async fn live_sessions_and_audience(s: Store, _url: String) {
         created_by: fac.clone(),
         created_at: 50,
     };
-    let live = s.create_live_session(&new("ABCD-2345")).await.unwrap();
+    let live = s.create_live_session(&new("ABCD-2345"), &accord_domain::audit::Actor::system()).await.unwrap();
     assert_eq!(live.ended_at, None);
     assert_eq!(
         s.live_session_by_code("ABCD-2345").await.unwrap(),
@@ -717,7 +717,7 @@ async fn live_sessions_and_audience(s: Store, _url: String) {
         Some(live.clone())
     );
     assert!(matches!(
-        s.create_live_session(&new("WXYZ-6789")).await,
+        s.create_live_session(&new("WXYZ-6789"), &accord_domain::audit::Actor::system()).await,
         Err(StoreError::Conflict("live_session_active"))
     ));
 
@@ -765,8 +765,8 @@ async fn live_sessions_and_audience(s: Store, _url: String) {
         Err(StoreError::Conflict("audience_token"))
     ));
 
-    assert!(s.end_live_session(&live.id, 60).await.unwrap());
-    assert!(!s.end_live_session(&live.id, 61).await.unwrap());
+    assert!(s.end_live_session(&live.id, 60, &accord_domain::audit::Actor::system()).await.unwrap());
+    assert!(!s.end_live_session(&live.id, 61, &accord_domain::audit::Actor::system()).await.unwrap());
     assert_eq!(s.live_session_by_code("ABCD-2345").await.unwrap(), None);
     assert_eq!(s.active_live_session(&rt).await.unwrap(), None);
     assert_eq!(
@@ -792,10 +792,10 @@ async fn live_sessions_and_audience(s: Store, _url: String) {
     );
     // Codes are never reused, even after their session ended.
     assert!(matches!(
-        s.create_live_session(&new("ABCD-2345")).await,
+        s.create_live_session(&new("ABCD-2345"), &accord_domain::audit::Actor::system()).await,
         Err(StoreError::Conflict("join_code"))
     ));
-    let next = s.create_live_session(&new("WXYZ-6789")).await.unwrap();
+    let next = s.create_live_session(&new("WXYZ-6789"), &accord_domain::audit::Actor::system()).await.unwrap();
     assert_eq!(s.active_live_session(&rt).await.unwrap(), Some(next));
 }
 
@@ -909,7 +909,7 @@ async fn batched_ballots_commit_together_with_their_own_outcomes(s: Store, _url:
     );
 
     // Closed polls refuse the whole batch, one outcome each.
-    s.set_poll_status(&p.id, PollStatus::Closed, 40)
+    s.set_poll_status(&p.id, PollStatus::Closed, 40, &accord_domain::audit::Actor::system())
         .await
         .unwrap()
         .unwrap();
@@ -972,7 +972,7 @@ async fn live_session(s: &Store, rt: &str, fac: &str) -> LiveSession {
         join_code: format!("C{}", &id()[..8]),
         created_by: fac.to_owned(),
         created_at: 30,
-    })
+    }, &accord_domain::audit::Actor::system())
     .await
     .unwrap()
 }

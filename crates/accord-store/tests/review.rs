@@ -74,7 +74,7 @@ async fn another_document(s: &Store, rt: &str, by: &str) -> String {
             created_by: by.into(),
             created_at: 21,
         },
-        None,
+        None, &accord_domain::audit::Actor::system()
     )
     .await
     .unwrap()
@@ -768,7 +768,7 @@ async fn open_comment_counts_per_document(s: Store) {
         1
     );
     // Archived documents keep their count.
-    s.set_document_archived(&a, true).await.unwrap();
+    s.set_document_archived(&a, true, &accord_domain::audit::Actor::system(), 1).await.unwrap();
     assert_eq!(s.open_comment_counts(&rt).await.unwrap()[&a], 2);
     s.set_comment_resolved(&resolved.id, false, &ann, 40)
         .await

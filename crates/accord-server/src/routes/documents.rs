@@ -7,6 +7,7 @@ use crate::app::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiPath, CurrentUser};
 use crate::sessions;
+use accord_domain::audit::Actor;
 use accord_domain::document::DocumentKind;
 use accord_domain::{allowed, roundtable as rules, Action, Side};
 use accord_realtime::rights::Subject;
@@ -122,7 +123,11 @@ pub async fn create(
         created_at: sessions::now(),
     };
     let initial = initial_update(body.kind);
-    let doc = state.store.create_document(&new, Some(&initial)).await?;
+    let actor = Actor::user(&new.created_by, me.side);
+    let doc = state
+        .store
+        .create_document(&new, Some(&initial), &actor)
+        .await?;
     Ok((StatusCode::CREATED, Json(out(doc, &me, 0))))
 }
 
@@ -196,7 +201,11 @@ pub async fn update(
         state.store.rename_document(&doc.id, title).await?;
     }
     if let Some(archived) = body.archived {
-        state.store.set_document_archived(&doc.id, archived).await?;
+        let actor = Actor::user(&user.id, me.side);
+        state
+            .store
+            .set_document_archived(&doc.id, archived, &actor, sessions::now())
+            .await?;
         state
             .rights
             .changed(Subject::Document(doc.id.clone()))

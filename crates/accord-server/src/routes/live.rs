@@ -1,6 +1,7 @@
 //! Live audience sessions: a facilitator starts one and gets a join code and
 //! QR code; attendees join with the code, no account needed.
 
+use accord_domain::audit::Actor;
 use super::roundtables::{membership, require};
 use crate::app::AppState;
 use crate::audience::{self, new_join_code, normalise_code};
@@ -90,7 +91,8 @@ pub async fn start(
             created_by: user.id.clone(),
             created_at: sessions::now(),
         };
-        match state.store.create_live_session(&new).await {
+        let actor = Actor::user(&user.id, me.side);
+        match state.store.create_live_session(&new, &actor).await {
             Ok(s) => return Ok((StatusCode::CREATED, Json(live_out(&state, &headers, &s)?))),
             Err(StoreError::Conflict("join_code")) => continue,
             Err(StoreError::Conflict(_)) => {
@@ -138,7 +140,11 @@ pub async fn end(
         .active_live_session(&id.to_string())
         .await?
         .ok_or_else(ApiError::not_found)?;
-    state.store.end_live_session(&s.id, sessions::now()).await?;
+    let actor = Actor::user(&user.id, me.side);
+    state
+        .store
+        .end_live_session(&s.id, sessions::now(), &actor)
+        .await?;
     state
         .rights
         .changed(Subject::LiveSession(s.id.clone()))

@@ -1,5 +1,7 @@
 //! REST routes under `/api/v1`, each documented in the OpenAPI document.
 
+pub mod agreements;
+pub mod audit;
 pub mod auth;
 pub mod comments;
 pub mod documents;
@@ -40,6 +42,8 @@ use utoipa_axum::routes;
         (name = "documents", description = "Co-drafted documents and the y-websocket endpoint"),
         (name = "versions", description = "Versions of a document: save, read, restore, compare"),
         (name = "comments", description = "Comment threads anchored to a passage"),
+        (name = "agreements", description = "Both sides formally agree one exact version"),
+        (name = "audit", description = "The roundtable's hash-chained audit trail"),
         (name = "health", description = "Liveness and readiness")
     )
 )]
@@ -73,6 +77,13 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(versions::restore))
         .routes(routes!(versions::diff))
         .routes(routes!(versions::diff_html))
+        .routes(routes!(agreements::propose))
+        .routes(routes!(agreements::take_position))
+        .routes(routes!(agreements::withdraw))
+        .routes(routes!(agreements::get))
+        .routes(routes!(agreements::list))
+        .routes(routes!(agreements::agreed))
+        .routes(routes!(audit::list))
         .routes(routes!(comments::create, comments::list))
         .routes(routes!(comments::reply))
         .routes(routes!(comments::resolve))

@@ -1,5 +1,6 @@
 //! Polls: create (or from a template), open, close, vote, results (JSON and CSV).
 
+use accord_domain::audit::Actor;
 use super::roundtables::{membership, require};
 use crate::app::AppState;
 use crate::audience::Caller;
@@ -304,9 +305,13 @@ async fn set_status(
             "Only facilitators open and close polls.",
         ));
     }
+    let actor = match &viewer {
+        Viewer::Participant { user_id, side, .. } => Actor::user(user_id, *side),
+        Viewer::Audience { .. } => Actor::system(),
+    };
     match state
         .store
-        .set_poll_status(&poll.id, to, sessions::now())
+        .set_poll_status(&poll.id, to, sessions::now(), &actor)
         .await?
     {
         Ok(p) => {

@@ -1,5 +1,6 @@
 //! Roundtables and their participants.
 
+use accord_domain::audit::Actor;
 use super::rfc3339;
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
@@ -258,7 +259,13 @@ pub async fn update_participant(
     }
     let updated = state
         .store
-        .set_participant_role(&id.to_string(), &target, body.role)
+        .set_participant_role(
+            &id.to_string(),
+            &target,
+            body.role,
+            &Actor::user(&user.id, me.side),
+            sessions::now(),
+        )
         .await?
         .ok_or_else(ApiError::not_found)?;
     state.rights.changed(Subject::User(target)).await;
@@ -286,7 +293,12 @@ pub async fn remove_participant(
     }
     if state
         .store
-        .remove_participant(&id.to_string(), &target)
+        .remove_participant(
+            &id.to_string(),
+            &target,
+            &Actor::user(&user.id, me.side),
+            sessions::now(),
+        )
         .await?
     {
         state.rights.changed(Subject::User(target)).await;

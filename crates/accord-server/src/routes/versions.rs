@@ -174,7 +174,7 @@ fn author_of(user_id: Option<&str>, name: Option<&str>, side: Option<Side>) -> O
     })
 }
 
-fn summary_out(v: &VersionSummary) -> VersionOut {
+pub fn summary_out(v: &VersionSummary) -> VersionOut {
     VersionOut {
         id: v.id.clone(),
         document_id: v.document_id.clone(),
