@@ -2,6 +2,7 @@
 //! with its own fresh database, and talks to it over HTTP only.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod agreements;
 mod audience;
 mod auth;
 mod documents;

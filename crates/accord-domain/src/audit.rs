@@ -17,25 +17,25 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 string_enum!(
     /// What an audit entry records.
     AuditAction, "audit action", {
-        RoundtableCreated => "roundtable.created",
-        ParticipantJoined => "participant.joined",
-        ParticipantRoleChanged => "participant.role_changed",
-        ParticipantRemoved => "participant.removed",
-        DocumentCreated => "document.created",
-        DocumentArchived => "document.archived",
-        DocumentUnarchived => "document.unarchived",
-        VersionCreated => "version.created",
-        VersionRestored => "version.restored",
-        AgreementProposed => "agreement.proposed",
-        AgreementPosition => "agreement.position",
-        AgreementAgreed => "agreement.agreed",
-        AgreementExpired => "agreement.expired",
-        AgreementWithdrawn => "agreement.withdrawn",
-        AgreementSuperseded => "agreement.superseded",
-        PollOpened => "poll.opened",
-        PollClosed => "poll.closed",
-        LiveSessionStarted => "live_session.started",
-        LiveSessionEnded => "live_session.ended",
+        RoundtableCreated => "roundtable_created",
+        ParticipantJoined => "participant_joined",
+        ParticipantRoleChanged => "participant_role_changed",
+        ParticipantRemoved => "participant_removed",
+        DocumentCreated => "document_created",
+        DocumentArchived => "document_archived",
+        DocumentUnarchived => "document_unarchived",
+        VersionCreated => "version_created",
+        VersionRestored => "version_restored",
+        AgreementProposed => "agreement_proposed",
+        AgreementPosition => "agreement_position",
+        AgreementAgreed => "agreement_agreed",
+        AgreementExpired => "agreement_expired",
+        AgreementWithdrawn => "agreement_withdrawn",
+        AgreementSuperseded => "agreement_superseded",
+        PollOpened => "poll_opened",
+        PollClosed => "poll_closed",
+        LiveSessionStarted => "live_session_started",
+        LiveSessionEnded => "live_session_ended",
     }
 );
 
@@ -224,9 +224,14 @@ mod tests {
     }
 
     #[test]
-    fn actions_round_trip() {
+    fn actions_round_trip_and_are_stored_as_sent() {
         for a in AuditAction::ALL {
             assert_eq!(a.as_str().parse::<AuditAction>(), Ok(*a));
+            // What the API sends is what the chain hashes.
+            assert_eq!(
+                serde_json::to_value(a).unwrap(),
+                serde_json::Value::from(a.as_str())
+            );
         }
     }
 

@@ -25,6 +25,25 @@ pub enum Command {
     /// Print the OpenAPI document (REST, and the event socket's messages
     /// under `components.schemas.ServerMsg`/`ClientMsg`) and exit.
     Openapi,
+    /// The audit trail: `accord audit verify [--roundtable ID]`.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute every roundtable's hash chain (or one's); exits non-zero
+    /// and names the first bad entry when a chain does not hold.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct VerifyArgs {
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    /// Only this roundtable's chain.
+    #[arg(long)]
+    pub roundtable: Option<uuid::Uuid>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -48,10 +48,39 @@ async fn main() -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Command::Audit(config::AuditCommand::Verify(args)) => audit_verify(args).await,
         Command::Migrate(db) => {
             accord_store::Store::connect(&db.database_url).await?;
             println!("migrations applied");
             Ok(())
         }
     }
+}
+
+/// `accord audit verify`: every chain (or one) recomputed from the store;
+/// an error names the first bad entry, so the exit status is non-zero.
+async fn audit_verify(args: config::VerifyArgs) -> anyhow::Result<()> {
+    let store = accord_store::Store::connect(&args.db.database_url).await?;
+    let roundtables = match args.roundtable {
+        Some(id) => vec![id.to_string()],
+        None => store.audited_roundtables().await?,
+    };
+    let started = std::time::Instant::now();
+    let (mut entries, mut bad) = (0i64, Vec::new());
+    for rt in &roundtables {
+        let report = store.verify_audit(rt).await?;
+        entries += report.checked;
+        if let Err(b) = &report.result {
+            bad.push(format!("roundtable {rt}: {b}"));
+        }
+    }
+    if !bad.is_empty() {
+        anyhow::bail!("audit chain broken:\n{}", bad.join("\n"));
+    }
+    println!(
+        "audit ok: {} roundtable(s), {entries} entries verified in {} ms",
+        roundtables.len(),
+        started.elapsed().as_millis()
+    );
+    Ok(())
 }
