@@ -654,3 +654,163 @@ async fn two_nodes_hear_every_step_of_an_agreement() {
         .await;
     assert_eq!(m["agreement"]["state"], "open");
 }
+
+/// Every export of an agreed version is that version's exact text with its
+/// agreement page: read back as text, each carries the hash and the seal.
+#[tokio::test]
+async fn an_agreed_version_exports_with_its_agreement_page() {
+    let Some(Table { app, fac, rt, .. }) = table(Backend::Sqlite).await else {
+        return;
+    };
+    let e = app.member(&fac, &rt, "employer-e", "employer", "member").await;
+    let u = app.member(&fac, &rt, "union-u", "union", "member").await;
+    let res = app
+        .post(
+            &fac,
+            &format!("/api/v1/roundtables/{rt}/documents"),
+            json!({"title": "Opkvalificering på Ærø", "kind": "recommendation"}),
+        )
+        .await;
+    let doc = body(res).await["id"].as_str().unwrap().to_owned();
+    let outsider = app.user("outsider").await;
+    let v = save(&app, &fac, &doc, "Final").await;
+    let (vid, sha) = (v["id"].as_str().unwrap(), v["sha256"].as_str().unwrap());
+    // Before any agreement: the text only.
+    let md = app.get(&e, &format!("/api/v1/versions/{vid}/export.md")).await;
+    assert_eq!(md.status(), StatusCode::OK);
+    let plain = md.text().await.unwrap();
+    assert_eq!(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(plain.as_bytes())), sha);
+
+    let a = body(
+        propose(&app, &fac, vid, json!({"quorum": "all", "objections_block": true})).await,
+    )
+    .await;
+    let id = a["id"].as_str().unwrap();
+    position(&app, &e, id, "endorse", sha, None).await;
+    let agreed = body(position(&app, &u, id, "endorse", sha, None).await).await;
+    let seal = agreed["seal"].as_str().unwrap();
+
+    let fetch = |ext: &'static str| {
+        let url = app.url(&format!("/api/v1/versions/{vid}/export.{ext}?lang=da"));
+        let c = e.clone();
+        async move {
+            let res = c.get(url).send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::OK, "{ext}");
+            let ct = res.headers()["content-type"].to_str().unwrap().to_owned();
+            let cd = res.headers()["content-disposition"].to_str().unwrap().to_owned();
+            (ct, cd, res.bytes().await.unwrap().to_vec())
+        }
+    };
+    let (ct, cd, md) = fetch("md").await;
+    assert!(ct.starts_with("text/markdown"));
+    assert!(cd.contains("attachment") && cd.contains("-v1.md"), "{cd}");
+    let md = String::from_utf8(md).unwrap();
+    assert!(md.starts_with(&plain), "the version's exact text comes first");
+    assert!(md.contains(seal) && md.contains(sha) && md.contains("employer-e"));
+
+    let (ct, _, html) = fetch("html").await;
+    assert!(ct.starts_with("text/html"));
+    let html = String::from_utf8(html).unwrap();
+    assert!(html.to_lowercase().starts_with("<!doctype html>"), "a whole page");
+    assert!(html.contains("lang=\"da\"") && html.contains(seal));
+
+    let (ct, _, docx) = fetch("docx").await;
+    assert!(ct.contains("wordprocessingml"));
+    assert_eq!(&docx[..2], b"PK", "a zip package");
+
+    let (ct, _, pdf) = fetch("pdf").await;
+    assert_eq!(ct, "application/pdf");
+    assert_eq!(&pdf[..5], b"%PDF-");
+    if let Some(text) = pdf_text(&pdf) {
+        assert!(text.contains(&seal[..16]), "the seal is selectable text");
+        assert!(text.contains("Opkvalificering på Ærø"), "Danish letters survive: {text}");
+        assert!(text.contains("employer-e") && text.contains("union-u"));
+    }
+
+    // Outsiders get nothing; the current text is a whole page too.
+    let res = app
+        .get(&outsider, &format!("/api/v1/versions/{vid}/export.pdf"))
+        .await;
+    problem(res, StatusCode::NOT_FOUND, "not-found").await;
+    let page = app
+        .get(&e, &format!("/api/v1/documents/{doc}/html"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.to_lowercase().starts_with("<!doctype html>"));
+}
+
+/// `pdftotext` of a PDF; `None` (with a notice) when the tool is missing
+/// and not required.
+fn pdf_text(pdf: &[u8]) -> Option<String> {
+    let dir = std::env::temp_dir().join(format!("accord-pdf-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("x.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .arg(&path)
+        .arg("-")
+        .output();
+    let _ = std::fs::remove_dir_all(&dir);
+    match out {
+        Ok(o) if o.status.success() => Some(String::from_utf8_lossy(&o.stdout).into_owned()),
+        _ if accord_store::testing::services_required() => {
+            panic!("pdftotext (poppler-utils) is required under CI=true")
+        }
+        _ => {
+            eprintln!("SKIPPED: pdftotext missing; the PDF's text was not read back");
+            None
+        }
+    }
+}
+
+/// The conference audience, in the same room, is never sent an agreement,
+/// and its cookie opens none over REST.
+#[tokio::test]
+async fn the_audience_never_receives_agreements() {
+    let Some(Table { app, fac, rt, doc }) = table(Backend::Sqlite).await else {
+        return;
+    };
+    let e = app.member(&fac, &rt, "employer-e", "employer", "member").await;
+    app.member(&fac, &rt, "union-u", "union", "member").await;
+    let live = app.start_live(&fac, &rt).await;
+    let (aud, aud_cookie) = crate::polls::join(&app, live["join_code"].as_str().unwrap()).await;
+    let mut aud_ws = connect(&app.base, &aud_cookie).await.unwrap();
+    aud_ws.subscribe(&format!("roundtable:{rt}")).await;
+
+    let v = save(&app, &fac, &doc, "v").await;
+    let a = body(
+        propose(
+            &app,
+            &fac,
+            v["id"].as_str().unwrap(),
+            json!({"quorum": "one", "objections_block": false}),
+        )
+        .await,
+    )
+    .await;
+    let id = a["id"].as_str().unwrap();
+    position(&app, &e, id, "endorse", v["sha256"].as_str().unwrap(), None).await;
+    // A facilitator's question reaches the audience; nothing about the agreement came before it.
+    app.post(
+        &fac,
+        &format!("/api/v1/roundtables/{rt}/questions"),
+        json!({"text": "Any questions?"}),
+    )
+    .await;
+    aud_ws
+        .until(|m| {
+            assert_ne!(m["type"], "agreement", "the audience was sent {m}");
+            m["type"] == "question"
+        })
+        .await;
+    for path in [
+        format!("/api/v1/agreements/{id}"),
+        format!("/api/v1/roundtables/{rt}/agreements"),
+        format!("/api/v1/roundtables/{rt}/audit"),
+    ] {
+        let res = app.get(&aud, &path).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{path}");
+    }
+}

@@ -61,3 +61,51 @@ async fn questions_reach_the_other_node_even_when_every_note_is_lost() {
         .await;
     assert_eq!(approved["question"]["id"], qid.as_str());
 }
+
+/// The node that proposes and records positions loses every note it sends:
+/// a participant on the other node still sees the agreement and its
+/// outcome, re-read from the database when the high-water mark shows a gap.
+#[tokio::test]
+async fn agreements_reach_the_other_node_even_when_every_note_is_lost() {
+    let Some((a, b)) = two_nodes_with(&[("ACCORD_TEST_BUS_DROP", "1")], &[]).await else {
+        return;
+    };
+    let fac = a.user("freja").await;
+    let rt = a.roundtable(&fac, "T").await;
+    let e = a.member(&fac, &rt, "e", "employer", "member").await;
+    let (u, u_cookie) = a.member_and_cookie(&fac, &rt, "u", "union", "member").await;
+    let doc = crate::documents::new_doc(&a, &fac, &rt, "notes").await;
+    let v = body(
+        a.post(&fac, &format!("/api/v1/documents/{doc}/versions"), json!({"name": "v"}))
+            .await,
+    )
+    .await;
+    let sha = v["sha256"].as_str().unwrap();
+    let mut on_b = connect(&b.base, &u_cookie).await.unwrap();
+    on_b.subscribe(&format!("roundtable:{rt}")).await;
+    let proposed = body(
+        a.post(
+            &fac,
+            &format!("/api/v1/versions/{}/agreement", v["id"].as_str().unwrap()),
+            json!({"rule": {"quorum": "one", "objections_block": false}}),
+        )
+        .await,
+    )
+    .await;
+    let id = proposed["id"].as_str().unwrap();
+    for c in [&e, &u] {
+        let res = a
+            .post(
+                c,
+                &format!("/api/v1/agreements/{id}/positions"),
+                json!({"position": "endorse", "sha256": sha}),
+            )
+            .await;
+        assert_eq!(res.status(), reqwest::StatusCode::OK);
+    }
+    let agreed = on_b
+        .until(|m| m["type"] == "agreement" && m["agreement"]["state"] == "agreed")
+        .await;
+    assert_eq!(agreed["agreement"]["id"], id);
+    assert!(agreed["agreement"]["seal"].is_string());
+}

@@ -130,6 +130,31 @@ struct Shown {
     polls: HashMap<String, PollStatus>,
     /// question id → (status, votes): the only things about a question that change.
     questions: HashMap<String, (QuestionStatus, i64)>,
+    /// agreement id → a fingerprint of the whole view last shown.
+    agreements: HashMap<String, u64>,
+}
+
+/// A fingerprint of an agreement as participants see it: any position,
+/// outcome or seal changes it.
+fn fingerprint(v: &crate::agreements::AgreementView) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    serde_json::to_string(v).unwrap_or_default().hash(&mut h);
+    h.finish()
+}
+
+/// The room's agreements as now stored.
+async fn agreements_now(
+    store: &Store,
+    rt: &str,
+) -> Result<Vec<crate::agreements::AgreementView>, accord_store::StoreError> {
+    let mut out = Vec::new();
+    for a in store.agreements_of(rt).await? {
+        if let Some(r) = store.agreement(&a.id).await? {
+            out.push(crate::agreements::AgreementView::of(&r));
+        }
+    }
+    Ok(out)
 }
 
 #[derive(Default)]
@@ -347,7 +372,7 @@ impl LiveHub {
     ) -> Result<Option<crate::agreements::AgreementView>, crate::docs::HubError> {
         let view = crate::agreements::agreement_now(&self.inner.store, id).await?;
         if let Some(v) = &view {
-            push_to_participants(&self.inner, rt, &agreement_message(rt, v));
+            push_agreement(&self.inner, rt, v);
         }
         publish(
             &self.inner,
@@ -710,12 +735,20 @@ fn presence_pass(inner: &Inner) -> Vec<(String, Vec<PresenceEntry>, u64)> {
     out
 }
 
-/// The event socket's message for an agreement in room `rt`.
-fn agreement_message(rt: &str, v: &crate::agreements::AgreementView) -> ServerMsg {
-    ServerMsg::Agreement {
-        room: room_name(rt),
-        agreement: Box::new(v.clone()),
+/// Sends an agreement to the room's participants (never the audience) and
+/// remembers what they were shown.
+fn push_agreement(inner: &Inner, rt: &str, v: &crate::agreements::AgreementView) {
+    if let Some(room) = lock(&inner.rooms).get_mut(rt) {
+        room.shown.agreements.insert(v.id.clone(), fingerprint(v));
     }
+    push_to_participants(
+        inner,
+        rt,
+        &ServerMsg::Agreement {
+            room: room_name(rt),
+            agreement: Box::new(v.clone()),
+        },
+    );
 }
 
 /// Whether anyone on this node watches the room (else notes need no store reads).
@@ -810,9 +843,7 @@ async fn listen(hub: Weak<Inner>) {
                     continue;
                 }
                 match crate::agreements::agreement_now(&inner.store, &id).await {
-                    Ok(Some(v)) if v.roundtable_id == rt => {
-                        push_to_participants(&inner, &rt, &agreement_message(&rt, &v));
-                    }
+                    Ok(Some(v)) if v.roundtable_id == rt => push_agreement(&inner, &rt, &v),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "agreement not readable"),
                 }
@@ -847,17 +878,31 @@ async fn seed(hub: Weak<Inner>, rt: String) {
 }
 
 /// A room's polls and questions as stored now.
-async fn seed_state(store: &Store, rt: &str) -> Option<(Vec<Poll>, Vec<Question>)> {
-    match (store.polls_of(rt).await, store.questions_of(rt).await) {
-        (Ok(p), Ok(q)) => Some((p, q)),
-        (Err(e), _) | (_, Err(e)) => {
+type Seed = (
+    Vec<Poll>,
+    Vec<Question>,
+    Vec<crate::agreements::AgreementView>,
+);
+
+async fn seed_state(store: &Store, rt: &str) -> Option<Seed> {
+    match (
+        store.polls_of(rt).await,
+        store.questions_of(rt).await,
+        agreements_now(store, rt).await,
+    ) {
+        (Ok(p), Ok(q), Ok(a)) => Some((p, q, a)),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
             tracing::warn!(error = %e, "room state not readable; its first resync pushes all");
             None
         }
     }
 }
 
-fn apply_seed(room: &mut Room, (polls, questions): (Vec<Poll>, Vec<Question>)) {
+fn apply_seed(room: &mut Room, (polls, questions, agreements): Seed) {
+    for a in agreements {
+        let f = fingerprint(&a);
+        room.shown.agreements.entry(a.id).or_insert(f);
+    }
     for p in polls {
         room.shown.polls.entry(p.id).or_insert(p.status);
     }
@@ -909,6 +954,19 @@ async fn resync_room(inner: &Inner, rt: &str) {
             }
         }
         Err(e) => tracing::warn!(error = %e, "resync: questions not readable"),
+    }
+    match agreements_now(&inner.store, rt).await {
+        Ok(list) => {
+            for a in list {
+                let shown = lock(&inner.rooms)
+                    .get(rt)
+                    .and_then(|r| r.shown.agreements.get(&a.id).copied());
+                if shown != Some(fingerprint(&a)) {
+                    push_agreement(inner, rt, &a);
+                }
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "resync: agreements not readable"),
     }
     match inner.store.active_live_session(rt).await {
         Ok(active) => {

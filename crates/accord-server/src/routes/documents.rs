@@ -5,7 +5,7 @@ use super::rfc3339;
 use super::roundtables::{membership, require};
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::extract::{ApiJson, ApiPath, CurrentUser};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentUser};
 use crate::sessions;
 use accord_domain::audit::Actor;
 use accord_domain::document::DocumentKind;
@@ -261,26 +261,46 @@ pub async fn markdown(
 }
 
 #[utoipa::path(get, path = "/api/v1/documents/{id}/html", tag = "documents",
-    params(("id" = Uuid, Path, description = "Document id")),
+    params(("id" = Uuid, Path, description = "Document id"), super::exports::ExportQuery),
     responses(
-        (status = 200, description = "The current text as an HTML fragment (escaped, safe links only)", content_type = "text/html"),
+        (status = 200, description = "The current text as a complete, print-friendly HTML page (escaped, safe links only)", content_type = "text/html"),
         (status = 404, description = "Unknown, or the caller does not take part", body = Problem)
     ))]
 pub async fn html(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<super::exports::ExportQuery>,
+    headers: axum::http::HeaderMap,
 ) -> ApiResult<Response> {
-    let doc = rendered(&state, id, &user.id).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (
-                header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
-            ),
-        ],
-        doc.to_html(),
-    )
-        .into_response())
+    let tree = rendered(&state, id, &user.id).await?;
+    let doc = state
+        .store
+        .document(&id.to_string())
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let roundtable = state
+        .store
+        .roundtable(&doc.roundtable_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let markdown = tree.to_markdown();
+    let info = accord_export::VersionInfo {
+        document_title: doc.title,
+        roundtable_title: roundtable.title,
+        // Not a version: the text as it is now, which may change any moment.
+        number: 0,
+        name: String::new(),
+        sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(markdown.as_bytes())),
+        created_at: rfc3339(sessions::now()),
+        words: 0,
+    };
+    let page = accord_export::html_page(&accord_export::Export {
+        info: &info,
+        tree: &tree,
+        markdown: &markdown,
+        agreement: None,
+        lang: super::exports::language(q.lang.as_deref(), &headers),
+    });
+    Ok(super::exports::html_response(page, None))
 }

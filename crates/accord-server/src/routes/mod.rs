@@ -6,6 +6,7 @@ pub mod auth;
 pub mod comments;
 pub mod documents;
 pub mod events;
+pub mod exports;
 pub mod health;
 pub mod invitations;
 pub mod live;
@@ -44,6 +45,7 @@ use utoipa_axum::routes;
         (name = "comments", description = "Comment threads anchored to a passage"),
         (name = "agreements", description = "Both sides formally agree one exact version"),
         (name = "audit", description = "The roundtable's hash-chained audit trail"),
+        (name = "exports", description = "A version as Markdown, HTML, DOCX or PDF, with its agreement page"),
         (name = "health", description = "Liveness and readiness")
     )
 )]
@@ -84,6 +86,10 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(agreements::list))
         .routes(routes!(agreements::agreed))
         .routes(routes!(audit::list))
+        .routes(routes!(exports::markdown))
+        .routes(routes!(exports::html))
+        .routes(routes!(exports::docx))
+        .routes(routes!(exports::pdf))
         .routes(routes!(comments::create, comments::list))
         .routes(routes!(comments::reply))
         .routes(routes!(comments::resolve))
