@@ -3,6 +3,7 @@ import { safeNext } from './api';
 import { useAuth } from './auth';
 import { LANGS, useI18n, type Lang } from './i18n';
 import { Link, matchPath, navigate, useLocation } from './router';
+import { ActivityPage } from './pages/ActivityPage';
 import { Home } from './pages/Home';
 import { InvitePage } from './pages/InvitePage';
 import { NewRoundtable } from './pages/NewRoundtable';
@@ -127,6 +128,8 @@ function Routes() {
   if (pathname === '/roundtables/new') return <RequireAuth><NewRoundtable /></RequireAuth>;
   if ((m = matchPath('/roundtables/:id', pathname)))
     return <RequireAuth><RoundtablePage key={m.id} id={m.id} /></RequireAuth>;
+  if ((m = matchPath('/roundtables/:id/activity', pathname)))
+    return <RequireAuth><ActivityPage key={m.id} id={m.id} /></RequireAuth>;
   if ((m = matchPath('/documents/:id', pathname)))
     return (
       <RequireAuth>

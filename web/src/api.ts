@@ -1,11 +1,16 @@
 import type {
+  Agreed,
+  Agreement,
+  AuditPage,
   Comment,
   CommentStatusQuery,
   DocDiff,
   NewComment,
   NewVersion,
   Problem,
+  ProposeAgreement,
   RestoreResult,
+  TakePosition,
   Version,
   VersionWithText,
 } from './types';
@@ -135,3 +140,33 @@ export const commentsApi = {
   /** Deletes a thread's first comment or a reply (the server says what remains over the event socket). */
   remove: (commentId: string) => api<void>('DELETE', commentPath(commentId)),
 };
+
+// Agreements (issue 10): a facilitator proposes a version, each side's voters take positions quoting
+// the version's SHA-256, the server decides and seals the outcome. Every answer is the whole agreement.
+export const agreementsApi = {
+  /** Proposes a version for agreement (supersedes the document's open proposal) → 201. */
+  propose: (versionId: string, body: ProposeAgreement) => api<Agreement>('POST', `/versions/${enc(versionId)}/agreement`, body),
+  /** Endorse, object (with a reason) or abstain, quoting the SHA-256 of the version one reviewed. */
+  position: (agreementId: string, body: TakePosition) => api<Agreement>('POST', `/agreements/${enc(agreementId)}/positions`, body),
+  withdraw: (agreementId: string) => api<Agreement>('POST', `/agreements/${enc(agreementId)}/withdraw`),
+  get: (agreementId: string) => api<Agreement>('GET', `/agreements/${enc(agreementId)}`),
+  /** Every agreement of the roundtable, newest first. */
+  list: (roundtableId: string) => api<Agreement[]>('GET', `/roundtables/${enc(roundtableId)}/agreements`),
+  /** The agreed versions, newest agreement first. */
+  agreed: (roundtableId: string) => api<Agreed[]>('GET', `/roundtables/${enc(roundtableId)}/agreed`),
+};
+
+/** A page of the roundtable's audit trail, newest first; `before` is the previous page's `next_before`. */
+export function auditPage(roundtableId: string, before?: number | null, limit = 50): Promise<AuditPage> {
+  const q = new URLSearchParams({ limit: String(limit) });
+  if (before != null) q.set('before', String(before));
+  return api<AuditPage>('GET', `/roundtables/${enc(roundtableId)}/audit?${q}`);
+}
+
+export const EXPORT_FORMATS = ['md', 'html', 'docx', 'pdf'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** Where the browser downloads a version as a file, its header (and agreement page) in `lang`. */
+export function versionExportUrl(versionId: string, format: ExportFormat, lang: string): string {
+  return `/api/v1/versions/${enc(versionId)}/export.${format}?${new URLSearchParams({ lang })}`;
+}

@@ -101,3 +101,62 @@ export type ReviewAction = Extract<Schemas['Action'], 'save_versions' | 'restore
 export function canReview(rt: { my_actions?: readonly string[] | null } | null | undefined, action: ReviewAction): boolean {
   return !!rt?.my_actions?.includes(action);
 }
+
+// Agreement and audit trail (issue 10), as the server's schemas shape them.
+
+/** An agreement on one version: its rule, electorate, per-side progress, voters and, once agreed, its seal. */
+export type Agreement = Schemas['AgreementView'];
+export type AgreementState = Schemas['AgreementState'];
+export type AgreementRule = Schemas['Rule'];
+export type Quorum = Schemas['Quorum'];
+export type Position = Schemas['Position'];
+export type Voter = Schemas['VoterView'];
+export type SideProgress = Schemas['SideProgress'];
+/** The sides that take positions (a neutral participant never does). */
+export type VotingSide = keyof Schemas['Progress'];
+/** `POST /versions/{id}/agreement`. */
+export type ProposeAgreement = Schemas['ProposeAgreement'];
+/** `POST /agreements/{id}/positions`. */
+export type TakePosition = Schemas['TakePosition'];
+/** `GET /roundtables/{id}/agreed` items. */
+export type Agreed = Schemas['AgreedOut'];
+export type AuditAction = Schemas['AuditAction'];
+export type AuditEntry = Schemas['AuditEntryOut'];
+/** `GET /roundtables/{id}/audit?before=&limit=`: newest first. */
+export type AuditPage = Schemas['AuditPage'];
+
+export const AGREEMENT_STATES = ['open', 'agreed', 'expired', 'withdrawn', 'superseded'] as const;
+export const QUORUMS = ['one', 'majority', 'all'] as const;
+export const POSITIONS = ['endorse', 'object', 'abstain'] as const;
+export const VOTING_SIDES = ['employer', 'union'] as const;
+export const AUDIT_ACTIONS = [
+  'roundtable_created',
+  'participant_joined',
+  'participant_role_changed',
+  'participant_removed',
+  'document_created',
+  'document_archived',
+  'document_unarchived',
+  'version_created',
+  'version_restored',
+  'agreement_proposed',
+  'agreement_position',
+  'agreement_agreed',
+  'agreement_expired',
+  'agreement_withdrawn',
+  'agreement_superseded',
+  'poll_opened',
+  'poll_closed',
+  'live_session_started',
+  'live_session_ended',
+] as const;
+
+// As above: `tsc` fails when these lists stop naming exactly the server's values.
+const agreementListsMatch: [
+  Same<(typeof AGREEMENT_STATES)[number], AgreementState>,
+  Same<(typeof QUORUMS)[number], Quorum>,
+  Same<(typeof POSITIONS)[number], Position>,
+  Same<(typeof VOTING_SIDES)[number], VotingSide>,
+  Same<(typeof AUDIT_ACTIONS)[number], AuditAction>,
+] = [true, true, true, true, true];
+void agreementListsMatch;

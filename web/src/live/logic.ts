@@ -249,6 +249,12 @@ export function parseServerMessage(data: unknown): ServerMessage | null {
         : null;
     case 'comment_removed':
       return typeof m.document_id === 'string' && typeof m.comment_id === 'string' ? (m as unknown as ServerMessage) : null;
+    case 'agreement': {
+      const a = m.agreement as Record<string, unknown> | null | undefined;
+      return a && typeof a === 'object' && typeof a.id === 'string' && typeof a.version_id === 'string' && typeof a.state === 'string'
+        ? (m as unknown as ServerMessage)
+        : null;
+    }
     case 'presence':
     case 'vote_ack':
     case 'error':

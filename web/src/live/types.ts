@@ -142,12 +142,15 @@ export type ServerMessage =
   | Wire<'pong'>
   | Wire<'role_changed'>
   | CommentMessage
-  | CommentRemovedMessage;
+  | CommentRemovedMessage
+  | AgreementMessage;
 
 /** A thread of `document_id` changed (new, reply, edit, resolve, reopen, deleted with replies left). */
 export type CommentMessage = Wire<'comment'>;
 /** A thread of `document_id` is gone entirely. */
 export type CommentRemovedMessage = Wire<'comment_removed'>;
+/** An agreement of the room was proposed, changed by a position, or reached its outcome: the whole agreement. */
+export type AgreementMessage = Wire<'agreement'>;
 
 /** The question text limit (server side too). */
 export const QUESTION_MAX = 280;

@@ -8,10 +8,14 @@
  */
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent, type ReactNode, type RefObject } from 'react';
 import { CURRENT, diffPath, errorMessage, getDiff, getVersion, listVersions, restoreVersion, saveVersion, versionMarkdownUrl } from '../api';
+import { AgreementBadge, OpenAgreementNotice } from '../agreements/AgreedBits';
+import { VersionAgreements } from '../agreements/AgreementPanel';
+import { useAgreements } from '../agreements/useAgreements';
+import { useAuth } from '../auth';
 import { Alert, SelectField, SideBadge, TextAreaField, TextField, focusFirstInvalid } from '../components';
 import { useFormState } from '../forms';
 import { useI18n, type TFunction } from '../i18n';
-import { can, type AccordDocument, type Action, type DocDiff, type RestoreResult, type Version, type VersionWithText } from '../types';
+import { can, type AccordDocument, type Action, type Agreement, type DocDiff, type RestoreResult, type Version, type VersionWithText } from '../types';
 import { DiffView } from './DiffView';
 import { defaultFrom, groupVersions, versionLabel } from './history';
 
@@ -30,8 +34,12 @@ export interface HistoryLayoutProps {
   children: ReactNode;
 }
 
-export function HistoryLayout({ doc, actions, children }: HistoryLayoutProps) {
+export function HistoryLayout({ doc, actions: givenActions, children }: HistoryLayoutProps) {
   const { t } = useI18n();
+  const { user } = useAuth();
+  // Agreements on this document's versions, live; the socket also says when the caller's role changes.
+  const room = useAgreements(doc.roundtable_id, t, { documentId: doc.id });
+  const actions = room.actions ?? givenActions;
   const tRef = useRef(t);
   tRef.current = t;
   const [versions, setVersions] = useState<Version[] | null>(null);
@@ -120,13 +128,24 @@ export function HistoryLayout({ doc, actions, children }: HistoryLayoutProps) {
         <p role="status" className="history-status" data-testid="history-status">
           {status}
         </p>
+        <p role="status" className="visually-hidden" data-testid="agreement-announcer">
+          {room.announcement}
+        </p>
         <Alert message={loadError} />
+        <OpenAgreementNotice
+          agreements={room.agreements}
+          documentId={doc.id}
+          userId={user?.id}
+          actions={actions}
+          onOpen={(a) => open({ kind: 'version', id: a.version_id })}
+        />
         {canSave && <SaveVersionForm documentId={doc.id} onSaved={onSaved} />}
         {versions === null ? (
           <p>{t('common.loading')}</p>
         ) : loadError && versions.length === 0 ? null : (
           <VersionsPart
             versions={versions}
+            agreements={room.agreements ?? []}
             canRestore={canRestore}
             onView={(v) => open({ kind: 'version', id: v.id })}
             onCompare={(from, to) => open({ kind: 'diff', from, to })}
@@ -154,6 +173,19 @@ export function HistoryLayout({ doc, actions, children }: HistoryLayoutProps) {
               versionId={view.id}
               title={label(view.id)}
               canRestore={canRestore}
+              agreements={(v) => (
+                // The version itself (not the agreement) gives the hash a position sends, so an
+                // agreement on other text is caught by the server.
+                <VersionAgreements
+                  version={v}
+                  agreements={room.agreements}
+                  loadError={room.loadError}
+                  userId={user?.id}
+                  actions={actions}
+                  onChange={room.apply}
+                  announce={room.announce}
+                />
+              )}
               onCompare={(id) => open({ kind: 'diff', from: id, to: CURRENT })}
               onRestore={askRestore}
               onClose={() => {
@@ -171,12 +203,14 @@ export function HistoryLayout({ doc, actions, children }: HistoryLayoutProps) {
 
 function VersionsPart({
   versions,
+  agreements,
   canRestore,
   onView,
   onCompare,
   onRestore,
 }: {
   versions: Version[];
+  agreements: Agreement[];
   canRestore: boolean;
   onView: (v: Version) => void;
   onCompare: (from: string, to: string) => void;
@@ -187,7 +221,7 @@ function VersionsPart({
   const list = (vs: Version[], labelledBy?: string) => (
     <ol className="versions" aria-labelledby={labelledBy}>
       {vs.map((v) => (
-        <VersionItem key={v.id} version={v} canRestore={canRestore} onView={onView} onCompare={onCompare} onRestore={onRestore} />
+        <VersionItem key={v.id} version={v} agreements={agreements} canRestore={canRestore} onView={onView} onCompare={onCompare} onRestore={onRestore} />
       ))}
     </ol>
   );
@@ -236,12 +270,14 @@ function VersionMeta({ version: v }: { version: Version }) {
 
 function VersionItem({
   version: v,
+  agreements,
   canRestore,
   onView,
   onCompare,
   onRestore,
 }: {
   version: Version;
+  agreements: Agreement[];
   canRestore: boolean;
   onView: (v: Version) => void;
   onCompare: (from: string, to: string) => void;
@@ -254,6 +290,7 @@ function VersionItem({
       <p className="version-title">
         <strong>{n}</strong> <span className="version-name">{v.name.trim() || t('history.autoName')}</span>
       </p>
+      <AgreementBadge agreements={agreements} versionId={v.id} />
       <VersionMeta version={v} />
       {v.note && <p className="version-note">{v.note}</p>}
       <div className="version-actions">
@@ -457,6 +494,7 @@ function VersionPanel({
   versionId,
   title,
   canRestore,
+  agreements,
   onCompare,
   onRestore,
   onClose,
@@ -464,6 +502,8 @@ function VersionPanel({
   versionId: string;
   title: string;
   canRestore: boolean;
+  /** The agreement part, drawn once the version is loaded. */
+  agreements: (version: VersionWithText) => ReactNode;
   onCompare: (id: string) => void;
   onRestore: (v: Version) => void;
   onClose: () => void;
@@ -513,6 +553,7 @@ function VersionPanel({
         <>
           <VersionMeta version={version} />
           {version.note && <p className="version-note">{version.note}</p>}
+          {agreements(version)}
           {/* The server renders this HTML from the document tree and escapes every text in it (as it does
               for GET /documents/{id}/html): that, and only that, makes dangerouslySetInnerHTML safe here. */}
           <div className="version-text" data-testid="version-text" dangerouslySetInnerHTML={{ __html: version.html }} />
@@ -584,3 +625,4 @@ function RestoreDialog({ version, onClose }: { version: Version; onClose: (resul
     </dialog>
   );
 }
+

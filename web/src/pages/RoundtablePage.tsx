@@ -5,6 +5,8 @@ import { Alert, PageHeading, SelectField, SideBadge, useTitle } from '../compone
 import { useFormState } from '../forms';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
+import { AgreedSection } from '../agreements/AgreedSection';
+import { activityPath } from './ActivityPage';
 import { DocumentsSection } from './DocumentsSection';
 import { PollsSection } from './PollsSection';
 import { SectionNav } from './SectionNav';
@@ -117,6 +119,7 @@ export function RoundtablePage({ id }: { id: string }) {
         label={t('rt.sections')}
         sections={[
           { id: 'overview', label: t('rt.overview') },
+          { id: 'agreed', label: t('agreed.heading') },
           { id: 'documents', label: t('docs.heading') },
           { id: 'polls', label: t('polls.heading') },
           { id: 'questions', label: t('qa.heading') },
@@ -152,7 +155,14 @@ export function RoundtablePage({ id }: { id: string }) {
         </dl>
         <h3 className="visually-hidden">{t('rt.description')}</h3>
         {rt.description ? <p className="description">{rt.description}</p> : <p>{t('rt.noDescription')}</p>}
+        <p>
+          <Link to={activityPath(id)} data-testid="activity-link">
+            {t('activity.link')}
+          </Link>
+        </p>
       </section>
+
+      <AgreedSection roundtableId={id} />
 
       <DocumentsSection roundtableId={id} canCreate={can(rt, 'edit_documents')} />
 
