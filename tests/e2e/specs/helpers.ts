@@ -44,14 +44,24 @@ export const SCREENS = [
   { name: 'projector', width: 1920, height: 1080 },
 ] as const;
 
+/** The sizes issue 10 names: a phone, a 1366×768 laptop, a 1080p projector. */
+export const AGREEMENT_SCREENS = [
+  { name: 'phone', width: 390, height: 844 },
+  { name: 'laptop', width: 1366, height: 768 },
+  { name: 'projector', width: 1920, height: 1080 },
+] as const;
+
+type Screen = { name: string; width: number; height: number };
+
 /**
- * Shows `target` at each of SCREENS and checks it fits: the page is no wider than the window and
- * `target` lies within it horizontally. With E2E_SCREENSHOTS=1, saves screenshots/<name>-<screen>.png
- * (not git-ignored: do not commit them).
+ * Shows `target` at each of SCREENS (or `screens`) and checks it fits: the page is no wider than the
+ * window and `target` lies within it horizontally. With E2E_SCREENSHOTS=1, saves
+ * <name>-<screen>.png into screenshots/ or E2E_SCREENSHOTS_DIR (not git-ignored: do not commit
+ * them); with `whole`, also the target itself, however tall (<name>-<screen>-whole.png).
  */
-export async function atEachScreen(page: Page, target: Locator, name: string) {
+export async function atEachScreen(page: Page, target: Locator, name: string, screens: readonly Screen[] = SCREENS, whole = false) {
   const original = page.viewportSize();
-  for (const s of SCREENS) {
+  for (const s of screens) {
     await page.setViewportSize({ width: s.width, height: s.height });
     await target.scrollIntoViewIfNeeded();
     // The innermost elements that stick out of the window, to say what to fix.
@@ -74,12 +84,13 @@ export async function atEachScreen(page: Page, target: Locator, name: string) {
     expect.soft(box && box.x >= 0 && box.x + box.width <= s.width + 1, `${name} on a ${s.name}: cut off at the side`).toBe(true);
     if (process.env.E2E_SCREENSHOTS) {
       await page.screenshot({ path: join(SCREENSHOTS, `${name}-${s.name}.png`) });
+      if (whole) await target.screenshot({ path: join(SCREENSHOTS, `${name}-${s.name}-whole.png`) });
     }
   }
   if (original) await page.setViewportSize(original);
 }
 
-const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', 'screenshots');
+const SCREENSHOTS = process.env.E2E_SCREENSHOTS_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..', 'screenshots');
 
 /** A person in their own browser context, signed up (registering signs the context in: the request shares its cookie jar). */
 export async function person(browser: Browser, baseURL: string, name: string, email: string) {

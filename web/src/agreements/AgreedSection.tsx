@@ -77,9 +77,8 @@ export function AgreedSection({ roundtableId }: { roundtableId: string }) {
                       <span aria-hidden="true">✓ </span>
                       {t('agreement.badge.agreed')}
                     </span>{' '}
-                    {a.decided_at && <time dateTime={a.decided_at}>{formatDate(a.decided_at)}</time>}
-                    {' · '}
-                    {progressText(a.progress, t)}
+                    {a.decided_at && <time dateTime={a.decided_at}>{formatDate(a.decided_at)}</time>}{' '}
+                    <span>{progressText(a.progress, t)}</span>
                   </p>
                   {a.seal && (
                     <dl className="agreement-facts">

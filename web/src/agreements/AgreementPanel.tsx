@@ -25,7 +25,7 @@ import {
   myVoter,
   needed,
   openAgreementOf,
-  progressText,
+  sideProgressText,
   reasonError,
   ruleText,
   versionTitle,
@@ -57,6 +57,8 @@ export function VersionAgreements({ version, agreements, loadError, userId, acti
   const [latest, ...earlier] = mine;
   const canPropose = can({ my_actions: actions }, 'propose_agreements');
   const openHere = mine.some((a) => a.state === 'open');
+  // An agreed version needs no new proposal (a later version may be proposed instead).
+  const agreedHere = mine.some((a) => a.state === 'agreed');
   const openOther = agreements ? openAgreementOf(agreements, version.document_id) : undefined;
   const title = versionTitle(version, t);
 
@@ -91,7 +93,7 @@ export function VersionAgreements({ version, agreements, loadError, userId, acti
           ) : (
             !proposing && <p className="muted">{t('agreement.none')}</p>
           )}
-          {canPropose && !openHere && !proposing && (
+          {canPropose && !openHere && !agreedHere && !proposing && (
             <p>
               <button type="button" ref={proposeButton} className="primary" onClick={() => setProposing(true)} data-testid="propose-agreement">
                 {t('agreement.propose')}
@@ -307,7 +309,14 @@ export function AgreementPanel({ agreement: a, version, userId, actions, onChang
             <span className="visually-hidden">{t('agreement.stateLabel')}: </span>
             {t(`agreement.state.${a.state}`)}
           </span>{' '}
-          <span data-testid="agreement-progress">{progressText(a.progress, t)}</span>
+          <span data-testid="agreement-progress">
+            {VOTING_SIDES.map((side, i) => (
+              <span key={side}>
+                {i > 0 && ' · '}
+                <span className="nowrap">{sideProgressText(side, a.progress[side], t)}</span>
+              </span>
+            ))}
+          </span>
         </p>
         {a.state === 'open' ? (
           a.closes_at && <Countdown closesAt={a.closes_at} />
@@ -507,7 +516,7 @@ function PositionControls({
         </button>
       </div>
       {objecting && (
-        <form id={`${uid}-object`} className="objection-form" onSubmit={onObject} noValidate aria-label={t('agreement.objectionReason')}>
+        <form id={`${uid}-object`} className="objection-form" onSubmit={onObject} noValidate>
           <div ref={reasonBox}>
           <TextAreaField
             label={t('agreement.objectionReason')}
