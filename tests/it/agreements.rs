@@ -154,7 +154,13 @@ async fn both_sides_agree_one_version_and_it_is_sealed(backend: Backend) {
         "not-found",
     )
     .await;
-    let res = propose(&app, &fac, version, json!({"quorum": "most", "objections_block": true})).await;
+    let res = propose(
+        &app,
+        &fac,
+        version,
+        json!({"quorum": "most", "objections_block": true}),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let res = app
         .post(
@@ -259,7 +265,11 @@ async fn both_sides_agree_one_version_and_it_is_sealed(backend: Backend) {
     let a = body(res).await;
     assert_eq!(a["state"], "agreed");
     let s = a["seal"].as_str().unwrap();
-    assert_eq!(s, expected_seal(&a), "the seal is the domain's, over these positions");
+    assert_eq!(
+        s,
+        expected_seal(&a),
+        "the seal is the domain's, over these positions"
+    );
     let live = ev
         .until(|m| m["type"] == "agreement" && m["agreement"]["state"] == "agreed")
         .await;
@@ -273,8 +283,12 @@ async fn both_sides_agree_one_version_and_it_is_sealed(backend: Backend) {
     )
     .await;
     problem(
-        app.post(&fac, &format!("/api/v1/agreements/{id}/withdraw"), json!({}))
-            .await,
+        app.post(
+            &fac,
+            &format!("/api/v1/agreements/{id}/withdraw"),
+            json!({}),
+        )
+        .await,
         StatusCode::CONFLICT,
         "agreement-closed",
     )
@@ -291,7 +305,10 @@ async fn both_sides_agree_one_version_and_it_is_sealed(backend: Backend) {
         .text()
         .await
         .unwrap();
-    assert_eq!(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(md.as_bytes())), sha);
+    assert_eq!(
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(md.as_bytes())),
+        sha
+    );
 
     // A newer proposal on the same document supersedes an open one.
     let v2 = save(&app, &fac, &doc, "Second").await;
@@ -313,7 +330,10 @@ async fn both_sides_agree_one_version_and_it_is_sealed(backend: Backend) {
     let res = app
         .post(
             &fac,
-            &format!("/api/v1/agreements/{}/withdraw", third["id"].as_str().unwrap()),
+            &format!(
+                "/api/v1/agreements/{}/withdraw",
+                third["id"].as_str().unwrap()
+            ),
             json!({}),
         )
         .await;
@@ -349,7 +369,10 @@ async fn both_sides_agree_one_version_and_it_is_sealed(backend: Backend) {
         "document_created",
         "version_created",
     ] {
-        assert!(actions.iter().any(|a| a == expected), "{expected} in {actions:?}");
+        assert!(
+            actions.iter().any(|a| a == expected),
+            "{expected} in {actions:?}"
+        );
     }
     // Outsiders do not see the trail.
     problem(
@@ -367,8 +390,14 @@ async fn concurrent_positions_reach_one_outcome(backend: Backend) {
     };
     let mut voters = Vec::new();
     for i in 0..6 {
-        voters.push(app.member(&fac, &rt, &format!("e{i}"), "employer", "member").await);
-        voters.push(app.member(&fac, &rt, &format!("u{i}"), "union", "member").await);
+        voters.push(
+            app.member(&fac, &rt, &format!("e{i}"), "employer", "member")
+                .await,
+        );
+        voters.push(
+            app.member(&fac, &rt, &format!("u{i}"), "union", "member")
+                .await,
+        );
     }
     let v = save(&app, &fac, &doc, "v").await;
     let sha = v["sha256"].as_str().unwrap().to_owned();
@@ -417,12 +446,21 @@ async fn concurrent_positions_reach_one_outcome(backend: Backend) {
         .iter()
         .filter(|v| !v["position"].is_null())
         .count();
-    assert_eq!(recorded, ok, "every accepted position, and only those, is recorded");
+    assert_eq!(
+        recorded, ok,
+        "every accepted position, and only those, is recorded"
+    );
     assert_eq!(a["seal"].as_str().unwrap(), expected_seal(&a));
     let actions = audit_actions(&app, &fac, &rt).await;
-    assert_eq!(actions.iter().filter(|a| *a == "agreement_agreed").count(), 1);
     assert_eq!(
-        actions.iter().filter(|a| *a == "agreement_position").count(),
+        actions.iter().filter(|a| *a == "agreement_agreed").count(),
+        1
+    );
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| *a == "agreement_position")
+            .count(),
         ok
     );
 }
@@ -497,16 +535,24 @@ async fn nobody_takes_a_position_for_another_side_or_after_closing(backend: Back
     )
     .await;
     assert!(
-        get(&app, &fac2, &format!("/api/v1/roundtables/{lonely}/agreements"))
-            .await
-            .as_array()
-            .unwrap()
-            .is_empty(),
+        get(
+            &app,
+            &fac2,
+            &format!("/api/v1/roundtables/{lonely}/agreements")
+        )
+        .await
+        .as_array()
+        .unwrap()
+        .is_empty(),
         "a refused proposal leaves nothing behind"
     );
     // Withdrawn: nobody takes a position any more.
     let res = app
-        .post(&fac, &format!("/api/v1/agreements/{id}/withdraw"), json!({}))
+        .post(
+            &fac,
+            &format!("/api/v1/agreements/{id}/withdraw"),
+            json!({}),
+        )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     for (side, role, c) in &people {
@@ -558,7 +604,9 @@ async fn the_audit_chain_is_append_only_and_verify_catches_tampering(backend: Ba
     assert!(ok, "{out}");
     assert!(out.contains("audit ok"), "{out}");
 
-    let store = accord_store::Store::connect(&app.database_url).await.unwrap();
+    let store = accord_store::Store::connect(&app.database_url)
+        .await
+        .unwrap();
     // Neither UPDATE nor DELETE gets through, from any client of the database.
     let (update, delete) = store.try_rewrite_audit_for_tests(&rt).await;
     assert!(update.is_err() && delete.is_err(), "{update:?} {delete:?}");
@@ -614,13 +662,24 @@ async fn an_agreement_expires_at_its_closing_time(backend: Backend) {
     }
     assert_eq!(state, "expired");
     problem(
-        position(&app, &e, &id, "endorse", v["sha256"].as_str().unwrap(), None).await,
+        position(
+            &app,
+            &e,
+            &id,
+            "endorse",
+            v["sha256"].as_str().unwrap(),
+            None,
+        )
+        .await,
         StatusCode::CONFLICT,
         "agreement-closed",
     )
     .await;
     let actions = audit_actions(&app, &fac, &rt).await;
-    assert_eq!(actions.iter().filter(|a| *a == "agreement_expired").count(), 1);
+    assert_eq!(
+        actions.iter().filter(|a| *a == "agreement_expired").count(),
+        1
+    );
 }
 
 /// A proposal and positions on one node reach a participant on the other.
@@ -650,7 +709,9 @@ async fn two_nodes_hear_every_step_of_an_agreement() {
     assert_eq!(m["agreement"]["state"], "open");
     position(&a, &e, &id, "endorse", v["sha256"].as_str().unwrap(), None).await;
     let m = on_b
-        .until(|m| m["type"] == "agreement" && m["agreement"]["progress"]["employer"]["endorse"] == 1)
+        .until(|m| {
+            m["type"] == "agreement" && m["agreement"]["progress"]["employer"]["endorse"] == 1
+        })
         .await;
     assert_eq!(m["agreement"]["state"], "open");
 }
@@ -662,7 +723,9 @@ async fn an_agreed_version_exports_with_its_agreement_page() {
     let Some(Table { app, fac, rt, .. }) = table(Backend::Sqlite).await else {
         return;
     };
-    let e = app.member(&fac, &rt, "employer-e", "employer", "member").await;
+    let e = app
+        .member(&fac, &rt, "employer-e", "employer", "member")
+        .await;
     let u = app.member(&fac, &rt, "union-u", "union", "member").await;
     let res = app
         .post(
@@ -676,13 +739,24 @@ async fn an_agreed_version_exports_with_its_agreement_page() {
     let v = save(&app, &fac, &doc, "Final").await;
     let (vid, sha) = (v["id"].as_str().unwrap(), v["sha256"].as_str().unwrap());
     // Before any agreement: the text only.
-    let md = app.get(&e, &format!("/api/v1/versions/{vid}/export.md")).await;
+    let md = app
+        .get(&e, &format!("/api/v1/versions/{vid}/export.md"))
+        .await;
     assert_eq!(md.status(), StatusCode::OK);
     let plain = md.text().await.unwrap();
-    assert_eq!(hex::encode(<sha2::Sha256 as sha2::Digest>::digest(plain.as_bytes())), sha);
+    assert_eq!(
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(plain.as_bytes())),
+        sha
+    );
 
     let a = body(
-        propose(&app, &fac, vid, json!({"quorum": "all", "objections_block": true})).await,
+        propose(
+            &app,
+            &fac,
+            vid,
+            json!({"quorum": "all", "objections_block": true}),
+        )
+        .await,
     )
     .await;
     let id = a["id"].as_str().unwrap();
@@ -697,7 +771,10 @@ async fn an_agreed_version_exports_with_its_agreement_page() {
             let res = c.get(url).send().await.unwrap();
             assert_eq!(res.status(), StatusCode::OK, "{ext}");
             let ct = res.headers()["content-type"].to_str().unwrap().to_owned();
-            let cd = res.headers()["content-disposition"].to_str().unwrap().to_owned();
+            let cd = res.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .to_owned();
             (ct, cd, res.bytes().await.unwrap().to_vec())
         }
     };
@@ -705,13 +782,19 @@ async fn an_agreed_version_exports_with_its_agreement_page() {
     assert!(ct.starts_with("text/markdown"));
     assert!(cd.contains("attachment") && cd.contains("-v1.md"), "{cd}");
     let md = String::from_utf8(md).unwrap();
-    assert!(md.starts_with(&plain), "the version's exact text comes first");
+    assert!(
+        md.starts_with(&plain),
+        "the version's exact text comes first"
+    );
     assert!(md.contains(seal) && md.contains(sha) && md.contains("employer-e"));
 
     let (ct, _, html) = fetch("html").await;
     assert!(ct.starts_with("text/html"));
     let html = String::from_utf8(html).unwrap();
-    assert!(html.to_lowercase().starts_with("<!doctype html>"), "a whole page");
+    assert!(
+        html.to_lowercase().starts_with("<!doctype html>"),
+        "a whole page"
+    );
     assert!(html.contains("lang=\"da\"") && html.contains(seal));
 
     let (ct, _, docx) = fetch("docx").await;
@@ -723,7 +806,10 @@ async fn an_agreed_version_exports_with_its_agreement_page() {
     assert_eq!(&pdf[..5], b"%PDF-");
     if let Some(text) = pdf_text(&pdf) {
         assert!(text.contains(&seal[..16]), "the seal is selectable text");
-        assert!(text.contains("Opkvalificering på Ærø"), "Danish letters survive: {text}");
+        assert!(
+            text.contains("Opkvalificering på Ærø"),
+            "Danish letters survive: {text}"
+        );
         assert!(text.contains("employer-e") && text.contains("union-u"));
     }
 
@@ -739,6 +825,10 @@ async fn an_agreed_version_exports_with_its_agreement_page() {
         .await
         .unwrap();
     assert!(page.to_lowercase().starts_with("<!doctype html>"));
+    assert!(
+        page.contains("Current text (not a saved version)"),
+        "{page}"
+    );
 }
 
 /// `pdftotext` of a PDF; `None` (with a notice) when the tool is missing
@@ -772,7 +862,9 @@ async fn the_audience_never_receives_agreements() {
     let Some(Table { app, fac, rt, doc }) = table(Backend::Sqlite).await else {
         return;
     };
-    let e = app.member(&fac, &rt, "employer-e", "employer", "member").await;
+    let e = app
+        .member(&fac, &rt, "employer-e", "employer", "member")
+        .await;
     app.member(&fac, &rt, "union-u", "union", "member").await;
     let live = app.start_live(&fac, &rt).await;
     let (aud, aud_cookie) = crate::polls::join(&app, live["join_code"].as_str().unwrap()).await;
@@ -813,4 +905,56 @@ async fn the_audience_never_receives_agreements() {
         let res = app.get(&aud, &path).await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{path}");
     }
+}
+
+/// An indicative vote on a draft: a participants' poll names the version it
+/// decides; the audience cannot be shown one, and an id from elsewhere names nothing.
+#[tokio::test]
+async fn a_poll_names_the_version_it_decides() {
+    let Some(Table { app, fac, rt, doc }) = table(Backend::Sqlite).await else {
+        return;
+    };
+    let v = save(&app, &fac, &doc, "Draft").await;
+    let vid = v["id"].as_str().unwrap();
+    let spec = |subject: Value, audience: bool| {
+        json!({
+            "question": "Is this draft ready for agreement?",
+            "kind": "single",
+            "options": ["Yes", "Not yet"],
+            "audience": audience,
+            "subject": subject,
+        })
+    };
+    let p = crate::polls::poll(&app, &fac, &rt, spec(json!({"version_id": vid}), false)).await;
+    assert_eq!(p["subject"], json!({"version_id": vid}));
+    let listed = get(&app, &fac, &format!("/api/v1/roundtables/{rt}/polls")).await;
+    assert_eq!(listed[0]["subject"]["version_id"], vid);
+    let url = format!("/api/v1/roundtables/{rt}/polls");
+    // Shown to the conference audience: refused, a draft stays inside.
+    problem(
+        app.post(&fac, &url, spec(json!({"version_id": vid}), true))
+            .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation",
+    )
+    .await;
+    // A version of another roundtable, an unknown one, a passage that is not there, nonsense.
+    let other_fac = app.user("other").await;
+    let other_rt = app.roundtable(&other_fac, "Other").await;
+    let other_doc = new_doc(&app, &other_fac, &other_rt, "notes").await;
+    let other_v = save(&app, &other_fac, &other_doc, "theirs").await;
+    for bad in [
+        json!({"version_id": other_v["id"]}),
+        json!({"version_id": uuid::Uuid::new_v4().to_string()}),
+        json!({"document_id": doc, "comment_id": uuid::Uuid::new_v4().to_string()}),
+        json!({"version_id": "not-a-uuid"}),
+        json!({"document": doc}),
+        json!("v1"),
+    ] {
+        let res = app.post(&fac, &url, spec(bad.clone(), false)).await;
+        let p = problem(res, StatusCode::UNPROCESSABLE_ENTITY, "validation").await;
+        assert_eq!(p["errors"][0]["field"], "subject", "{bad}: {p}");
+    }
+    let listed = get(&app, &fac, &format!("/api/v1/roundtables/{rt}/polls")).await;
+    assert_eq!(listed.as_array().unwrap().len(), 1, "nothing half-made");
 }

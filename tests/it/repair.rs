@@ -76,8 +76,12 @@ async fn agreements_reach_the_other_node_even_when_every_note_is_lost() {
     let (u, u_cookie) = a.member_and_cookie(&fac, &rt, "u", "union", "member").await;
     let doc = crate::documents::new_doc(&a, &fac, &rt, "notes").await;
     let v = body(
-        a.post(&fac, &format!("/api/v1/documents/{doc}/versions"), json!({"name": "v"}))
-            .await,
+        a.post(
+            &fac,
+            &format!("/api/v1/documents/{doc}/versions"),
+            json!({"name": "v"}),
+        )
+        .await,
     )
     .await;
     let sha = v["sha256"].as_str().unwrap();

@@ -101,6 +101,34 @@ pub struct PollOption {
     pub label: String,
 }
 
+/// What a poll decides, when it names it: a version of a document, or a
+/// passage (the comment thread anchored to it). A poll with a subject is
+/// for participants only (see [`subject_allowed`]), so the audience never
+/// hears of a draft.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(untagged, deny_unknown_fields)]
+pub enum PollSubject {
+    Version {
+        version_id: String,
+    },
+    Passage {
+        document_id: String,
+        comment_id: String,
+    },
+}
+
+/// Whether a poll may name a subject: only a participants' poll may, since
+/// a subject is a draft the audience must not see.
+pub fn subject_allowed(audience: bool, subject: Option<&PollSubject>) -> Result<(), &'static str> {
+    match (audience, subject) {
+        (true, Some(_)) => {
+            Err("a poll open to the conference audience cannot name a draft as its subject")
+        }
+        _ => Ok(()),
+    }
+}
+
 /// A poll as stored. Built by the store from a [`PollSpec`] it accepted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Poll {
@@ -123,6 +151,8 @@ pub struct Poll {
     pub created_at: i64,
     pub opened_at: Option<i64>,
     pub closed_at: Option<i64>,
+    /// What the poll decides, if it names it.
+    pub subject: Option<PollSubject>,
 }
 
 impl Poll {

@@ -136,8 +136,13 @@ impl Lang {
     }
 
     /// "v3".
+    /// `v3`; a number below 1 is no version but the text as it is now.
     pub(crate) fn version_number(self, number: i64) -> String {
-        format!("v{number}")
+        match (number < 1, self) {
+            (false, _) => format!("v{number}"),
+            (true, Lang::En) => "Current text (not a saved version)".to_owned(),
+            (true, Lang::Da) => "Nuværende tekst (ikke en gemt version)".to_owned(),
+        }
     }
 
     pub(crate) fn state(self, state: AgreementState) -> &'static str {

@@ -94,7 +94,8 @@ impl Lang {
 pub struct VersionInfo {
     pub document_title: String,
     pub roundtable_title: String,
-    /// The version number, shown as "v3".
+    /// The version number, shown as "v3"; 0 for the current text, which
+    /// is no saved version.
     pub number: i64,
     /// The version's name.
     pub name: String,

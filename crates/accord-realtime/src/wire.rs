@@ -193,6 +193,9 @@ pub struct PollView {
     pub status: PollStatus,
     /// RFC 3339.
     pub created_at: String,
+    /// What the poll decides, if it names it (participants' polls only, so
+    /// the audience never receives one).
+    pub subject: Option<accord_domain::polls::PollSubject>,
 }
 
 impl From<&Poll> for PollView {
@@ -218,6 +221,7 @@ impl From<&Poll> for PollView {
             results: p.results,
             status: p.status,
             created_at: rfc3339(p.created_at),
+            subject: p.subject.clone(),
         }
     }
 }

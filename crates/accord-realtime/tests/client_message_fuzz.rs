@@ -50,6 +50,7 @@ fn poll(kind: PollKind) -> Poll {
         created_at: 0,
         opened_at: Some(0),
         closed_at: None,
+        subject: None,
     }
 }
 

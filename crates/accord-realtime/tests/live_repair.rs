@@ -66,13 +66,16 @@ async fn world() -> World {
         .unwrap()
         .id;
     let session = store
-        .create_live_session(&NewLiveSession {
-            id: id(),
-            roundtable_id: rt.clone(),
-            join_code: "ABCDEFGHJ".into(),
-            created_by: user.clone(),
-            created_at: 3,
-        }, &accord_domain::audit::Actor::system())
+        .create_live_session(
+            &NewLiveSession {
+                id: id(),
+                roundtable_id: rt.clone(),
+                join_code: "ABCDEFGHJ".into(),
+                created_by: user.clone(),
+                created_at: 3,
+            },
+            &accord_domain::audit::Actor::system(),
+        )
         .await
         .unwrap()
         .id;
@@ -168,6 +171,7 @@ impl World {
                 created_by: self.user.clone(),
                 created_at: 6,
                 spec,
+                subject: None,
             })
             .await
             .unwrap()
@@ -175,7 +179,12 @@ impl World {
 
     async fn open(&self, poll: &Poll) -> Poll {
         self.store
-            .set_poll_status(&poll.id, PollStatus::Open, 7, &accord_domain::audit::Actor::system())
+            .set_poll_status(
+                &poll.id,
+                PollStatus::Open,
+                7,
+                &accord_domain::audit::Actor::system(),
+            )
             .await
             .unwrap()
             .unwrap()
@@ -336,7 +345,10 @@ async fn drafts_stay_with_participants_and_a_resync_ends_an_ended_session() {
     // Opening marked the poll dirty: let A's ticker send that note first.
     tokio::time::sleep(Duration::from_millis(400)).await;
     // The session ends; the last note from A, which would make B look, is lost.
-    w.store.end_live_session(&w.session, 9, &accord_domain::audit::Actor::system()).await.unwrap();
+    w.store
+        .end_live_session(&w.session, 9, &accord_domain::audit::Actor::system())
+        .await
+        .unwrap();
     w.lose_next_from_a(1);
     let q = w.ask(&format!("audience:{}", id()), "Ana", "pending").await;
     w.a.question_changed(&q).await;

@@ -152,7 +152,8 @@ struct Row {
     superseded_by: Option<String>,
 }
 
-const COLUMNS: &str = "a.id AS id, a.roundtable_id AS roundtable_id, a.document_id AS document_id, \
+const COLUMNS: &str =
+    "a.id AS id, a.roundtable_id AS roundtable_id, a.document_id AS document_id, \
      a.version_id AS version_id, v.number AS version_number, v.name AS version_name, \
      a.sha256 AS sha256, a.quorum AS quorum, a.objections_block AS objections_block, \
      a.state AS state, a.electorate_employer AS electorate_employer, \
@@ -627,9 +628,8 @@ impl Store {
         &self,
         roundtable_id: &str,
     ) -> Result<Vec<StoredAgreement>, StoreError> {
-        let sql = format!(
-            "SELECT {COLUMNS} WHERE a.roundtable_id = $1 ORDER BY a.created_at DESC, a.id"
-        );
+        let sql =
+            format!("SELECT {COLUMNS} WHERE a.roundtable_id = $1 ORDER BY a.created_at DESC, a.id");
         let rows: Vec<Row> = on_pool!(self, pool => sqlx::query_as(&sql)
             .bind(roundtable_id)
             .fetch_all(pool)

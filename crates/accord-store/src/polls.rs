@@ -14,16 +14,15 @@
 //!   ballot therefore cannot be changed once cast.
 
 use crate::audit::{append_audit, Append};
-use crate::error::conflict_on_unique;
 use crate::pool::on_pool;
 use crate::{BackendKind, Store, StoreError};
 use accord_domain::audit::{Actor, AuditAction};
-use serde_json::json;
 use accord_domain::polls::{
     validate_ballot, Ballot, BallotError, BallotInput, CastBallot, Poll, PollKind, PollOption,
-    PollSpec, PollStatus, TransitionError,
+    PollSpec, PollStatus, PollSubject, TransitionError,
 };
 use accord_domain::Side;
+use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 
 /// Who casts a ballot: a roundtable participant or a conference audience member.
@@ -56,6 +55,9 @@ pub struct NewPoll {
     pub created_by: String,
     pub created_at: i64,
     pub spec: PollSpec,
+    /// What the poll decides; its version, document and comment must exist
+    /// (`NotFound("poll subject")` otherwise).
+    pub subject: Option<PollSubject>,
 }
 
 /// A ballot that was stored.
@@ -87,23 +89,27 @@ pub enum StatusRefusal {
     Transition(TransitionError),
 }
 
-type PollRow = (
-    String,
-    String,
-    String,
-    String,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-    bool,
-    bool,
-    String,
-    String,
-    String,
-    i64,
-    Option<i64>,
-    Option<i64>,
-);
+#[derive(sqlx::FromRow)]
+struct PollRow {
+    id: String,
+    roundtable_id: String,
+    question: String,
+    kind: String,
+    max_choices: Option<i64>,
+    scale_min: Option<i64>,
+    scale_max: Option<i64>,
+    secret: bool,
+    audience: bool,
+    results: String,
+    status: String,
+    created_by: String,
+    created_at: i64,
+    opened_at: Option<i64>,
+    closed_at: Option<i64>,
+    subject_version_id: Option<String>,
+    subject_document_id: Option<String>,
+    subject_comment_id: Option<String>,
+}
 type OptionRow = (String, String, i64, String);
 type BallotRow = (Option<String>, Option<String>, Option<i64>, Option<String>);
 type GroupRow = (
@@ -115,47 +121,45 @@ type GroupRow = (
 );
 
 const POLL_COLUMNS: &str = "id, roundtable_id, question, kind, max_choices, scale_min, scale_max, \
-     secret, audience, results, status, created_by, created_at, opened_at, closed_at";
+     secret, audience, results, status, created_by, created_at, opened_at, closed_at, \
+     subject_version_id, subject_document_id, subject_comment_id";
 fn narrow<T: TryFrom<i64>>(v: Option<i64>, what: &str) -> Result<Option<T>, StoreError> {
     v.map(|n| T::try_from(n).map_err(|_| StoreError::Corrupt(format!("{what} out of range: {n}"))))
         .transpose()
 }
 
 fn poll(row: PollRow, options: Vec<PollOption>) -> Result<Poll, StoreError> {
-    let (
-        id,
-        roundtable_id,
-        question,
-        kind,
-        max_choices,
-        scale_min,
-        scale_max,
-        secret,
-        audience,
-        results,
-        status,
-        created_by,
-        created_at,
-        opened_at,
-        closed_at,
-    ) = row;
+    let subject = match (
+        row.subject_version_id,
+        row.subject_document_id,
+        row.subject_comment_id,
+    ) {
+        (Some(version_id), None, None) => Some(PollSubject::Version { version_id }),
+        (None, Some(document_id), Some(comment_id)) => Some(PollSubject::Passage {
+            document_id,
+            comment_id,
+        }),
+        (None, None, None) => None,
+        _ => return Err(StoreError::Corrupt("poll subject half-set".into())),
+    };
     Ok(Poll {
-        id,
-        roundtable_id,
-        question,
-        kind: kind.parse()?,
+        kind: row.kind.parse()?,
         options,
-        max_choices: narrow(max_choices, "max_choices")?,
-        scale_min: narrow(scale_min, "scale_min")?,
-        scale_max: narrow(scale_max, "scale_max")?,
-        secret,
-        audience,
-        results: results.parse()?,
-        status: status.parse()?,
-        created_by,
-        created_at,
-        opened_at,
-        closed_at,
+        max_choices: narrow(row.max_choices, "max_choices")?,
+        scale_min: narrow(row.scale_min, "scale_min")?,
+        scale_max: narrow(row.scale_max, "scale_max")?,
+        results: row.results.parse()?,
+        status: row.status.parse()?,
+        id: row.id,
+        roundtable_id: row.roundtable_id,
+        question: row.question,
+        secret: row.secret,
+        audience: row.audience,
+        created_by: row.created_by,
+        created_at: row.created_at,
+        opened_at: row.opened_at,
+        closed_at: row.closed_at,
+        subject,
     })
 }
 
@@ -311,8 +315,9 @@ impl Store {
             let mut tx = pool.begin().await?;
             sqlx::query(
                 "INSERT INTO polls (id, roundtable_id, question, kind, max_choices, scale_min, \
-                 scale_max, secret, audience, results, status, created_by, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'draft', $11, $12)",
+                 scale_max, secret, audience, results, status, created_by, created_at, \
+                 subject_version_id, subject_document_id, subject_comment_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'draft', $11, $12, $13, $14, $15)",
             )
             .bind(&new.id)
             .bind(&new.roundtable_id)
@@ -326,9 +331,21 @@ impl Store {
             .bind(spec.results.as_str())
             .bind(&new.created_by)
             .bind(new.created_at)
+            .bind(match &new.subject {
+                Some(PollSubject::Version { version_id }) => Some(version_id),
+                _ => None,
+            })
+            .bind(match &new.subject {
+                Some(PollSubject::Passage { document_id, .. }) => Some(document_id),
+                _ => None,
+            })
+            .bind(match &new.subject {
+                Some(PollSubject::Passage { comment_id, .. }) => Some(comment_id),
+                _ => None,
+            })
             .execute(&mut *tx)
             .await
-            .map_err(conflict_on_unique("poll"))?;
+            .map_err(crate::error::missing_or_conflict("poll subject", "poll"))?;
             for o in &options {
                 sqlx::query(
                     "INSERT INTO poll_options (id, poll_id, position, label) VALUES ($1, $2, $3, $4)",
@@ -359,6 +376,7 @@ impl Store {
             created_at: new.created_at,
             opened_at: None,
             closed_at: None,
+            subject: new.subject.clone(),
         })
     }
 
@@ -409,7 +427,7 @@ impl Store {
         }
         rows.into_iter()
             .map(|row| {
-                let options = by_poll.remove(&row.0).unwrap_or_default();
+                let options = by_poll.remove(&row.id).unwrap_or_default();
                 poll(row, options)
             })
             .collect()

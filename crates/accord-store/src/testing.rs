@@ -140,11 +140,14 @@ impl Store {
         seq: i64,
         detail: &str,
     ) -> Result<u64, StoreError> {
-        const UPDATE: &str = "UPDATE audit_log SET detail = $3 WHERE roundtable_id = $1 AND seq = $2";
+        const UPDATE: &str =
+            "UPDATE audit_log SET detail = $3 WHERE roundtable_id = $1 AND seq = $2";
         let n = match &self.backend {
             crate::pool::Backend::Sqlite(pool) => {
                 let mut tx = pool.begin().await?;
-                sqlx::query("DROP TRIGGER audit_log_no_update").execute(&mut *tx).await?;
+                sqlx::query("DROP TRIGGER audit_log_no_update")
+                    .execute(&mut *tx)
+                    .await?;
                 let n = sqlx::query(UPDATE)
                     .bind(roundtable_id)
                     .bind(seq)

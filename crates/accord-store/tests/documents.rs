@@ -70,7 +70,10 @@ async fn document_metadata(s: Store) {
         "Programme 2027"
     );
     assert_eq!(s.documents_of(&rt, false).await.unwrap().len(), 1);
-    assert!(s.set_document_archived(&doc, true, &accord_domain::audit::Actor::system(), 1).await.unwrap());
+    assert!(s
+        .set_document_archived(&doc, true, &accord_domain::audit::Actor::system(), 1)
+        .await
+        .unwrap());
     assert!(s.documents_of(&rt, false).await.unwrap().is_empty());
     let all = s.documents_of(&rt, true).await.unwrap();
     assert_eq!(all.len(), 1);

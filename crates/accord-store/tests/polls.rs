@@ -118,6 +118,7 @@ async fn poll_with(s: &Store, rt: &str, fac: &str, input: PollSpecInput) -> Poll
         created_by: fac.into(),
         created_at: 20,
         spec,
+        subject: None,
     })
     .await
     .expect("create poll")
@@ -128,10 +129,15 @@ async fn open_maturity(s: &Store, rt: &str, fac: &str, secret: bool) -> Poll {
     let mut input = template("maturity").unwrap().input(Lang::En);
     input.secret = secret;
     let p = poll_with(s, rt, fac, input).await;
-    s.set_poll_status(&p.id, PollStatus::Open, 21, &accord_domain::audit::Actor::system())
-        .await
-        .unwrap()
-        .expect("opened")
+    s.set_poll_status(
+        &p.id,
+        PollStatus::Open,
+        21,
+        &accord_domain::audit::Actor::system(),
+    )
+    .await
+    .unwrap()
+    .expect("opened")
 }
 
 fn choose(p: &Poll, positions: &[usize]) -> BallotInput {
@@ -175,16 +181,26 @@ async fn poll_lifecycle(s: Store, _url: String) {
 
     // Draft cannot close directly.
     assert_eq!(
-        s.set_poll_status(&p.id, PollStatus::Closed, 22, &accord_domain::audit::Actor::system())
-            .await
-            .unwrap(),
+        s.set_poll_status(
+            &p.id,
+            PollStatus::Closed,
+            22,
+            &accord_domain::audit::Actor::system()
+        )
+        .await
+        .unwrap(),
         Err(StatusRefusal::Transition(TransitionError {
             from: PollStatus::Draft,
             to: PollStatus::Closed
         }))
     );
     let opened = s
-        .set_poll_status(&p.id, PollStatus::Open, 23, &accord_domain::audit::Actor::system())
+        .set_poll_status(
+            &p.id,
+            PollStatus::Open,
+            23,
+            &accord_domain::audit::Actor::system(),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -193,7 +209,12 @@ async fn poll_lifecycle(s: Store, _url: String) {
         (PollStatus::Open, Some(23))
     );
     let closed = s
-        .set_poll_status(&p.id, PollStatus::Closed, 24, &accord_domain::audit::Actor::system())
+        .set_poll_status(
+            &p.id,
+            PollStatus::Closed,
+            24,
+            &accord_domain::audit::Actor::system(),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -203,18 +224,28 @@ async fn poll_lifecycle(s: Store, _url: String) {
     );
     // Reopening a closed poll is refused.
     assert_eq!(
-        s.set_poll_status(&p.id, PollStatus::Open, 25, &accord_domain::audit::Actor::system())
-            .await
-            .unwrap(),
+        s.set_poll_status(
+            &p.id,
+            PollStatus::Open,
+            25,
+            &accord_domain::audit::Actor::system()
+        )
+        .await
+        .unwrap(),
         Err(StatusRefusal::Transition(TransitionError {
             from: PollStatus::Closed,
             to: PollStatus::Open
         }))
     );
     assert_eq!(
-        s.set_poll_status("nope", PollStatus::Open, 25, &accord_domain::audit::Actor::system())
-            .await
-            .unwrap(),
+        s.set_poll_status(
+            "nope",
+            PollStatus::Open,
+            25,
+            &accord_domain::audit::Actor::system()
+        )
+        .await
+        .unwrap(),
         Err(StatusRefusal::UnknownPoll)
     );
     assert_eq!(s.poll("nope").await.unwrap(), None);
@@ -226,7 +257,15 @@ async fn concurrent_opens_apply_once(s: &Store, rt: &str, fac: &str) {
         .map(|_| {
             let s = s.clone();
             let id = p.id.clone();
-            tokio::spawn(async move { s.set_poll_status(&id, PollStatus::Open, 30, &accord_domain::audit::Actor::system()).await })
+            tokio::spawn(async move {
+                s.set_poll_status(
+                    &id,
+                    PollStatus::Open,
+                    30,
+                    &accord_domain::audit::Actor::system(),
+                )
+                .await
+            })
         })
         .collect();
     let mut ok = 0;
@@ -373,7 +412,12 @@ async fn secret_ballots_are_unlinkable_and_final(s: Store, url: String) {
     );
 
     let closed = s
-        .set_poll_status(&p.id, PollStatus::Closed, 60, &accord_domain::audit::Actor::system())
+        .set_poll_status(
+            &p.id,
+            PollStatus::Closed,
+            60,
+            &accord_domain::audit::Actor::system(),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -440,10 +484,15 @@ async fn closed_and_draft_polls_refuse_ballots(s: Store, _url: String) {
 
     for secret in [false, true] {
         let p = open_maturity(&s, &rt, &fac, secret).await;
-        s.set_poll_status(&p.id, PollStatus::Closed, 31, &accord_domain::audit::Actor::system())
-            .await
-            .unwrap()
-            .unwrap();
+        s.set_poll_status(
+            &p.id,
+            PollStatus::Closed,
+            31,
+            &accord_domain::audit::Actor::system(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
         // `p` is a stale copy that still says "open": the store must not trust it.
         assert_eq!(p.status, PollStatus::Open);
         assert_eq!(
@@ -477,10 +526,15 @@ async fn nothing_lands_after_close_returns(s: Store, _url: String) {
         })
         .collect();
     tokio::task::yield_now().await;
-    s.set_poll_status(&p.id, PollStatus::Closed, 71, &accord_domain::audit::Actor::system())
-        .await
-        .unwrap()
-        .unwrap();
+    s.set_poll_status(
+        &p.id,
+        PollStatus::Closed,
+        71,
+        &accord_domain::audit::Actor::system(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let at_close = s.count_ballots(&p.id).await.unwrap();
     let mut acknowledged = 0;
     for t in tasks {
@@ -528,7 +582,12 @@ async fn unknown_option_and_bad_ballots_are_refused(s: Store, _url: String) {
     )
     .await;
     let text = s
-        .set_poll_status(&text.id, PollStatus::Open, 31, &accord_domain::audit::Actor::system())
+        .set_poll_status(
+            &text.id,
+            PollStatus::Open,
+            31,
+            &accord_domain::audit::Actor::system(),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -573,7 +632,12 @@ async fn who_may_vote(s: Store, _url: String) {
     input.audience = false;
     let internal = poll_with(&s, &rt, &fac, input).await;
     let internal = s
-        .set_poll_status(&internal.id, PollStatus::Open, 33, &accord_domain::audit::Actor::system())
+        .set_poll_status(
+            &internal.id,
+            PollStatus::Open,
+            33,
+            &accord_domain::audit::Actor::system(),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -594,7 +658,10 @@ async fn who_may_vote(s: Store, _url: String) {
     );
 
     // Once the live session ends, its audience can no longer vote.
-    assert!(s.end_live_session(&session.id, 35, &accord_domain::audit::Actor::system()).await.unwrap());
+    assert!(s
+        .end_live_session(&session.id, 35, &accord_domain::audit::Actor::system())
+        .await
+        .unwrap());
     assert_eq!(
         s.cast_ballot(&p, &audience, &choose(&p, &[2]), 36)
             .await
@@ -618,7 +685,12 @@ async fn every_kind_round_trips_and_tallies(s: Store, _url: String) {
             input.secret = secret;
             let p = poll_with(&s, &rt, &fac, input).await;
             let p = s
-                .set_poll_status(&p.id, PollStatus::Open, 40, &accord_domain::audit::Actor::system())
+                .set_poll_status(
+                    &p.id,
+                    PollStatus::Open,
+                    40,
+                    &accord_domain::audit::Actor::system(),
+                )
                 .await
                 .unwrap()
                 .unwrap();
@@ -668,7 +740,12 @@ async fn every_kind_round_trips_and_tallies(s: Store, _url: String) {
     )
     .await;
     let p = s
-        .set_poll_status(&p.id, PollStatus::Open, 40, &accord_domain::audit::Actor::system())
+        .set_poll_status(
+            &p.id,
+            PollStatus::Open,
+            40,
+            &accord_domain::audit::Actor::system(),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -706,7 +783,10 @@ async fn live_sessions_and_audience(s: Store, _url: String) {
         created_by: fac.clone(),
         created_at: 50,
     };
-    let live = s.create_live_session(&new("ABCD-2345"), &accord_domain::audit::Actor::system()).await.unwrap();
+    let live = s
+        .create_live_session(&new("ABCD-2345"), &accord_domain::audit::Actor::system())
+        .await
+        .unwrap();
     assert_eq!(live.ended_at, None);
     assert_eq!(
         s.live_session_by_code("ABCD-2345").await.unwrap(),
@@ -717,7 +797,8 @@ async fn live_sessions_and_audience(s: Store, _url: String) {
         Some(live.clone())
     );
     assert!(matches!(
-        s.create_live_session(&new("WXYZ-6789"), &accord_domain::audit::Actor::system()).await,
+        s.create_live_session(&new("WXYZ-6789"), &accord_domain::audit::Actor::system())
+            .await,
         Err(StoreError::Conflict("live_session_active"))
     ));
 
@@ -765,8 +846,14 @@ async fn live_sessions_and_audience(s: Store, _url: String) {
         Err(StoreError::Conflict("audience_token"))
     ));
 
-    assert!(s.end_live_session(&live.id, 60, &accord_domain::audit::Actor::system()).await.unwrap());
-    assert!(!s.end_live_session(&live.id, 61, &accord_domain::audit::Actor::system()).await.unwrap());
+    assert!(s
+        .end_live_session(&live.id, 60, &accord_domain::audit::Actor::system())
+        .await
+        .unwrap());
+    assert!(!s
+        .end_live_session(&live.id, 61, &accord_domain::audit::Actor::system())
+        .await
+        .unwrap());
     assert_eq!(s.live_session_by_code("ABCD-2345").await.unwrap(), None);
     assert_eq!(s.active_live_session(&rt).await.unwrap(), None);
     assert_eq!(
@@ -792,10 +879,14 @@ async fn live_sessions_and_audience(s: Store, _url: String) {
     );
     // Codes are never reused, even after their session ended.
     assert!(matches!(
-        s.create_live_session(&new("ABCD-2345"), &accord_domain::audit::Actor::system()).await,
+        s.create_live_session(&new("ABCD-2345"), &accord_domain::audit::Actor::system())
+            .await,
         Err(StoreError::Conflict("join_code"))
     ));
-    let next = s.create_live_session(&new("WXYZ-6789"), &accord_domain::audit::Actor::system()).await.unwrap();
+    let next = s
+        .create_live_session(&new("WXYZ-6789"), &accord_domain::audit::Actor::system())
+        .await
+        .unwrap();
     assert_eq!(s.active_live_session(&rt).await.unwrap(), Some(next));
 }
 
@@ -909,10 +1000,15 @@ async fn batched_ballots_commit_together_with_their_own_outcomes(s: Store, _url:
     );
 
     // Closed polls refuse the whole batch, one outcome each.
-    s.set_poll_status(&p.id, PollStatus::Closed, 40, &accord_domain::audit::Actor::system())
-        .await
-        .unwrap()
-        .unwrap();
+    s.set_poll_status(
+        &p.id,
+        PollStatus::Closed,
+        40,
+        &accord_domain::audit::Actor::system(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     let out = s
         .cast_open_ballots(&p, &[(e, choose(&p, &[3]))], 41)
         .await
@@ -966,13 +1062,16 @@ async fn a_conference_batch_mixes_audience_and_participants(s: Store, _url: Stri
 
 /// A live session of `rt` with a unique join code.
 async fn live_session(s: &Store, rt: &str, fac: &str) -> LiveSession {
-    s.create_live_session(&NewLiveSession {
-        id: id(),
-        roundtable_id: rt.to_owned(),
-        join_code: format!("C{}", &id()[..8]),
-        created_by: fac.to_owned(),
-        created_at: 30,
-    }, &accord_domain::audit::Actor::system())
+    s.create_live_session(
+        &NewLiveSession {
+            id: id(),
+            roundtable_id: rt.to_owned(),
+            join_code: format!("C{}", &id()[..8]),
+            created_by: fac.to_owned(),
+            created_at: 30,
+        },
+        &accord_domain::audit::Actor::system(),
+    )
     .await
     .unwrap()
 }

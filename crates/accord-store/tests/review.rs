@@ -34,6 +34,7 @@ on_both_backends!(
     comment_soft_delete,
     comment_resolve_and_quotes,
     open_comment_counts_per_document,
+    a_poll_subject_round_trips,
 );
 
 async fn store(postgres: bool) -> Option<Store> {
@@ -74,7 +75,8 @@ async fn another_document(s: &Store, rt: &str, by: &str) -> String {
             created_by: by.into(),
             created_at: 21,
         },
-        None, &accord_domain::audit::Actor::system()
+        None,
+        &accord_domain::audit::Actor::system(),
     )
     .await
     .unwrap()
@@ -768,10 +770,64 @@ async fn open_comment_counts_per_document(s: Store) {
         1
     );
     // Archived documents keep their count.
-    s.set_document_archived(&a, true, &accord_domain::audit::Actor::system(), 1).await.unwrap();
+    s.set_document_archived(&a, true, &accord_domain::audit::Actor::system(), 1)
+        .await
+        .unwrap();
     assert_eq!(s.open_comment_counts(&rt).await.unwrap()[&a], 2);
     s.set_comment_resolved(&resolved.id, false, &ann, 40)
         .await
         .unwrap();
     assert_eq!(s.open_comment_counts(&rt).await.unwrap()[&a], 3);
+}
+
+/// A poll naming a version, or a passage, reads back as written; a subject
+/// that names nothing stored is refused and leaves no poll behind.
+async fn a_poll_subject_round_trips(s: Store) {
+    use accord_domain::polls::{validate_spec, PollSpecInput, PollSubject};
+    use accord_store::NewPoll;
+    let (rt, doc, ann) = setup(&s).await;
+    let v = s
+        .insert_version(&new_version(&doc, "v1", None))
+        .await
+        .unwrap();
+    let c = thread(&doc, &ann, Side::Neutral, "this passage", 30);
+    s.insert_comment(&c).await.unwrap();
+    let spec = validate_spec(&PollSpecInput {
+        question: "Ready?".into(),
+        kind: Some(accord_domain::polls::PollKind::Single),
+        options: vec!["Yes".into(), "No".into()],
+        ..PollSpecInput::default()
+    })
+    .unwrap();
+    let new = |subject| NewPoll {
+        id: id(),
+        roundtable_id: rt.clone(),
+        created_by: ann.clone(),
+        created_at: 40,
+        spec: spec.clone(),
+        subject,
+    };
+    for subject in [
+        PollSubject::Version {
+            version_id: v.id.clone(),
+        },
+        PollSubject::Passage {
+            document_id: doc.clone(),
+            comment_id: c.id.clone(),
+        },
+    ] {
+        let made = s.create_poll(&new(Some(subject.clone()))).await.unwrap();
+        assert_eq!(made.subject.as_ref(), Some(&subject));
+        let read = s.poll(&made.id).await.unwrap().unwrap();
+        assert_eq!(read.subject, Some(subject));
+    }
+    let before = s.polls_of(&rt).await.unwrap().len();
+    let dangling = s
+        .create_poll(&new(Some(PollSubject::Version { version_id: id() })))
+        .await;
+    assert!(
+        matches!(dangling, Err(StoreError::NotFound("poll subject"))),
+        "{dangling:?}"
+    );
+    assert_eq!(s.polls_of(&rt).await.unwrap().len(), before);
 }

@@ -151,18 +151,36 @@ async fn roundtable_membership(s: Store) {
     assert_eq!(all.len(), 2);
 
     let p = s
-        .set_participant_role(&rt, &bob, Role::Observer, &accord_domain::audit::Actor::system(), 1)
+        .set_participant_role(
+            &rt,
+            &bob,
+            Role::Observer,
+            &accord_domain::audit::Actor::system(),
+            1,
+        )
         .await
         .unwrap()
         .unwrap();
     assert_eq!(p.role, Role::Observer);
     assert!(s
-        .set_participant_role(&rt, "nobody", Role::Member, &accord_domain::audit::Actor::system(), 1)
+        .set_participant_role(
+            &rt,
+            "nobody",
+            Role::Member,
+            &accord_domain::audit::Actor::system(),
+            1
+        )
         .await
         .unwrap()
         .is_none());
-    assert!(s.remove_participant(&rt, &bob, &accord_domain::audit::Actor::system(), 1).await.unwrap());
-    assert!(!s.remove_participant(&rt, &bob, &accord_domain::audit::Actor::system(), 1).await.unwrap());
+    assert!(s
+        .remove_participant(&rt, &bob, &accord_domain::audit::Actor::system(), 1)
+        .await
+        .unwrap());
+    assert!(!s
+        .remove_participant(&rt, &bob, &accord_domain::audit::Actor::system(), 1)
+        .await
+        .unwrap());
     assert_eq!(s.participants(&rt).await.unwrap().len(), 1);
 }
 
@@ -245,11 +263,19 @@ async fn last_facilitator_is_kept(s: Store) {
     let ann = user(&s, "ann@example.org").await;
     let rt = roundtable(&s, &ann).await;
     assert!(matches!(
-        s.set_participant_role(&rt, &ann, Role::Member, &accord_domain::audit::Actor::system(), 1).await,
+        s.set_participant_role(
+            &rt,
+            &ann,
+            Role::Member,
+            &accord_domain::audit::Actor::system(),
+            1
+        )
+        .await,
         Err(StoreError::Conflict("last_facilitator"))
     ));
     assert!(matches!(
-        s.remove_participant(&rt, &ann, &accord_domain::audit::Actor::system(), 1).await,
+        s.remove_participant(&rt, &ann, &accord_domain::audit::Actor::system(), 1)
+            .await,
         Err(StoreError::Conflict("last_facilitator"))
     ));
     assert_eq!(

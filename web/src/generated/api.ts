@@ -1234,7 +1234,9 @@ export interface components {
             lang?: string | null;
             /** @description A template key (`GET /poll-templates`). */
             template: string;
-        } | components["schemas"]["PollSpecInput"];
+        } | (components["schemas"]["PollSpecInput"] & {
+            subject?: null | components["schemas"]["PollSubject"];
+        });
         CreateRoundtable: {
             description?: string;
             /** @description The organisation the creator represents (shown beside their name). */
@@ -1463,6 +1465,18 @@ export interface components {
          * @enum {string}
          */
         PollStatus: "draft" | "open" | "closed";
+        /**
+         * @description What a poll decides, when it names it: a version of a document, or a
+         *     passage (the comment thread anchored to it). A poll with a subject is
+         *     for participants only (see [`subject_allowed`]), so the audience never
+         *     hears of a draft.
+         */
+        PollSubject: {
+            version_id: string;
+        } | {
+            comment_id: string;
+            document_id: string;
+        };
         /** @description A poll as every client sees it (REST adds whether the caller voted). */
         PollView: {
             audience: boolean;
@@ -1482,6 +1496,7 @@ export interface components {
             scale_min?: number | null;
             secret: boolean;
             status: components["schemas"]["PollStatus"];
+            subject?: null | components["schemas"]["PollSubject"];
         };
         /**
          * @description What a participant says about the proposed version, for their side.

@@ -236,6 +236,7 @@ pub(crate) mod tests {
             created_at: 0,
             opened_at: Some(1),
             closed_at: None,
+            subject: None,
         }
     }
 

@@ -49,6 +49,7 @@ fn poll() -> impl Strategy<Value = Poll> {
             created_at: 0,
             opened_at: Some(0),
             closed_at: None,
+            subject: None,
         }
     })
 }
@@ -353,5 +354,6 @@ fn poll_fixture() -> Poll {
         created_at: 0,
         opened_at: Some(0),
         closed_at: None,
+        subject: None,
     }
 }

@@ -293,7 +293,7 @@ pub async fn html(
         name: String::new(),
         sha256: hex::encode(<sha2::Sha256 as sha2::Digest>::digest(markdown.as_bytes())),
         created_at: rfc3339(sessions::now()),
-        words: 0,
+        words: u32::try_from(tree.plain_text().split_whitespace().count()).unwrap_or(u32::MAX),
     };
     let page = accord_export::html_page(&accord_export::Export {
         info: &info,

@@ -177,8 +177,14 @@ fn file(e: &Exported, content_type: &'static str, ext: &str, body: Vec<u8>) -> R
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
-            (header::CONTENT_DISPOSITION, disposition("attachment", &e.info, ext)),
-            (header::CACHE_CONTROL, HeaderValue::from_static("private, no-store")),
+            (
+                header::CONTENT_DISPOSITION,
+                disposition("attachment", &e.info, ext),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, no-store"),
+            ),
         ],
         body,
     )
@@ -223,7 +229,12 @@ pub async fn markdown(
     let e = exported(&state, id, &user.id).await?;
     let lang = language(q.lang.as_deref(), &headers);
     let (e, text) = render(e, lang, |x| Ok(accord_export::markdown(x))).await?;
-    Ok(file(&e, "text/markdown; charset=utf-8", "md", text.into_bytes()))
+    Ok(file(
+        &e,
+        "text/markdown; charset=utf-8",
+        "md",
+        text.into_bytes(),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/versions/{id}/export.html", tag = "exports",
@@ -242,7 +253,10 @@ pub async fn html(
     let e = exported(&state, id, &user.id).await?;
     let lang = language(q.lang.as_deref(), &headers);
     let (e, page) = render(e, lang, |x| Ok(accord_export::html_page(x))).await?;
-    Ok(html_response(page, Some(disposition("inline", &e.info, "html"))))
+    Ok(html_response(
+        page,
+        Some(disposition("inline", &e.info, "html")),
+    ))
 }
 
 /// A standalone export page: its own inline style, nothing else may load.

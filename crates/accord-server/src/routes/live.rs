@@ -1,7 +1,6 @@
 //! Live audience sessions: a facilitator starts one and gets a join code and
 //! QR code; attendees join with the code, no account needed.
 
-use accord_domain::audit::Actor;
 use super::roundtables::{membership, require};
 use crate::app::AppState;
 use crate::audience::{self, new_join_code, normalise_code};
@@ -9,6 +8,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiPath, ClientIp, CurrentUser};
 use crate::rate_limit::{address_key, check};
 use crate::sessions;
+use accord_domain::audit::Actor;
 use accord_domain::Action;
 use accord_realtime::rights::Subject;
 use accord_store::{LiveSession, NewAudienceMember, NewLiveSession, StoreError};

@@ -1,15 +1,16 @@
 //! Polls: create (or from a template), open, close, vote, results (JSON and CSV).
 
-use accord_domain::audit::Actor;
 use super::roundtables::{membership, require};
 use crate::app::AppState;
 use crate::audience::Caller;
 use crate::error::{ApiError, ApiResult, ErrorKind, Problem};
 use crate::extract::{ApiJson, ApiPath, CurrentUser};
 use crate::sessions;
+use accord_domain::audit::Actor;
 use accord_domain::polls::{
-    results_visible, template, validate_spec, AudienceTally, BallotError, BallotInput, BySide,
-    Lang, Poll, PollKind, PollSpecInput, PollStatus, Tally, TEMPLATES,
+    results_visible, subject_allowed, template, validate_spec, AudienceTally, BallotError,
+    BallotInput, BySide, Lang, Poll, PollKind, PollSpecInput, PollStatus, PollSubject, Tally,
+    TEMPLATES,
 };
 use accord_domain::Action;
 use accord_realtime::live::{audience_sees, Viewer};
@@ -48,7 +49,14 @@ pub enum CreatePoll {
         /// Default true: templates are for conference audiences.
         audience: Option<bool>,
     },
-    Spec(PollSpecInput),
+    Spec {
+        #[serde(flatten)]
+        spec: PollSpecInput,
+        /// What the poll decides: `{version_id}`, or a passage
+        /// `{document_id, comment_id}` (a comment thread anchored to it), of
+        /// this roundtable. Participants' polls only.
+        subject: Option<PollSubject>,
+    },
 }
 
 /// A poll's results: participants get the [`Tally`] with the split by
@@ -187,6 +195,47 @@ pub async fn cast(
     }
 }
 
+/// 422 unless the subject is a version, or a comment thread on a
+/// document, of roundtable `rt` (an id from elsewhere names nothing here).
+async fn subject_in(state: &AppState, rt: &str, subject: &PollSubject) -> ApiResult<()> {
+    let unknown = || ApiError::invalid("subject", "names no version or passage of this roundtable");
+    let document_id = match subject {
+        PollSubject::Version { version_id } => {
+            let Ok(v) = Uuid::parse_str(version_id) else {
+                return Err(unknown());
+            };
+            state
+                .store
+                .version(&v.to_string())
+                .await?
+                .ok_or_else(unknown)?
+                .summary
+                .document_id
+        }
+        PollSubject::Passage {
+            document_id,
+            comment_id,
+        } => {
+            let (Ok(_), Ok(c)) = (Uuid::parse_str(document_id), Uuid::parse_str(comment_id)) else {
+                return Err(unknown());
+            };
+            let thread = state
+                .store
+                .comment_thread(&c.to_string())
+                .await?
+                .ok_or_else(unknown)?;
+            if thread.comment.document_id != *document_id || thread.is_gone() {
+                return Err(unknown());
+            }
+            document_id.clone()
+        }
+    };
+    match state.store.document(&document_id).await? {
+        Some(d) if d.roundtable_id == rt => Ok(()),
+        _ => Err(unknown()),
+    }
+}
+
 /// A 422 naming `field`, whose message already names it, so the detail is the message alone.
 fn named_invalid(field: &str, e: &impl std::fmt::Display) -> ApiError {
     let message = e.to_string();
@@ -218,10 +267,20 @@ pub async fn create(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
-    ApiJson(body): ApiJson<Value>,
+    ApiJson(mut body): ApiJson<Value>,
 ) -> ApiResult<(StatusCode, Json<PollOut>)> {
     let me = membership(&state, id, &user.id).await?;
     require(&me, Action::ManagePolls)?;
+    let subject: Option<PollSubject> = match body.as_object_mut().and_then(|b| b.remove("subject"))
+    {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(serde_json::from_value(v).map_err(|_| {
+            ApiError::invalid(
+                "subject",
+                "must be {version_id} or {document_id, comment_id}",
+            )
+        })?),
+    };
     let spec = if let Some(key) = body.get("template").and_then(Value::as_str) {
         let t = template(key)
             .ok_or_else(|| ApiError::invalid("template", "is not a known template"))?;
@@ -243,6 +302,11 @@ pub async fn create(
         validate_spec(&input)
     }
     .map_err(|e| named_invalid(&e.field(), &e))?;
+    subject_allowed(spec.audience, subject.as_ref())
+        .map_err(|m| ApiError::invalid("subject", m))?;
+    if let Some(s) = &subject {
+        subject_in(&state, &id.to_string(), s).await?;
+    }
     let poll = state
         .store
         .create_poll(&NewPoll {
@@ -251,6 +315,7 @@ pub async fn create(
             created_by: user.id.clone(),
             created_at: sessions::now(),
             spec,
+            subject,
         })
         .await?;
     state.live.poll_changed(&poll).await;

@@ -1,11 +1,11 @@
 //! Roundtables and their participants.
 
-use accord_domain::audit::Actor;
 use super::rfc3339;
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::extract::{ApiJson, ApiPath, CurrentUser};
 use crate::sessions;
+use accord_domain::audit::Actor;
 use accord_domain::{allowed, roundtable as rules, Action, Role, Side, Theme};
 use accord_realtime::rights::Subject;
 use accord_store::{MyRoundtable, NewRoundtable, Participant};
