@@ -17,6 +17,24 @@ function audienceRoutes(): Plugin {
   };
 }
 
+/**
+ * The audience page shares the app's strings but never shows agreements or the audit trail (the
+ * audience is never sent either): its build leaves those strings out of en.json and da.json.
+ */
+const APP_ONLY_STRINGS = /^(agreement|agreed|activity)\./;
+function audienceStrings(): Plugin {
+  return {
+    name: 'accord-audience-strings',
+    enforce: 'pre',
+    transform(code, id) {
+      if (!/[\\/]src[\\/]i18n[\\/](en|da)\.json$/.test(id)) return null;
+      const dict = JSON.parse(code) as Record<string, string>;
+      const kept = Object.fromEntries(Object.entries(dict).filter(([k]) => !APP_ONLY_STRINGS.test(k)));
+      return { code: JSON.stringify(kept), map: null };
+    },
+  };
+}
+
 // Two builds into one dist/ (`npm run build` runs both):
 // - default mode: the app (index.html). The Rust binary embeds web/dist and serves index.html for
 //   every non-/api path.
@@ -25,7 +43,7 @@ function audienceRoutes(): Plugin {
 export default defineConfig(({ mode }) => {
   const audience = mode === 'audience';
   return {
-    plugins: [react(), audienceRoutes()],
+    plugins: audience ? [audienceStrings(), react(), audienceRoutes()] : [react(), audienceRoutes()],
     base: '/',
     resolve: audience
       ? {

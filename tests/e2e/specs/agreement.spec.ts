@@ -240,6 +240,18 @@ test('both sides agree a version live; an objection blocks the next; the activit
   await checkA11y(E.page, 'agreement panel in Danish');
   await E.page.getByLabel('Sprog').selectOption('en');
 
+  // Freja withdraws the blocked proposal (confirmed in place; Cancel has focus first); everyone sees it.
+  await panelF2.getByRole('button', { name: 'Withdraw proposal' }).click();
+  await expect(panelF2.getByRole('button', { name: 'Cancel' })).toBeFocused();
+  await panelF2.getByRole('button', { name: 'Yes, withdraw' }).click();
+  await expect(panelF2.getByTestId('agreement-status')).toBeFocused();
+  for (const p of [panelF2, panelE2, panelU2]) {
+    await expect(p).toHaveAttribute('data-state', 'withdrawn');
+    await expect(p.getByTestId('agreement-outcome')).toContainText('Withdrawn');
+    await expect(p.getByTestId('position-controls')).toHaveCount(0);
+  }
+  await expect(U.page.getByTestId('agreement-announcer')).toContainText('The proposal of v2 “Second draft” was withdrawn.');
+
   // --- The Activity page lists the steps --------------------------------------------------------
   await F.page.goto(`/roundtables/${rt.id}`);
   await F.page.getByTestId('activity-link').click();
@@ -251,6 +263,7 @@ test('both sides agree a version live; an objection blocks the next; the activit
     `Erik ${run} endorsed v1 “Final draft” of ${doc1}.`,
     `v1 “Final draft” of ${doc1} was agreed when Ulla ${run} endorsed it (seal ${agreed[0].seal!.slice(0, 12)}…).`,
     `Ulla ${run} objected to v2 “Second draft” of ${doc1}: “${why}”`,
+    `Freja ${run} withdrew the proposal of v2 “Second draft” of ${doc1}.`,
     `Ulla ${run} joined as a member on the union side, for 3F.`,
     `Freja ${run} created the roundtable “Agreement ${run}”.`,
   ]) {

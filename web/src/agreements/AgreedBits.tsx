@@ -2,6 +2,7 @@
 import { useI18n } from '../i18n';
 import type { Action, Agreement } from '../types';
 import { canTakePosition, openAgreementOf, progressText, versionStanding, versionTitle } from './logic';
+import './agreements.css';
 
 /** "Agreed" (a check mark and the word, not colour alone) or "Proposed for agreement" on a version of the history list. */
 export function AgreementBadge({ agreements, versionId }: { agreements: readonly Agreement[]; versionId: string }) {

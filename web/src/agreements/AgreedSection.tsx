@@ -11,6 +11,7 @@ import { Link } from '../router';
 import type { Agreed } from '../types';
 import { progressText, versionTitle } from './logic';
 import { useAgreements } from './useAgreements';
+import './agreements.css';
 
 export function AgreedSection({ roundtableId }: { roundtableId: string }) {
   const { t, lang, formatDate } = useI18n();

@@ -25,11 +25,12 @@ import {
   myVoter,
   needed,
   openAgreementOf,
-  sideProgressText,
   reasonError,
   ruleText,
+  sideProgressText,
   versionTitle,
 } from './logic';
+import './agreements.css';
 
 type VersionRef = Pick<Version, 'id' | 'document_id' | 'number' | 'name' | 'sha256'>;
 

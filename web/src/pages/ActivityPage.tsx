@@ -11,6 +11,7 @@ import { Alert, PageHeading, SideBadge, useTitle } from '../components';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
 import type { AccordDocument, Agreement, AuditEntry, Participant, Roundtable } from '../types';
+import '../agreements/agreements.css';
 
 const PAGE = 50;
 
