@@ -9,7 +9,9 @@
 //! - `poll-burst`: N audience clients voting on one live poll (`pollburst`).
 //! - `review`: versions, diffs and comment threads on a long document (`review`).
 //! - `readers`: N clients opening one large document at once (`readers`).
+//! - `audit`: `accord audit verify` over a long audit trail (`audit`).
 
+mod audit;
 mod coedit;
 mod pollburst;
 mod procstat;
@@ -44,6 +46,8 @@ enum Cmd {
     Review(review::Args),
     /// Grows a document to ~1.6 MB of Yjs state, then N clients open it at once and stay.
     Readers(readers::Args),
+    /// Fills an audit trail with N entries, then times `accord audit verify` over it.
+    Audit(audit::Args),
 }
 
 /// What both co-edit and ramp need: where to connect and how each editor behaves.
@@ -172,6 +176,7 @@ async fn main() -> Result<()> {
             }
         }
         Cmd::Review(a) => review::cli(a).await?,
+        Cmd::Audit(a) => audit::cli(a).await?,
         Cmd::Readers(a) => {
             if !readers::cli(a).await? {
                 std::process::exit(2);

@@ -186,6 +186,39 @@ impl Store {
         Ok(n)
     }
 
+    /// Appends `n` entries to a roundtable's audit chain, a thousand per
+    /// transaction, each a real chain entry made the way every act makes
+    /// one: what `accord-loadtest audit` verifies.
+    pub async fn append_audit_entries_for_tests(
+        &self,
+        roundtable_id: &str,
+        n: u64,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        use crate::audit::{append_audit, Append};
+        let actor = accord_domain::audit::Actor::system();
+        let mut done = 0u64;
+        while done < n {
+            let batch = (n - done).min(1_000);
+            crate::pool::on_pool!(self, pool => {
+                let mut tx = pool.begin().await?;
+                for i in 0..batch {
+                    append_audit!(tx, &Append {
+                        roundtable_id,
+                        at,
+                        actor: &actor,
+                        action: accord_domain::audit::AuditAction::PollOpened,
+                        subject_id: "bench",
+                        detail: serde_json::json!({"n": done + i, "question": "Is the programme ready?"}),
+                    })?;
+                }
+                tx.commit().await?;
+            });
+            done += batch;
+        }
+        Ok(())
+    }
+
     /// Tries a plain UPDATE and DELETE of the audit log, as any client of
     /// the database could: both must be refused.
     pub async fn try_rewrite_audit_for_tests(
