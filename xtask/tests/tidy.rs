@@ -211,7 +211,23 @@ fn the_layers_depend_on_what_architecture_md_says() {
     ] {
         assert!(!sync.iter().any(|d| d == io), "accord-sync depends on {io}");
     }
-    for krate in ["accord-domain", "accord-store", "accord-realtime"] {
+    // "accord-export does no I/O: bytes and strings out of a version."
+    let export = dependencies("accord-export");
+    assert!(!export.is_empty(), "accord-export's manifest was read");
+    for io in [
+        "tokio",
+        "sqlx",
+        "axum",
+        "hyper",
+        "redis",
+        "reqwest",
+        "accord-store",
+        "accord-realtime",
+        "accord-sync",
+    ] {
+        assert!(!export.iter().any(|d| d == io), "accord-export depends on {io}");
+    }
+    for krate in ["accord-domain", "accord-store", "accord-realtime", "accord-export"] {
         for http in ["axum", "hyper", "hyper-util", "tower-http", "utoipa-axum"] {
             assert!(
                 !dependencies(krate).iter().any(|d| d == http),
@@ -288,4 +304,54 @@ fn no_sql_changes_or_deletes_a_version() {
         "versions are immutable (ARCHITECTURE.md):\n{}",
         found.join("\n")
     );
+}
+
+/// "The audit trail is append-only": no SQL in the store (but the tamper
+/// helper tests use, behind the `testing` feature) updates, deletes or
+/// truncates `audit_log`, and both backends' migrations install the
+/// triggers that refuse it from anywhere else.
+#[test]
+fn the_audit_log_is_append_only() {
+    let root = root();
+    let mut sources = Vec::new();
+    files(
+        &root.join("crates/accord-store/src"),
+        &[".rs"],
+        &mut sources,
+    );
+    let mut found = Vec::new();
+    for path in sources.iter().filter(|p| !p.ends_with("testing.rs")) {
+        let text = fs::read_to_string(path).unwrap_or_default().to_lowercase();
+        let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        for verb in [
+            "update audit_log",
+            "delete from audit_log",
+            "truncate audit_log",
+            "drop trigger",
+            "disable trigger",
+        ] {
+            if flat.contains(verb) {
+                found.push(format!("{}: {verb}", path.display()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "the audit trail is append-only (ARCHITECTURE.md):\n{}",
+        found.join("\n")
+    );
+    for (backend, needle) in [
+        ("sqlite", "before update on audit_log"),
+        ("postgres", "before update or delete on audit_log"),
+    ] {
+        let mut migrations = Vec::new();
+        files(&root.join("migrations").join(backend), &[".sql"], &mut migrations);
+        let all: String = migrations
+            .iter()
+            .map(|p| fs::read_to_string(p).unwrap_or_default().to_lowercase())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let flat: String = all.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(flat.contains(needle), "{backend} migrations lack the append-only trigger");
+    }
 }
