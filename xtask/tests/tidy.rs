@@ -225,9 +225,17 @@ fn the_layers_depend_on_what_architecture_md_says() {
         "accord-realtime",
         "accord-sync",
     ] {
-        assert!(!export.iter().any(|d| d == io), "accord-export depends on {io}");
+        assert!(
+            !export.iter().any(|d| d == io),
+            "accord-export depends on {io}"
+        );
     }
-    for krate in ["accord-domain", "accord-store", "accord-realtime", "accord-export"] {
+    for krate in [
+        "accord-domain",
+        "accord-store",
+        "accord-realtime",
+        "accord-export",
+    ] {
         for http in ["axum", "hyper", "hyper-util", "tower-http", "utoipa-axum"] {
             assert!(
                 !dependencies(krate).iter().any(|d| d == http),
@@ -345,13 +353,20 @@ fn the_audit_log_is_append_only() {
         ("postgres", "before update or delete on audit_log"),
     ] {
         let mut migrations = Vec::new();
-        files(&root.join("migrations").join(backend), &[".sql"], &mut migrations);
+        files(
+            &root.join("migrations").join(backend),
+            &[".sql"],
+            &mut migrations,
+        );
         let all: String = migrations
             .iter()
             .map(|p| fs::read_to_string(p).unwrap_or_default().to_lowercase())
             .collect::<Vec<_>>()
             .join(" ");
         let flat: String = all.split_whitespace().collect::<Vec<_>>().join(" ");
-        assert!(flat.contains(needle), "{backend} migrations lack the append-only trigger");
+        assert!(
+            flat.contains(needle),
+            "{backend} migrations lack the append-only trigger"
+        );
     }
 }

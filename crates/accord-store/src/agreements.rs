@@ -129,6 +129,10 @@ pub struct Changed {
     pub superseded: Option<String>,
 }
 
+/// An open agreement's fields a position needs: roundtable, version hash,
+/// quorum, objections block, electorate (employer, union), closes_at.
+type OpenRow = (String, String, String, bool, i64, i64, Option<i64>);
+
 #[derive(sqlx::FromRow)]
 struct Row {
     id: String,
@@ -342,7 +346,7 @@ impl Store {
             let mut tx = pool.begin().await?;
             // Locks the agreement while it is open: concurrent positions on
             // it wait here, so each sees the others' positions.
-            let open: Option<(String, String, String, bool, i64, i64, Option<i64>)> = sqlx::query_as(
+            let open: Option<OpenRow> = sqlx::query_as(
                 "UPDATE agreements SET state = state WHERE id = $1 AND state = 'open' \
                  RETURNING roundtable_id, sha256, quorum, objections_block, electorate_employer, \
                  electorate_union, closes_at",
