@@ -18,10 +18,11 @@ function audienceRoutes(): Plugin {
 }
 
 /**
- * The audience page shares the app's strings but never shows agreements or the audit trail (the
- * audience is never sent either): its build leaves those strings out of en.json and da.json.
+ * The audience page shares the app's strings but never shows agreements, the audit trail or what a
+ * poll decides (the audience is never sent any of them: a poll with a subject is for participants
+ * only): its build leaves those strings out of en.json and da.json.
  */
-const APP_ONLY_STRINGS = /^(agreement|agreed|activity)\./;
+const APP_ONLY_STRINGS = /^(agreement|agreed|activity|subject)\./;
 function audienceStrings(): Plugin {
   return {
     name: 'accord-audience-strings',

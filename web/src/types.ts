@@ -91,6 +91,11 @@ export type Comment = Schemas['CommentView'];
 export type NewComment = Schemas['CreateComment'];
 /** `GET /documents/{id}/comments?status=…`. */
 export type CommentStatusQuery = Schemas['CommentStatus'];
+/**
+ * What a poll decides, when it names it: `{version_id}`, or `{document_id, comment_id}` for a
+ * passage (the comment thread anchored to it). Participants' polls only: the audience never sees a draft.
+ */
+export type PollSubject = Schemas['PollSubject'];
 /** A documents-list item (with its count of open threads). */
 export type DocumentListItem = AccordDocument;
 

@@ -6,6 +6,8 @@ import { useI18n, type TFunction } from '../i18n';
 import type { Author, Comment, Reply } from '../types';
 import { shortQuote, threadRights, THREAD_FILTERS } from '../comments/threads';
 import type { DocumentComments } from '../comments/useDocumentComments';
+import { useLocation } from '../router';
+import { PassagePolls } from '../subjects/DocumentPolls';
 
 const IS_MAC = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform ?? '');
 /** The editor's Mod-Alt-M, as aria-keyshortcuts and as people read it. */
@@ -183,6 +185,20 @@ export function CommentsPanel({ c }: { c: DocumentComments }) {
     // Only a new request scrolls (not every change of the list).
   }, [c.scrollTo]);
 
+  // A link to a passage (`/documents/<id>?comment=<id>`, from a poll on it) shows its thread and focuses it.
+  const wanted = useLocation().search.get('comment');
+  const shownWanted = useRef<string | null>(null);
+  const { threads, activate } = c;
+  useEffect(() => {
+    if (!wanted || shownWanted.current === wanted || !threads?.some((x) => x.id === wanted)) return;
+    shownWanted.current = wanted;
+    activate(wanted, { scroll: true });
+    // After the scroll effect above has switched the filter, if it had to.
+    requestAnimationFrame(() =>
+      requestAnimationFrame(() => listRef.current?.querySelector<HTMLElement>(`[data-thread="${CSS.escape(wanted)}"]`)?.focus()),
+    );
+  }, [wanted, threads, activate]);
+
   /** After a thread leaves the current view (resolved, reopened, deleted), focus goes to the panel heading. */
   const focusHeading = () => requestAnimationFrame(() => headingRef.current?.focus());
 
@@ -289,6 +305,8 @@ function ThreadItem({
       className={`thread${active ? ' thread--active' : ''}${thread.resolved ? ' thread--resolved' : ''}`}
       data-thread={thread.id}
       data-testid="comment-thread"
+      // Focused when a link names this thread.
+      tabIndex={-1}
       onFocus={() => c.activate(thread.id)}
       onClick={() => c.activate(thread.id)}
     >
@@ -369,6 +387,8 @@ function ThreadItem({
         )}
       </div>
       <Alert message={error} />
+      {/* Polls on this passage, and "Poll on this passage" for facilitators. */}
+      <PassagePolls thread={thread} />
       {open?.kind === 'reply' && (
         <InlineForm
           label={t('comments.replyLabel', { name: thread.author.display_name })}

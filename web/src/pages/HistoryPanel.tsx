@@ -16,6 +16,8 @@ import { Alert, SelectField, SideBadge, TextAreaField, TextField, focusFirstInva
 import { useFormState } from '../forms';
 import { useI18n, type TFunction } from '../i18n';
 import { can, type AccordDocument, type Action, type Agreement, type DocDiff, type RestoreResult, type Version, type VersionWithText } from '../types';
+import { useLocation } from '../router';
+import { DocumentPollsProvider, VersionPolls } from '../subjects/DocumentPolls';
 import { DiffView } from './DiffView';
 import { defaultFrom, groupVersions, versionLabel } from './history';
 
@@ -96,6 +98,21 @@ export function HistoryLayout({ doc, actions: givenActions, children }: HistoryL
     dialogReturn.current = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     setRestoring(v);
   };
+  // A link to a version (`/documents/<id>?version=<id>`, from a poll that decides it) opens it here.
+  const wanted = useLocation().search.get('version');
+  useEffect(() => {
+    if (wanted) open({ kind: 'version', id: wanted });
+    // Only when the link changes.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [wanted]);
+  /** Closing the view forgets the link's version, so following the same link again opens it again. */
+  const forgetWanted = () => {
+    if (!wanted) return;
+    const url = new URL(window.location.href);
+    url.searchParams.delete('version');
+    history.replaceState(history.state, '', `${url.pathname}${url.search}${url.hash}`);
+  };
+
   const label = (id: string) => {
     const v = versions?.find((x) => x.id === id);
     return id === CURRENT ? t('history.nowLower') : v ? versionLabel(v, t) : '…';
@@ -119,85 +136,92 @@ export function HistoryLayout({ doc, actions: givenActions, children }: HistoryL
   }
 
   return (
-    <div className="doc-review">
-      <div className="doc-review__editor">{children}</div>
-      <aside className="history" aria-labelledby="history-heading" data-testid="history">
-        <h2 id="history-heading" ref={historyHeading} tabIndex={-1}>
-          {t('history.heading')}
-        </h2>
-        <p role="status" className="history-status" data-testid="history-status">
-          {status}
-        </p>
-        <p role="status" className="visually-hidden" data-testid="agreement-announcer">
-          {room.announcement}
-        </p>
-        <Alert message={loadError} />
-        <OpenAgreementNotice
-          agreements={room.agreements}
-          documentId={doc.id}
-          userId={user?.id}
-          actions={actions}
-          onOpen={(a) => open({ kind: 'version', id: a.version_id })}
-        />
-        {canSave && <SaveVersionForm documentId={doc.id} onSaved={onSaved} />}
-        {versions === null ? (
-          <p>{t('common.loading')}</p>
-        ) : loadError && versions.length === 0 ? null : (
-          <VersionsPart
-            versions={versions}
-            agreements={room.agreements ?? []}
-            canRestore={canRestore}
-            onView={(v) => open({ kind: 'version', id: v.id })}
-            onCompare={(from, to) => open({ kind: 'diff', from, to })}
-            onRestore={askRestore}
+    <DocumentPollsProvider roundtableId={doc.roundtable_id} actions={actions}>
+      <div className="doc-review">
+        <div className="doc-review__editor">{children}</div>
+        <aside className="history" aria-labelledby="history-heading" data-testid="history">
+          <h2 id="history-heading" ref={historyHeading} tabIndex={-1}>
+            {t('history.heading')}
+          </h2>
+          <p role="status" className="history-status" data-testid="history-status">
+            {status}
+          </p>
+          <p role="status" className="visually-hidden" data-testid="agreement-announcer">
+            {room.announcement}
+          </p>
+          <Alert message={loadError} />
+          <OpenAgreementNotice
+            agreements={room.agreements}
+            documentId={doc.id}
+            userId={user?.id}
+            actions={actions}
+            onOpen={(a) => open({ kind: 'version', id: a.version_id })}
           />
-        )}
-      </aside>
-      {view && (
-        <section ref={reviewRef} className="review-view" aria-labelledby="review-heading" data-testid="review-view">
-          {view.kind === 'diff' ? (
-            <DiffPanel
-              key={view.seq}
-              documentId={doc.id}
-              from={view.from}
-              to={view.to}
-              title={t('history.diffHeading', { from: label(view.from), to: label(view.to) })}
-              onClose={() => {
-                setView(null);
-                restoreFocus();
-              }}
-            />
-          ) : (
-            <VersionPanel
-              key={view.seq}
-              versionId={view.id}
-              title={label(view.id)}
+          {canSave && <SaveVersionForm documentId={doc.id} onSaved={onSaved} />}
+          {versions === null ? (
+            <p>{t('common.loading')}</p>
+          ) : loadError && versions.length === 0 ? null : (
+            <VersionsPart
+              versions={versions}
+              agreements={room.agreements ?? []}
               canRestore={canRestore}
-              agreements={(v) => (
-                // The version itself (not the agreement) gives the hash a position sends, so an
-                // agreement on other text is caught by the server.
-                <VersionAgreements
-                  version={v}
-                  agreements={room.agreements}
-                  loadError={room.loadError}
-                  userId={user?.id}
-                  actions={actions}
-                  onChange={room.apply}
-                  announce={room.announce}
-                />
-              )}
-              onCompare={(id) => open({ kind: 'diff', from: id, to: CURRENT })}
+              onView={(v) => open({ kind: 'version', id: v.id })}
+              onCompare={(from, to) => open({ kind: 'diff', from, to })}
               onRestore={askRestore}
-              onClose={() => {
-                setView(null);
-                restoreFocus();
-              }}
             />
           )}
-        </section>
-      )}
-      {restoring && <RestoreDialog version={restoring} onClose={onRestoreClosed} />}
-    </div>
+        </aside>
+        {view && (
+          <section ref={reviewRef} className="review-view" aria-labelledby="review-heading" data-testid="review-view">
+            {view.kind === 'diff' ? (
+              <DiffPanel
+                key={view.seq}
+                documentId={doc.id}
+                from={view.from}
+                to={view.to}
+                title={t('history.diffHeading', { from: label(view.from), to: label(view.to) })}
+                onClose={() => {
+                  setView(null);
+                  restoreFocus();
+                }}
+              />
+            ) : (
+              <VersionPanel
+                key={view.seq}
+                versionId={view.id}
+                title={label(view.id)}
+                canRestore={canRestore}
+                agreements={(v) => (
+                  <>
+                    {/* The version itself (not the agreement) gives the hash a position sends, so an
+                        agreement on other text is caught by the server. */}
+                    <VersionAgreements
+                      version={v}
+                      agreements={room.agreements}
+                      loadError={room.loadError}
+                      userId={user?.id}
+                      actions={actions}
+                      onChange={room.apply}
+                      announce={room.announce}
+                    />
+                    {/* Polls that name this version (an indicative vote before the formal agreement). */}
+                    <VersionPolls version={v} documentTitle={doc.title} />
+                  </>
+                )}
+                onCompare={(id) => open({ kind: 'diff', from: id, to: CURRENT })}
+                onRestore={askRestore}
+                onClose={() => {
+                  setView(null);
+                  forgetWanted();
+                  restoreFocus();
+                }}
+              />
+            )}
+          </section>
+        )}
+        {restoring && <RestoreDialog version={restoring} onClose={onRestoreClosed} />}
+      </div>
+    </DocumentPollsProvider>
   );
 }
 

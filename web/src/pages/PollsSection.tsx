@@ -1,8 +1,8 @@
 /** Polls, live session, presence and Q&A moderation on the roundtable page. */
-import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { api, ApiError, errorMessage } from '../api';
-import { Alert, SelectField, SideBadge, TextAreaField, TextField, focusFirstInvalid } from '../components';
-import { useFormState, type FieldErrors } from '../forms';
+import { Alert, SelectField, SideBadge } from '../components';
+import { useFormState } from '../forms';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
 import { can, SIDES, type Action, type Roundtable } from '../types';
@@ -10,18 +10,10 @@ import { formatCode, knownMinGroup, mergePoll, mergeQuestion, sortQuestions, ups
 import { AskForm } from '../live/AskForm';
 import { BallotForm, ConnectionStatus, ResultsView, useAnnouncer } from '../live/PollViews';
 import { useLiveRoom, type LiveRoom } from '../live/useLiveRoom';
-import {
-  askedBy,
-  POLL_KINDS,
-  RESULTS_VISIBILITY,
-  type LiveSession,
-  type Poll,
-  type PollKind,
-  type PollTemplate,
-  type Presence,
-  type Question,
-  type ResultsVisibility,
-} from '../live/types';
+import { askedBy, type LiveSession, type Poll, type PollTemplate, type Presence, type Question } from '../live/types';
+import { pollAnchor, pollIdFromHash } from '../subjects/logic';
+import { SubjectBlock } from '../subjects/SubjectBlock';
+import { PollForm } from './PollForm';
 
 export function presenterPath(roundtableId: string) {
   return `/roundtables/${encodeURIComponent(roundtableId)}/present`;
@@ -69,6 +61,25 @@ export function PollsSection({ rt }: { rt: Roundtable }) {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [rt.id]);
 
+  // The poll to move to: one just created here, or the one a link named (/roundtables/<id>#poll-<id>).
+  const [focusPoll, setFocusPoll] = useState<{ id: string; block: ScrollLogicalPosition } | null>(null);
+  const hashTarget = useRef(pollIdFromHash(window.location.hash));
+  useEffect(() => {
+    const id = hashTarget.current;
+    if (id && room.polls.some((p) => p.id === id)) {
+      hashTarget.current = null;
+      setFocusPoll({ id, block: 'start' });
+    }
+  }, [room.polls]);
+  useEffect(() => {
+    const onHash = () => {
+      const id = pollIdFromHash(window.location.hash);
+      if (id) setFocusPoll({ id, block: 'start' });
+    };
+    window.addEventListener('hashchange', onHash);
+    return () => window.removeEventListener('hashchange', onHash);
+  }, []);
+
   const polls = room.polls.slice().reverse();
   const ended = !!room.refused && ['signed_out', 'removed'].includes(room.refused);
 
@@ -97,7 +108,10 @@ export function PollsSection({ rt }: { rt: Roundtable }) {
               <NewPollPanel
                 roundtableId={rt.id}
                 minGroup={knownMinGroup(Object.values(room.results))}
-                onCreated={(p) => setPolls((l) => upsertById(l, p))}
+                onCreated={(p) => {
+                  setPolls((l) => upsertById(l, p));
+                  setFocusPoll({ id: p.id, block: 'nearest' });
+                }}
               />
             )}
             <h3 id="poll-list-heading">{t('polls.listHeading')}</h3>
@@ -106,7 +120,15 @@ export function PollsSection({ rt }: { rt: Roundtable }) {
             ) : (
               <ul className="poll-list" aria-labelledby="poll-list-heading">
                 {polls.map((p) => (
-                  <PollCard key={p.id} poll={p} room={room} isFacilitator={isFacilitator} canVote={can(mine, 'vote')} />
+                  <PollCard
+                    key={p.id}
+                    poll={p}
+                    room={room}
+                    isFacilitator={isFacilitator}
+                    canVote={can(mine, 'vote')}
+                    focus={focusPoll?.id === p.id ? focusPoll.block : null}
+                    onFocused={() => setFocusPoll(null)}
+                  />
                 ))}
               </ul>
             )}
@@ -326,183 +348,68 @@ function NewPollPanel({ roundtableId, minGroup, onCreated }: { roundtableId: str
           </button>
         </form>
       )}
-      <CustomPollForm roundtableId={roundtableId} minGroup={minGroup} onCreated={(p) => {
-        onCreated(p);
-        setStatus(t('polls.created', { question: p.question }));
-      }} />
+      <PollForm
+        roundtableId={roundtableId}
+        minGroup={minGroup}
+        heading={t('polls.custom')}
+        picker
+        onCreated={(p) => {
+          onCreated(p);
+          setStatus(t('polls.created', { question: p.question }));
+        }}
+      />
     </div>
   );
 }
 
-const withOptions = (k: PollKind) => k === 'single' || k === 'multiple' || k === 'ranking';
+/** How long a poll moved to by a link is kept in view while the lists above it still load. */
+const SETTLE_MS = 3000;
 
-function CustomPollForm({ roundtableId, minGroup, onCreated }: { roundtableId: string; minGroup: number; onCreated: (p: Poll) => void }) {
-  const { t } = useI18n();
-  const secretHintId = `${useId()}-secret-hint`;
-  const [question, setQuestion] = useState('');
-  const [kind, setKind] = useState<PollKind>('single');
-  const [options, setOptions] = useState<{ key: number; label: string }[]>([
-    { key: 1, label: '' },
-    { key: 2, label: '' },
-  ]);
-  const nextKey = useRef(3);
-  const [maxChoices, setMaxChoices] = useState('2');
-  const [scaleMin, setScaleMin] = useState('1');
-  const [scaleMax, setScaleMax] = useState('5');
-  const [secret, setSecret] = useState(false);
-  const [audience, setAudience] = useState(false);
-  const [results, setResults] = useState<ResultsVisibility>('live');
-  const form = useFormState(t);
-  const formRef = useRef<HTMLFormElement>(null);
-  const focusOption = useRef<number | 'add' | null>(null);
-  const addRef = useRef<HTMLButtonElement>(null);
-
-  useEffect(() => {
-    const f = focusOption.current;
-    focusOption.current = null;
-    if (f === 'add') addRef.current?.focus();
-    else if (f !== null) formRef.current?.querySelector<HTMLInputElement>(`[data-option-key="${f}"]`)?.focus();
-  }, [options]);
-
-  function addOption() {
-    const key = nextKey.current++;
-    focusOption.current = key;
-    setOptions((o) => [...o, { key, label: '' }]);
-  }
-
-  function removeOption(i: number) {
-    if (options.length <= 2) return;
-    focusOption.current = options[i - 1]?.key ?? options[i + 1]?.key ?? 'add';
-    setOptions((o) => o.filter((_, j) => j !== i));
-  }
-
-  async function onSubmit(e: FormEvent) {
-    e.preventDefault();
-    if (form.busy) return;
-    const errs: FieldErrors = {};
-    const labels = options.map((o) => o.label.trim());
-    if (!question.trim()) errs.question = t('validation.required');
-    if (withOptions(kind)) {
-      labels.forEach((l, i) => {
-        if (!l) errs[`options.${i}`] = t('validation.required');
-      });
-    }
-    const max = Number(maxChoices);
-    if (kind === 'multiple' && (!Number.isInteger(max) || max < 1 || max > labels.length)) {
-      errs.max_choices = t('polls.maxChoicesInvalid', { count: labels.length });
-    }
-    const lo = Number(scaleMin);
-    const hi = Number(scaleMax);
-    if (kind === 'rating' && (!Number.isInteger(lo) || !Number.isInteger(hi) || lo >= hi || hi - lo > 10)) {
-      errs.scale_max = t('polls.scaleInvalid');
-    }
-    if (!form.validate(errs)) return focusFirstInvalid(formRef.current);
-    const body: Record<string, unknown> = { question: question.trim(), kind, options: withOptions(kind) ? labels : [], secret, audience, results };
-    if (kind === 'multiple') body.max_choices = max;
-    if (kind === 'rating') {
-      body.scale_min = lo;
-      body.scale_max = hi;
-    }
-    let created: Poll | null = null;
-    const ok = await form.run(async () => {
-      created = await api<Poll>('POST', `/roundtables/${encodeURIComponent(roundtableId)}/polls`, body);
-    });
-    if (ok && created) {
-      onCreated(created);
-      setQuestion('');
-      setOptions([
-        { key: nextKey.current++, label: '' },
-        { key: nextKey.current++, label: '' },
-      ]);
-    } else focusFirstInvalid(formRef.current);
-  }
-
-  const fe = form.fieldErrors;
-  return (
-    <form ref={formRef} onSubmit={onSubmit} noValidate className="poll-form">
-      <h4>{t('polls.custom')}</h4>
-      <Alert message={form.formError} />
-      <TextAreaField label={t('polls.question')} rows={2} value={question} onChange={(e) => setQuestion(e.target.value)} error={fe.question} required />
-      <SelectField label={t('polls.type')} value={kind} onChange={(e) => setKind(e.target.value as PollKind)} error={fe.kind}>
-        {POLL_KINDS.map((k) => (
-          <option key={k} value={k}>
-            {t(`pollKind.${k}`)}
-          </option>
-        ))}
-      </SelectField>
-      {withOptions(kind) && (
-        <fieldset className="options-editor">
-          <legend>{t('polls.options')}</legend>
-          {fe.options && <p className="field-error">{fe.options}</p>}
-          <ol>
-            {options.map((o, i) => (
-              <li key={o.key} className="option-row">
-                <TextField
-                  data-option-key={o.key}
-                  label={t('polls.optionN', { n: i + 1 })}
-                  value={o.label}
-                  onChange={(e) => setOptions((list) => list.map((x) => (x.key === o.key ? { ...x, label: e.target.value } : x)))}
-                  error={fe[`options.${i}`]}
-                />
-                <button
-                  type="button"
-                  onClick={() => removeOption(i)}
-                  aria-disabled={options.length <= 2 || undefined}
-                  aria-label={t('polls.removeOptionN', { n: i + 1 })}
-                >
-                  {t('polls.removeOption')}
-                </button>
-              </li>
-            ))}
-          </ol>
-          <button type="button" ref={addRef} onClick={addOption}>
-            {t('polls.addOption')}
-          </button>
-        </fieldset>
-      )}
-      {kind === 'multiple' && (
-        <TextField label={t('polls.maxChoices')} type="number" min={1} max={options.length} inputMode="numeric" value={maxChoices} onChange={(e) => setMaxChoices(e.target.value)} error={fe.max_choices} />
-      )}
-      {kind === 'rating' && (
-        <div className="scale-fields">
-          <TextField label={t('polls.scaleMin')} type="number" inputMode="numeric" value={scaleMin} onChange={(e) => setScaleMin(e.target.value)} error={fe.scale_min} />
-          <TextField label={t('polls.scaleMax')} type="number" inputMode="numeric" value={scaleMax} onChange={(e) => setScaleMax(e.target.value)} error={fe.scale_max} />
-        </div>
-      )}
-      <div className="checks">
-        <label className="choice">
-          <input type="checkbox" checked={secret} onChange={(e) => setSecret(e.target.checked)} aria-describedby={secretHintId} />{' '}
-          <span>{t('polls.secret')}</span>
-        </label>
-        <div id={secretHintId} className="hint secret-hint" data-testid="secret-guarantee">
-          <p>{t('polls.secretGuarantees')}</p>
-          <ul>
-            <li>{t('polls.secretNobody')}</li>
-            <li>{t('polls.secretSides', { k: minGroup })}</li>
-            <li>{t('polls.secretSteps', { k: minGroup })}</li>
-            <li>{t('polls.secretFinal')}</li>
-          </ul>
-        </div>
-        <label className="choice">
-          <input type="checkbox" checked={audience} onChange={(e) => setAudience(e.target.checked)} /> <span>{t('polls.audience')}</span>
-        </label>
-      </div>
-      <SelectField label={t('polls.resultsVisibility')} value={results} onChange={(e) => setResults(e.target.value as ResultsVisibility)} error={fe.results}>
-        {RESULTS_VISIBILITY.map((r) => (
-          <option key={r} value={r}>
-            {t(`visibility.${r}`)}
-          </option>
-        ))}
-      </SelectField>
-      <button type="submit" className="primary" aria-disabled={form.busy || undefined}>
-        {t('polls.create')}
-      </button>
-    </form>
-  );
+/** Scrolls `el` into view and keeps it there while the page above it grows, until the reader acts. */
+function keepInView(el: HTMLElement, block: ScrollLogicalPosition) {
+  el.scrollIntoView({ block });
+  if (block !== 'start' || typeof ResizeObserver === 'undefined') return;
+  const started = performance.now();
+  const events = ['wheel', 'touchstart', 'keydown', 'pointerdown'] as const;
+  const stop = () => {
+    observer.disconnect();
+    for (const ev of events) window.removeEventListener(ev, stop, true);
+  };
+  const observer = new ResizeObserver(() => {
+    if (performance.now() - started > SETTLE_MS || !el.isConnected) return stop();
+    el.scrollIntoView({ block });
+  });
+  observer.observe(document.body);
+  for (const ev of events) window.addEventListener(ev, stop, { capture: true, passive: true });
+  window.setTimeout(stop, SETTLE_MS);
 }
 
-function PollCard({ poll, room, isFacilitator, canVote }: { poll: Poll; room: LiveRoom; isFacilitator: boolean; canVote: boolean }) {
+function PollCard({
+  poll,
+  room,
+  isFacilitator,
+  canVote,
+  focus,
+  onFocused,
+}: {
+  poll: Poll;
+  room: LiveRoom;
+  isFacilitator: boolean;
+  canVote: boolean;
+  /** Move focus to this poll (just created, or named by the URL), scrolled to that position. */
+  focus: ScrollLogicalPosition | null;
+  onFocused: () => void;
+}) {
   const { t } = useI18n();
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (!focus || !headingRef.current) return;
+    headingRef.current.focus({ preventScroll: true });
+    keepInView(headingRef.current, focus);
+    onFocused();
+    // Only when asked.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [focus]);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [changing, setChanging] = useState(false);
@@ -527,8 +434,10 @@ function PollCard({ poll, room, isFacilitator, canVote }: { poll: Poll; room: Li
   const showVote = poll.status === 'open' && canVote && (!poll.voted || changing);
   const showResults = results && (isFacilitator || poll.voted || poll.status === 'closed');
   return (
-    <li className={`poll-card poll-card--${poll.status}`} data-testid="poll" data-poll-id={poll.id} data-status={poll.status}>
-      <h4 id={headingId}>{poll.question}</h4>
+    <li id={pollAnchor(poll.id)} className={`poll-card poll-card--${poll.status}`} data-testid="poll" data-poll-id={poll.id} data-status={poll.status}>
+      <h4 id={headingId} ref={headingRef} tabIndex={-1}>
+        {poll.question}
+      </h4>
       <p className="poll-meta">
         <span className={`status status--${poll.status}`}>{t(`pollStatus.${poll.status}`)}</span>
         <span>{t(`pollKind.${poll.kind}`)}</span>
@@ -538,6 +447,8 @@ function PollCard({ poll, room, isFacilitator, canVote }: { poll: Poll; room: Li
           {t('polls.resultsVisibility')}: {t(`visibility.${poll.results}`)}
         </span>
       </p>
+      {/* What the poll decides, above its options and its results. */}
+      <SubjectBlock subject={poll.subject} />
       <Alert message={error} />
       {isFacilitator && (
         <div className="actions poll-actions">

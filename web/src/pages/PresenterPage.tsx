@@ -10,6 +10,7 @@ import { ConnectionStatus, ResultsView, useAnnouncer } from '../live/PollViews';
 import { useLiveRoom } from '../live/useLiveRoom';
 import type { LiveSession, Poll } from '../live/types';
 import { QrCode } from './PollsSection';
+import { SubjectBlock } from '../subjects/SubjectBlock';
 
 const TOP_QUESTIONS = 5;
 
@@ -185,6 +186,8 @@ export function PresenterPage({ id }: { id: string }) {
               <h1 id="presenter-question" tabIndex={-1}>
                 {poll.question}
               </h1>
+              {/* A participants' poll may name what it decides: its label and link, not its text, on the projector. */}
+              <SubjectBlock subject={poll.subject} showText={false} big />
               <Alert message={error} />
               {results ? (
                 <ResultsView poll={poll} results={results} big />
