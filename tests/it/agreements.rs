@@ -182,6 +182,37 @@ async fn both_sides_agree_one_version_and_it_is_sealed(backend: Backend) {
     let pushed = ev.of_type("agreement").await;
     assert_eq!(pushed["agreement"]["id"], id);
 
+    // Malformed JSON, wrong types, an unknown agreement: clear problems.
+    let res = e1
+        .post(app.url(&format!("/api/v1/agreements/{id}/positions")))
+        .header("content-type", "application/json")
+        .body("{\"position\": ")
+        .send()
+        .await
+        .unwrap();
+    problem(res, StatusCode::BAD_REQUEST, "malformed-json").await;
+    let res = app
+        .post(
+            &e1,
+            &format!("/api/v1/agreements/{id}/positions"),
+            json!({"position": "maybe", "sha256": sha}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    problem(
+        position(
+            &app,
+            &e1,
+            &uuid::Uuid::new_v4().to_string(),
+            "endorse",
+            &sha,
+            None,
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
     // A hash that is not the version's: 409, and nothing recorded.
     let wrong = "0".repeat(64);
     problem(
