@@ -155,14 +155,28 @@ async fn participants_vote_and_see_the_split_by_side(b: Backend) {
         "poll-status",
     )
     .await;
-    let csv = app
+    let res = app
         .get(&fac, &format!("/api/v1/polls/{id}/results.csv"))
-        .await
-        .text()
-        .await
-        .unwrap();
+        .await;
+    let name = res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let csv = res.text().await.unwrap();
+    // Named after the question, and the file says what it is about.
+    assert!(name.starts_with("attachment; filename=\""), "{name}");
     assert!(
-        csv.starts_with("option,count,percent,employer,union,neutral,audience\n"),
+        !name.contains(&id),
+        "named after the question, not the id: {name}"
+    );
+    let question = p["question"].as_str().unwrap();
+    assert!(
+        csv.starts_with(&format!("\"question\",\"{question}\"\n\"kind\",")),
+        "{csv}"
+    );
+    assert!(csv.contains("\"status\",\"closed\""), "{csv}");
+    assert!(
+        csv.contains("\noption,count,percent,employer,union,neutral,audience\n"),
         "{csv}"
     );
     assert!(csv.contains("\"total\",2,100,1,1,0,0"), "{csv}");
@@ -939,4 +953,92 @@ async fn wrong_codes_per_address_have_a_ceiling(b: Backend) {
         "rate-limited",
     )
     .await;
+}
+
+/// A text poll's CSV carries the answers as written ("paid time" stays one
+/// answer, not two words); an open ballot's with their side, a secret one's
+/// without, sorted, only once closed with at least k ballots.
+#[tokio::test]
+async fn text_poll_csv_keeps_raw_answers_and_never_a_secret_voter() {
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
+    let fac = app.user("freja").await;
+    let rt = app.roundtable(&fac, "T").await;
+    let mut voters = Vec::new();
+    for (i, side) in ["employer", "union", "employer", "union", "employer"]
+        .iter()
+        .enumerate()
+    {
+        voters.push(
+            app.member(&fac, &rt, &format!("v{i}"), side, "member")
+                .await,
+        );
+    }
+    let csv_of = |id: String| {
+        let url = app.url(&format!("/api/v1/polls/{id}/results.csv"));
+        let c = fac.clone();
+        async move { c.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    for secret in [false, true] {
+        let p = poll(
+            &app,
+            &fac,
+            &rt,
+            json!({"question": format!("What helps most? {secret}"), "kind": "text",
+                   "audience": false, "secret": secret, "results": "live"}),
+        )
+        .await;
+        let id = p["id"].as_str().unwrap().to_owned();
+        open(&app, &fac, &id).await;
+        let answers = [
+            "paid time",
+            "=HYPERLINK(\"x\")",
+            "mentors",
+            "paid time",
+            "zeal",
+        ];
+        for (c, text) in voters.iter().zip(answers) {
+            let res = app
+                .post(
+                    c,
+                    &format!("/api/v1/polls/{id}/ballots"),
+                    json!({"text": text}),
+                )
+                .await;
+            assert!(res.status().is_success(), "{}", res.status());
+        }
+        let csv = csv_of(id.clone()).await;
+        if secret {
+            assert!(
+                !csv.contains("\nanswer"),
+                "no raw answers while open: {csv}"
+            );
+            app.post(&fac, &format!("/api/v1/polls/{id}/close"), json!({}))
+                .await;
+            let csv = csv_of(id).await;
+            let tail = csv.split("\nanswer\n").nth(1).expect("answers once closed");
+            assert_eq!(
+                tail.lines().collect::<Vec<_>>(),
+                [
+                    "\"'=HYPERLINK(\"\"x\"\")\"",
+                    "\"mentors\"",
+                    "\"paid time\"",
+                    "\"paid time\"",
+                    "\"zeal\""
+                ],
+                "sorted, formulas defused, no side: {csv}"
+            );
+        } else {
+            let tail = csv.split("\nanswer,side\n").nth(1).expect("raw answers");
+            let lines: Vec<&str> = tail.lines().collect();
+            assert_eq!(lines.len(), 5, "{csv}");
+            assert!(lines.contains(&"\"paid time\",employer"), "{csv}");
+            assert!(lines.contains(&"\"paid time\",union"), "{csv}");
+            assert!(
+                !csv.contains("v0") && !csv.contains("v1"),
+                "no names: {csv}"
+            );
+        }
+    }
 }

@@ -28,6 +28,19 @@ pub const MIN_GROUP_DEFAULT: u32 = 5;
 /// learns the other's choice from the split.
 pub const MIN_GROUP_FLOOR: u32 = 3;
 
+/// Whether a text poll's raw answers (the texts, never who wrote them) may
+/// be exported: always for an open ballot; for a secret one only once it is
+/// closed and holds at least k ballots, in an order that says nothing of
+/// when each was cast.
+pub fn raw_answers_publishable(
+    secret: bool,
+    status: super::PollStatus,
+    ballots: u64,
+    k: MinGroup,
+) -> bool {
+    !secret || (status == super::PollStatus::Closed && ballots >= u64::from(k.get()))
+}
+
 /// The smallest number of ballots a secret poll's published figure is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MinGroup(u32);
@@ -174,6 +187,21 @@ fn withhold(t: &mut Tally, hide: BySide<bool>, k: MinGroup, live_step: bool) {
         live_step,
         result: false,
     });
+}
+
+#[cfg(test)]
+mod raw_answer_tests {
+    use super::*;
+    use crate::polls::PollStatus;
+
+    #[test]
+    fn secret_raw_answers_only_when_closed_and_k_strong() {
+        let k = MinGroup::new(5).unwrap_or(MinGroup(5));
+        assert!(raw_answers_publishable(false, PollStatus::Open, 1, k));
+        assert!(!raw_answers_publishable(true, PollStatus::Open, 50, k));
+        assert!(!raw_answers_publishable(true, PollStatus::Closed, 4, k));
+        assert!(raw_answers_publishable(true, PollStatus::Closed, 5, k));
+    }
 }
 
 #[cfg(test)]

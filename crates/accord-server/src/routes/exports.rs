@@ -138,11 +138,16 @@ async fn exported(state: &AppState, id: Uuid, user_id: &str) -> ApiResult<Export
     })
 }
 
-/// `<title>-v<n>.<ext>`: ASCII letters and digits kept, the rest as `-`;
-/// the UTF-8 title in `filename*` (RFC 6266).
-fn disposition(kind: &str, info: &VersionInfo, ext: &str) -> HeaderValue {
-    let ascii: String = info
-        .document_title
+/// `Content-Disposition: attachment` naming the file `<stem><suffix>.<ext>`:
+/// ASCII letters and digits of the stem kept, the rest as `-` (at most 80),
+/// and the whole UTF-8 name in `filename*` (RFC 6266).
+pub fn attachment_name(stem: &str, suffix: &str, ext: &str) -> HeaderValue {
+    disposition("attachment", stem, suffix, ext)
+}
+
+fn disposition(kind: &str, stem: &str, suffix: &str, ext: &str) -> HeaderValue {
+    let stem: String = stem.chars().take(80).collect();
+    let ascii: String = stem
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect::<String>()
@@ -155,7 +160,7 @@ fn disposition(kind: &str, info: &VersionInfo, ext: &str) -> HeaderValue {
     } else {
         ascii
     };
-    let utf8: String = format!("{}-v{}.{ext}", info.document_title, info.number)
+    let utf8: String = format!("{}{suffix}.{ext}", stem.trim())
         .bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
@@ -166,10 +171,18 @@ fn disposition(kind: &str, info: &VersionInfo, ext: &str) -> HeaderValue {
         })
         .collect();
     HeaderValue::from_str(&format!(
-        "{kind}; filename=\"{ascii}-v{}.{ext}\"; filename*=UTF-8''{utf8}",
-        info.number
+        "{kind}; filename=\"{ascii}{suffix}.{ext}\"; filename*=UTF-8''{utf8}"
     ))
     .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
+}
+
+fn version_disposition(kind: &str, info: &VersionInfo, ext: &str) -> HeaderValue {
+    disposition(
+        kind,
+        &info.document_title,
+        &format!("-v{}", info.number),
+        ext,
+    )
 }
 
 /// A rendered export with its type and name.
@@ -179,7 +192,7 @@ fn file(e: &Exported, content_type: &'static str, ext: &str, body: Vec<u8>) -> R
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
             (
                 header::CONTENT_DISPOSITION,
-                disposition("attachment", &e.info, ext),
+                version_disposition("attachment", &e.info, ext),
             ),
             (
                 header::CACHE_CONTROL,
@@ -255,7 +268,7 @@ pub async fn html(
     let (e, page) = render(e, lang, |x| Ok(accord_export::html_page(x))).await?;
     Ok(html_response(
         page,
-        Some(disposition("inline", &e.info, "html")),
+        Some(version_disposition("inline", &e.info, "html")),
     ))
 }
 

@@ -7,6 +7,8 @@ use crate::error::{ApiError, ApiResult, ErrorKind, Problem};
 use crate::extract::{ApiJson, ApiPath, CurrentUser};
 use crate::sessions;
 use accord_domain::audit::Actor;
+use accord_domain::polls::secrecy::raw_answers_publishable;
+use accord_domain::polls::Ballot;
 use accord_domain::polls::{
     results_visible, subject_allowed, template, validate_spec, AudienceTally, BallotError,
     BallotInput, BySide, Lang, Poll, PollKind, PollSpecInput, PollStatus, PollSubject, Tally,
@@ -15,10 +17,11 @@ use accord_domain::polls::{
 use accord_domain::Action;
 use accord_realtime::live::{audience_sees, Viewer};
 use accord_realtime::results::published;
+use accord_realtime::wire::rfc3339;
 use accord_realtime::wire::PollView;
 use accord_store::{CastRefusal, NewPoll, StatusRefusal};
 use axum::extract::{Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -489,6 +492,26 @@ pub async fn results_csv(
 ) -> ApiResult<Response> {
     let (poll, t, audience) = results_for(&state, &caller, id).await?;
     let mut out = String::new();
+    // What the file is about, first: a CSV opened weeks later names its poll.
+    let yes_no = |b: bool| if b { "yes" } else { "no" };
+    let about: [(&str, String); 8] = [
+        ("question", poll.question.clone()),
+        ("kind", poll.kind.as_str().to_owned()),
+        ("secret ballot", yes_no(poll.secret).to_owned()),
+        ("open to the audience", yes_no(poll.audience).to_owned()),
+        ("results shown", poll.results.as_str().to_owned()),
+        ("status", poll.status.as_str().to_owned()),
+        ("opened", poll.opened_at.map(rfc3339).unwrap_or_default()),
+        ("closed", poll.closed_at.map(rfc3339).unwrap_or_default()),
+    ];
+    for (k, v) in about {
+        out.push_str(&format!("{},{}\n", csv_field(k), csv_field(&v)));
+    }
+    out.push_str(&format!(
+        "{},{}\n\n",
+        csv_field("exported"),
+        csv_field(&rfc3339(sessions::now()))
+    ));
     if audience {
         out.push_str("option,count,percent\n");
     } else {
@@ -551,11 +574,49 @@ pub async fn results_csv(
         "100".into(),
         [s.employer, s.union, s.neutral, s.audience].map(|n| n.to_string()),
     );
-    let name = format!("attachment; filename=\"poll-{}.csv\"", poll.id);
+    // Text polls: the answers as written (never who wrote them), for participants.
+    if poll.kind == PollKind::Text && !audience {
+        let ballots = state.store.ballots_for_tally(&poll).await?;
+        if raw_answers_publishable(
+            poll.secret,
+            poll.status,
+            u64::from(t.total),
+            state.min_group,
+        ) {
+            let mut answers: Vec<(String, Option<accord_domain::Side>)> = ballots
+                .into_iter()
+                .filter_map(|b| match b.ballot {
+                    Ballot::Text(text) => Some((text, b.side)),
+                    _ => None,
+                })
+                .collect();
+            out.push('\n');
+            if poll.secret {
+                // No side, and an order that says nothing of who voted when.
+                answers.sort_by(|a, b| a.0.cmp(&b.0));
+                out.push_str("answer\n");
+                for (text, _) in answers {
+                    out.push_str(&format!("{}\n", csv_field(&text)));
+                }
+            } else {
+                out.push_str("answer,side\n");
+                for (text, side) in answers {
+                    let side = side.map_or("audience", accord_domain::Side::as_str);
+                    out.push_str(&format!("{},{side}\n", csv_field(&text)));
+                }
+            }
+        }
+    }
     Ok((
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, name),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                super::exports::attachment_name(&poll.question, "", "csv"),
+            ),
         ],
         out,
     )
