@@ -166,7 +166,7 @@ async fn participants_vote_and_see_the_split_by_side(b: Backend) {
     // Named after the question, and the file says what it is about.
     assert!(name.starts_with("attachment; filename=\""), "{name}");
     assert!(
-        !name.contains(&id),
+        !name.contains(id),
         "named after the question, not the id: {name}"
     );
     let question = p["question"].as_str().unwrap();
