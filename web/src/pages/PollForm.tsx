@@ -78,6 +78,8 @@ export function PollForm({
   const focusOption = useRef<number | 'add' | null>(null);
   const addRef = useRef<HTMLButtonElement>(null);
   const subject = fixedSubject ?? picked;
+  // A form beside the text (a version view, a thread) is narrow: the guarantees show once asked for.
+  const showGuarantees = !onCancel || secret;
   const audienceLocked = !!subject;
 
   useEffect(() => {
@@ -241,18 +243,20 @@ export function PollForm({
       )}
       <div className="checks">
         <label className="choice">
-          <input type="checkbox" checked={secret} onChange={(e) => setSecret(e.target.checked)} aria-describedby={secretHintId} />{' '}
+          <input type="checkbox" checked={secret} onChange={(e) => setSecret(e.target.checked)} aria-describedby={showGuarantees ? secretHintId : undefined} />{' '}
           <span>{t('polls.secret')}</span>
         </label>
-        <div id={secretHintId} className="hint secret-hint" data-testid="secret-guarantee">
-          <p>{t('polls.secretGuarantees')}</p>
-          <ul>
-            <li>{t('polls.secretNobody')}</li>
-            <li>{t('polls.secretSides', { k: minGroup })}</li>
-            <li>{t('polls.secretSteps', { k: minGroup })}</li>
-            <li>{t('polls.secretFinal')}</li>
-          </ul>
-        </div>
+        {showGuarantees && (
+          <div id={secretHintId} className="hint secret-hint" data-testid="secret-guarantee">
+            <p>{t('polls.secretGuarantees')}</p>
+            <ul>
+              <li>{t('polls.secretNobody')}</li>
+              <li>{t('polls.secretSides', { k: minGroup })}</li>
+              <li>{t('polls.secretSteps', { k: minGroup })}</li>
+              <li>{t('polls.secretFinal')}</li>
+            </ul>
+          </div>
+        )}
         <label className={`choice${audienceLocked ? ' choice--locked' : ''}`}>
           <input
             type="checkbox"

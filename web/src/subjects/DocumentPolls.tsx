@@ -18,7 +18,8 @@ import { useLiveRoom, type LiveRoom } from '../live/useLiveRoom';
 import { versionTitle } from '../agreements/logic';
 import { shortQuote } from '../comments/threads';
 import { PollForm } from '../pages/PollForm';
-import { indicativeDefaults, pollHref, pollsOfPassage, pollsOfVersion, resultSummary, versionSubjectLabel } from './logic';
+import { indicativeDefaults, pollHref, pollsOfPassage, pollsOfVersion, resultSummary } from './logic';
+import { VersionSubjectLabel } from './SubjectBlock';
 import './subjects.css';
 
 interface DocumentPollsValue {
@@ -195,7 +196,11 @@ export function VersionPolls({ version, documentTitle }: { version: VersionWithT
           minGroup={ctx.minGroup}
           heading={t('subject.indicativeHeading', { version: title })}
           subject={{ version_id: version.id }}
-          subjectNote={<p className="poll-subject poll-subject__label">{versionSubjectLabel(documentTitle, version, t)}</p>}
+          subjectNote={
+            <div className="poll-subject">
+              <VersionSubjectLabel documentTitle={documentTitle} version={version} link={false} />
+            </div>
+          }
           initial={indicativeDefaults('version', title, t)}
           focusOnOpen
           testId="indicative-form"
@@ -239,7 +244,9 @@ export function PassagePolls({ thread }: { thread: Comment }) {
           headingLevel={3}
           subject={{ document_id: thread.document_id, comment_id: thread.id }}
           subjectNote={
-            <blockquote className={`poll-subject__quote${thread.orphaned ? ' poll-subject__quote--gone' : ''}`}>{shortQuote(thread.quote, 300)}</blockquote>
+            <div className="poll-subject">
+              <blockquote className={`poll-subject__quote${thread.orphaned ? ' poll-subject__quote--gone' : ''}`}>{shortQuote(thread.quote, 300)}</blockquote>
+            </div>
           }
           initial={indicativeDefaults('passage', '', t)}
           focusOnOpen

@@ -7,7 +7,7 @@
 import { Fragment, type ReactNode } from 'react';
 import { useI18n } from '../i18n';
 import { Link } from '../router';
-import type { PollSubject } from '../types';
+import type { PollSubject, Version } from '../types';
 import { shortHash, versionTitle } from '../agreements/logic';
 import { shortQuote } from '../comments/threads';
 import { passageHref, templateParts, versionHref, versionSubjectTitle } from './logic';
@@ -48,22 +48,44 @@ export function SubjectBlock({
   );
 }
 
+/**
+ * "Decides: Programme v1 “Final draft” · 3f9a2c1b7e04", the title a link to the version (not in
+ * the form that asks for a vote on the version already open).
+ */
+export function VersionSubjectLabel({
+  documentTitle,
+  version: v,
+  link = true,
+}: {
+  documentTitle: string;
+  version: Pick<Version, 'id' | 'document_id' | 'number' | 'name' | 'sha256'>;
+  link?: boolean;
+}) {
+  const { t } = useI18n();
+  const title = versionSubjectTitle(documentTitle, v, t);
+  return (
+    <p className="poll-subject__label" data-testid="poll-subject-label">
+      {fill(t('subject.decidesVersion'), {
+        title: link ? (
+          <Link to={versionHref(v.document_id, v.id)} className="poll-subject__link" data-testid="poll-subject-link">
+            {title}
+          </Link>
+        ) : (
+          title
+        ),
+        hash: <code className="poll-subject__hash">{shortHash(v.sha256)}</code>,
+      })}
+    </p>
+  );
+}
+
 function VersionSubject({ info, showText }: { info: Extract<SubjectInfo, { kind: 'version' }>; showText: boolean }) {
   const { t } = useI18n();
   const v = info.version;
   const title = versionSubjectTitle(info.documentTitle, v, t);
   return (
     <>
-      <p className="poll-subject__label" data-testid="poll-subject-label">
-        {fill(t('subject.decidesVersion'), {
-          title: (
-            <Link to={versionHref(v.document_id, v.id)} className="poll-subject__link" data-testid="poll-subject-link">
-              {title}
-            </Link>
-          ),
-          hash: <code className="poll-subject__hash">{shortHash(v.sha256)}</code>,
-        })}
-      </p>
+      <VersionSubjectLabel documentTitle={info.documentTitle} version={v} />
       {showText && (
         <details className="poll-subject__text">
           <summary>{t('subject.showText', { version: versionTitle(v, t) })}</summary>
