@@ -4,7 +4,7 @@
 use crate::helpers::{body, on_both_backends, problem, Backend, TestApp};
 use crate::yclient::{connect, Closed};
 use reqwest::{Client, StatusCode};
-use serde_json::json;
+use serde_json::{json, Value};
 
 on_both_backends!(
     documents_rest_and_template,
@@ -401,4 +401,60 @@ async fn two_nodes_converge_through_redis() {
                 && md_a.contains(&format!("from node B {i}"))
         );
     }
+}
+
+/// A template follows its creator's language: `lang`, else the browser's
+/// `Accept-Language`, else English.
+#[tokio::test]
+async fn templates_follow_the_creators_language() {
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
+    let fac = app.user("freja").await;
+    let rt = app.roundtable(&fac, "T").await;
+    let url = app.url(&format!("/api/v1/roundtables/{rt}/documents"));
+    let make = |payload: Value, accept: Option<&'static str>| {
+        let mut req = fac.post(url.clone()).json(&payload);
+        if let Some(a) = accept {
+            req = req.header("accept-language", a);
+        }
+        async move {
+            let res = req.send().await.unwrap();
+            assert_eq!(res.status(), StatusCode::CREATED);
+            body(res).await["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let da = make(
+        json!({"title": "P", "kind": "programme", "lang": "da"}),
+        None,
+    )
+    .await;
+    assert!(markdown(&app, &fac, &da).await.starts_with("## Formål\n"));
+    let browser = make(
+        json!({"title": "R", "kind": "recommendation"}),
+        Some("da-DK,da;q=0.9,en;q=0.8"),
+    )
+    .await;
+    assert!(markdown(&app, &fac, &browser)
+        .await
+        .starts_with("## Resumé\n"));
+    let chosen = make(
+        json!({"title": "R", "kind": "recommendation", "lang": "en"}),
+        Some("da"),
+    )
+    .await;
+    assert!(markdown(&app, &fac, &chosen)
+        .await
+        .starts_with("## Summary\n"));
+    let plain = make(json!({"title": "P", "kind": "programme"}), None).await;
+    assert!(markdown(&app, &fac, &plain)
+        .await
+        .starts_with("## Objectives\n"));
+    let res = fac
+        .post(url.clone())
+        .json(&json!({"title": "P", "kind": "programme", "lang": "de"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }

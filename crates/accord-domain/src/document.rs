@@ -37,11 +37,13 @@ impl DocumentKind {
         }
     }
 
-    /// The section headings a new document of this kind starts with, in order.
-    /// Notes start blank so nothing is imposed on free-form writing.
-    pub fn template_sections(self) -> &'static [&'static str] {
-        match self {
-            DocumentKind::Programme => &[
+    /// The section headings a new document of this kind starts with, in
+    /// order, in the creator's language. Notes start blank so nothing is
+    /// imposed on free-form writing.
+    pub fn template_sections(self, lang: crate::polls::Lang) -> &'static [&'static str] {
+        use crate::polls::Lang;
+        match (self, lang) {
+            (DocumentKind::Programme, Lang::En) => &[
                 "Objectives",
                 "Target groups",
                 "Stakeholders involved from the start (workforce, managers, HR, unions)",
@@ -51,14 +53,31 @@ impl DocumentKind {
                 "KPIs (SMART, leading and lagging)",
                 "Employment outcomes after training",
             ],
-            DocumentKind::Recommendation => &[
+            (DocumentKind::Programme, Lang::Da) => &[
+                "Formål",
+                "Målgrupper",
+                "Interessenter med fra start (medarbejdere, ledere, HR, fagforeninger)",
+                "Gennemførelse (udvikle selv / købe / partnerskab)",
+                "Form og varighed",
+                "Tid og budget",
+                "KPI'er (SMART, førende og bagudskuende)",
+                "Beskæftigelse efter uddannelsen",
+            ],
+            (DocumentKind::Recommendation, Lang::En) => &[
                 "Summary",
                 "Background",
                 "Recommendations",
                 "Responsibilities and timeline",
                 "How progress will be followed up",
             ],
-            DocumentKind::Notes => &[],
+            (DocumentKind::Recommendation, Lang::Da) => &[
+                "Resumé",
+                "Baggrund",
+                "Anbefalinger",
+                "Ansvar og tidsplan",
+                "Sådan følges der op",
+            ],
+            (DocumentKind::Notes, _) => &[],
         }
     }
 }
@@ -702,10 +721,21 @@ mod tests {
             assert_eq!(k.as_str().parse::<DocumentKind>(), Ok(k));
         }
         assert!("memo".parse::<DocumentKind>().is_err());
-        let s = DocumentKind::Programme.template_sections();
+        use crate::polls::Lang;
+        let s = DocumentKind::Programme.template_sections(Lang::En);
         assert_eq!(s.len(), 8);
         assert!(s[2].contains("HR") && s[2].contains("unions"));
-        assert!(DocumentKind::Notes.template_sections().is_empty());
+        for kind in DocumentKind::ALL {
+            // Both languages have the same sections, and they differ.
+            let (en, da) = (
+                kind.template_sections(Lang::En),
+                kind.template_sections(Lang::Da),
+            );
+            assert_eq!(en.len(), da.len(), "{kind}");
+            assert!(en.iter().zip(da).all(|(e, d)| e != d), "{kind}");
+        }
+        assert!(DocumentKind::Programme.template_sections(Lang::Da)[1] == "Målgrupper");
+        assert!(DocumentKind::Notes.template_sections(Lang::Da).is_empty());
     }
 
     #[test]

@@ -8,12 +8,12 @@ use crate::render::{push_heading, push_paragraph, FRAGMENT};
 /// The initial v1 update for a new document of `kind`: each template
 /// section as a level-2 heading followed by an empty paragraph to write in.
 /// Notes start empty, as a fresh TipTap document does.
-pub fn initial_update(kind: DocumentKind) -> Vec<u8> {
+pub fn initial_update(kind: DocumentKind, lang: accord_domain::polls::Lang) -> Vec<u8> {
     let doc = Doc::new();
     let fragment = doc.get_or_insert_xml_fragment(FRAGMENT);
     {
         let mut txn = doc.transact_mut();
-        for heading in kind.template_sections() {
+        for heading in kind.template_sections(lang) {
             push_heading(&mut txn, &fragment, 2, heading);
             push_paragraph(&mut txn, &fragment, "");
         }
@@ -26,12 +26,16 @@ pub fn initial_update(kind: DocumentKind) -> Vec<u8> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+
+    fn initial_update_en(kind: DocumentKind) -> Vec<u8> {
+        initial_update(kind, accord_domain::polls::Lang::En)
+    }
     use accord_domain::document::Block;
 
     #[test]
     fn programme_template_has_the_eight_sections_with_room_to_write() {
         let room = crate::DocRoom::load(
-            Some(&initial_update(DocumentKind::Programme)),
+            Some(&initial_update_en(DocumentKind::Programme)),
             Vec::<Vec<u8>>::new(),
         )
         .unwrap();
@@ -56,13 +60,13 @@ mod tests {
     #[test]
     fn recommendation_and_notes_templates() {
         let rec = crate::DocRoom::load(
-            Some(&initial_update(DocumentKind::Recommendation)),
+            Some(&initial_update_en(DocumentKind::Recommendation)),
             Vec::<Vec<u8>>::new(),
         )
         .unwrap();
         assert!(rec.render().to_markdown().contains("## Recommendations"));
         let notes = crate::DocRoom::load(
-            Some(&initial_update(DocumentKind::Notes)),
+            Some(&initial_update_en(DocumentKind::Notes)),
             Vec::<Vec<u8>>::new(),
         )
         .unwrap();

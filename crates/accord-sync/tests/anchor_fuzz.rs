@@ -23,7 +23,11 @@ impl Rng {
 
 #[test]
 fn random_and_mutated_anchors_never_panic() {
-    let doc = load_state(&initial_update(DocumentKind::Programme)).unwrap();
+    let doc = load_state(&initial_update(
+        DocumentKind::Programme,
+        accord_domain::polls::Lang::En,
+    ))
+    .unwrap();
     // Real anchors into the template's first text, to mutate.
     let real: Vec<Vec<u8>> = {
         let txn = doc.transact();

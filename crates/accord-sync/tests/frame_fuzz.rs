@@ -41,7 +41,7 @@ impl Rng {
 /// Real frames of every kind, as TipTap clients would send them.
 fn valid_frames(rng: &mut Rng) -> Vec<Vec<u8>> {
     let doc = Doc::new();
-    let template = initial_update(DocumentKind::Programme);
+    let template = initial_update(DocumentKind::Programme, accord_domain::polls::Lang::En);
     doc.transact_mut()
         .apply_update(yrs::Update::decode_v1(&template).unwrap())
         .unwrap();
@@ -140,7 +140,10 @@ fn mutate(rng: &mut Rng, frame: &[u8]) -> Vec<u8> {
 
 fn fresh_room() -> DocRoom {
     DocRoom::load(
-        Some(&initial_update(DocumentKind::Programme)),
+        Some(&initial_update(
+            DocumentKind::Programme,
+            accord_domain::polls::Lang::En,
+        )),
         Vec::<Vec<u8>>::new(),
     )
     .unwrap()

@@ -1210,6 +1210,7 @@ export interface components {
              *     upskilling-programme template, a recommendation from its own.
              */
             kind: components["schemas"]["DocumentKind"];
+            lang?: null | components["schemas"]["Lang"];
             title: string;
         };
         CreateInvitation: {
@@ -1369,6 +1370,11 @@ export interface components {
             roundtable_id: string;
             roundtable_title: string;
         };
+        /**
+         * @description A language poll templates and result labels come in.
+         * @enum {string}
+         */
+        Lang: "en" | "da";
         LiveOut: {
             join_code: string;
             join_url: string;

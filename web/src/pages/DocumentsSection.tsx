@@ -72,7 +72,7 @@ export function DocumentsSection({ roundtableId, canCreate }: { roundtableId: st
 }
 
 function NewDocumentForm({ roundtableId }: { roundtableId: string }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const [title, setTitle] = useState('');
   const [kind, setKind] = useState<DocKind>('programme');
   const form = useFormState(t);
@@ -89,6 +89,8 @@ function NewDocumentForm({ roundtableId }: { roundtableId: string }) {
       created = await api<AccordDocument>('POST', `/roundtables/${encodeURIComponent(roundtableId)}/documents`, {
         title: title.trim(),
         kind,
+        // The template's headings come in the creator's language.
+        lang,
       });
     });
     if (ok && created) navigate(documentPath((created as AccordDocument).id));

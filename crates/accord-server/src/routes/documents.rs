@@ -9,6 +9,7 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentUser};
 use crate::sessions;
 use accord_domain::audit::Actor;
 use accord_domain::document::DocumentKind;
+use accord_domain::polls::Lang;
 use accord_domain::{allowed, roundtable as rules, Action, Side};
 use accord_realtime::rights::Subject;
 use accord_realtime::template::initial_update;
@@ -34,6 +35,9 @@ pub struct CreateDocument {
     /// upskilling-programme template, a recommendation from its own.
     #[schema(example = "programme")]
     pub kind: DocumentKind,
+    /// en | da: the language of the template's section headings (the
+    /// creator's; default: the browser's `Accept-Language`, else English).
+    pub lang: Option<Lang>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -109,6 +113,7 @@ pub async fn create(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     ApiPath(id): ApiPath<Uuid>,
+    headers: axum::http::HeaderMap,
     ApiJson(body): ApiJson<CreateDocument>,
 ) -> ApiResult<(StatusCode, Json<DocumentOut>)> {
     let me = membership(&state, id, &user.id).await?;
@@ -122,7 +127,13 @@ pub async fn create(
         created_by: user.id,
         created_at: sessions::now(),
     };
-    let initial = initial_update(body.kind);
+    let lang = body
+        .lang
+        .unwrap_or(match super::exports::language(None, &headers) {
+            accord_export::Lang::Da => Lang::Da,
+            accord_export::Lang::En => Lang::En,
+        });
+    let initial = initial_update(body.kind, lang);
     let actor = Actor::user(&new.created_by, me.side);
     let doc = state
         .store
