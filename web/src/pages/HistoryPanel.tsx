@@ -7,7 +7,7 @@
  * comparison or a version opens below the editor; on narrow screens all three stack.
  */
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent, type ReactNode, type RefObject } from 'react';
-import { CURRENT, diffPath, errorMessage, getDiff, getVersion, listVersions, restoreVersion, saveVersion, versionMarkdownUrl } from '../api';
+import { CURRENT, diffPath, errorMessage, EXPORT_FORMATS, getDiff, getVersion, listVersions, restoreVersion, saveVersion, versionExportUrl } from '../api';
 import { AgreementBadge, OpenAgreementNotice } from '../agreements/AgreedBits';
 import { VersionAgreements } from '../agreements/AgreementPanel';
 import { useAgreements } from '../agreements/useAgreements';
@@ -532,7 +532,7 @@ function VersionPanel({
   onRestore: (v: Version) => void;
   onClose: () => void;
 }) {
-  const { t } = useI18n();
+  const { t, lang } = useI18n();
   const tRef = useRef(t);
   tRef.current = t;
   const heading = useRef<HTMLHeadingElement>(null);
@@ -563,9 +563,13 @@ function VersionPanel({
             </button>
           )}
           {version && (
-            <a href={versionMarkdownUrl(versionId)} download>
-              {t('history.downloadVersion', { number: version.number })}
-            </a>
+            <span className="downloads" role="group" aria-label={t('history.downloadVersion', { number: version.number })}>
+              {EXPORT_FORMATS.map((f) => (
+                <a key={f} href={versionExportUrl(versionId, f, lang)} download data-format={f}>
+                  {t(`agreed.format.${f}`)}
+                </a>
+              ))}
+            </span>
           )}
           <button type="button" onClick={onClose}>
             {t('history.close')}
