@@ -297,7 +297,8 @@ fn batch_upsert_sql(audience: bool, rows: usize, backend: BackendKind) -> String
 }
 
 impl Store {
-    /// Creates a poll in draft with its options, in one transaction.
+    /// Creates a poll in draft with its options, in one transaction, last
+    /// in its roundtable's agenda.
     #[tracing::instrument(skip_all)]
     pub async fn create_poll(&self, new: &NewPoll) -> Result<Poll, StoreError> {
         let spec = &new.spec;
@@ -316,8 +317,9 @@ impl Store {
             sqlx::query(
                 "INSERT INTO polls (id, roundtable_id, question, kind, max_choices, scale_min, \
                  scale_max, secret, audience, results, status, created_by, created_at, \
-                 subject_version_id, subject_document_id, subject_comment_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'draft', $11, $12, $13, $14, $15)",
+                 subject_version_id, subject_document_id, subject_comment_id, position) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'draft', $11, $12, $13, $14, $15, \
+                 (SELECT COALESCE(MAX(position), -1) + 1 FROM polls WHERE roundtable_id = $2))",
             )
             .bind(&new.id)
             .bind(&new.roundtable_id)
@@ -402,11 +404,13 @@ impl Store {
         poll(row, options).map(Some)
     }
 
-    /// Every poll of a roundtable, oldest first, with their options.
+    /// Every poll of a roundtable in agenda order (the facilitator's; new
+    /// polls last), with their options.
     #[tracing::instrument(skip_all)]
     pub async fn polls_of(&self, roundtable_id: &str) -> Result<Vec<Poll>, StoreError> {
         let sql = format!(
-            "SELECT {POLL_COLUMNS} FROM polls WHERE roundtable_id = $1 ORDER BY created_at, id"
+            "SELECT {POLL_COLUMNS} FROM polls WHERE roundtable_id = $1 \
+             ORDER BY position, created_at, id"
         );
         let rows: Vec<PollRow> = on_pool!(self, pool => sqlx::query_as(&sql)
             .bind(roundtable_id)

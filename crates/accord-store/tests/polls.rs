@@ -10,8 +10,9 @@ use accord_domain::polls::{
 use accord_domain::{Role, Side, Theme};
 use accord_store::testing::{fresh_postgres_url, fresh_sqlite_url};
 use accord_store::{
-    CastOutcome, CastRefusal, LiveSession, NewAudienceMember, NewInvitation, NewLiveSession,
-    NewPoll, NewRoundtable, NewUser, StatusRefusal, Store, StoreError, Voter,
+    CastOutcome, CastRefusal, DraftRefusal, LiveSession, NewAudienceMember, NewInvitation,
+    NewLiveSession, NewPoll, NewRoundtable, NewUser, OrderRefusal, StatusRefusal, Store,
+    StoreError, Voter,
 };
 
 macro_rules! on_both_backends {
@@ -42,6 +43,8 @@ on_both_backends!(
     live_sessions_and_audience,
     batched_ballots_commit_together_with_their_own_outcomes,
     a_conference_batch_mixes_audience_and_participants,
+    drafts_are_edited_and_deleted_opened_polls_never,
+    a_duplicate_follows_its_original_and_the_order_is_one,
 );
 
 /// A fresh store and its URL (some tests look at the raw tables).
@@ -170,11 +173,10 @@ async fn poll_lifecycle(s: Store, _url: String) {
         },
     )
     .await;
-    // Both were created in the same second, so they list in id order.
+    // Both were created in the same second: they list in agenda order,
+    // which puts a new poll last.
     let listed = s.polls_of(&rt).await.unwrap();
-    let mut expected = vec![p.clone(), second.clone()];
-    expected.sort_by(|a, b| a.id.cmp(&b.id));
-    assert_eq!(listed, expected);
+    assert_eq!(listed, vec![p.clone(), second.clone()]);
     let rating = listed.iter().find(|l| l.id == second.id).unwrap();
     assert_eq!(rating.scale_max, Some(10));
     assert!(rating.options.is_empty());
@@ -1090,4 +1092,209 @@ async fn guest(s: &Store, session: &LiveSession) -> Voter {
         .unwrap()
         .unwrap();
     Voter::Audience(member.id)
+}
+
+fn spec(question: &str, options: &[&str]) -> PollSpecInput {
+    PollSpecInput {
+        question: question.into(),
+        kind: Some(PollKind::Single),
+        options: options.iter().map(|o| (*o).to_owned()).collect(),
+        ..PollSpecInput::default()
+    }
+}
+
+fn questions(polls: &[Poll]) -> Vec<&str> {
+    polls.iter().map(|p| p.question.as_str()).collect()
+}
+
+async fn drafts_are_edited_and_deleted_opened_polls_never(s: Store, _url: String) {
+    let (rt, fac) = roundtable(&s).await;
+    let draft = poll_with(&s, &rt, &fac, spec("Lunch?", &["Yes", "No"])).await;
+    let mut edited = spec("Lunch at noon?", &["Yes", "No", "Later"]);
+    edited.secret = true;
+    let after = s
+        .edit_draft_poll(&draft.id, &validate_spec(&edited).unwrap(), None)
+        .await
+        .unwrap()
+        .expect("a draft is edited");
+    assert_eq!(after.question, "Lunch at noon?");
+    assert!(after.secret);
+    assert_eq!(after.status, PollStatus::Draft);
+    let labels: Vec<_> = after.options.iter().map(|o| o.label.as_str()).collect();
+    assert_eq!(labels, ["Yes", "No", "Later"]);
+    assert_eq!(s.poll(&draft.id).await.unwrap().unwrap(), after);
+
+    // Open and closed polls refuse both, and nothing about them changes.
+    let open = open_maturity(&s, &rt, &fac, false).await;
+    let voter = member(&s, &rt, &fac, Side::Union).await;
+    s.cast_ballot(&open, &Voter::User(voter), &choose(&open, &[0]), 22)
+        .await
+        .unwrap()
+        .unwrap();
+    let any = validate_spec(&spec("Changed?", &["A", "B"])).unwrap();
+    assert_eq!(
+        s.edit_draft_poll(&open.id, &any, None).await.unwrap(),
+        Err(DraftRefusal::NotDraft(PollStatus::Open))
+    );
+    assert_eq!(
+        s.delete_draft_poll(&open.id).await.unwrap(),
+        Err(DraftRefusal::NotDraft(PollStatus::Open))
+    );
+    let closed = s
+        .set_poll_status(
+            &open.id,
+            PollStatus::Closed,
+            23,
+            &accord_domain::audit::Actor::system(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        s.edit_draft_poll(&open.id, &any, None).await.unwrap(),
+        Err(DraftRefusal::NotDraft(PollStatus::Closed))
+    );
+    assert_eq!(
+        s.delete_draft_poll(&open.id).await.unwrap(),
+        Err(DraftRefusal::NotDraft(PollStatus::Closed))
+    );
+    assert_eq!(s.poll(&open.id).await.unwrap().unwrap(), closed);
+    assert_eq!(s.count_ballots(&open.id).await.unwrap(), 1);
+
+    let gone = s
+        .delete_draft_poll(&draft.id)
+        .await
+        .unwrap()
+        .expect("deleted");
+    assert_eq!(gone.id, draft.id);
+    assert!(s.poll(&draft.id).await.unwrap().is_none());
+    assert_eq!(
+        s.delete_draft_poll(&draft.id).await.unwrap(),
+        Err(DraftRefusal::UnknownPoll)
+    );
+    assert_eq!(
+        s.edit_draft_poll(&draft.id, &any, None).await.unwrap(),
+        Err(DraftRefusal::UnknownPoll)
+    );
+    assert_eq!(s.polls_of(&rt).await.unwrap().len(), 1);
+}
+
+async fn a_duplicate_follows_its_original_and_the_order_is_one(s: Store, _url: String) {
+    let (rt, fac) = roundtable(&s).await;
+    let a = poll_with(&s, &rt, &fac, spec("A", &["1", "2"])).await;
+    let b = poll_with(&s, &rt, &fac, spec("B", &["1", "2"])).await;
+    let c = poll_with(&s, &rt, &fac, spec("C", &["1", "2"])).await;
+    // Same created_at for all three: the agenda, not the clock, orders them.
+    assert_eq!(questions(&s.polls_of(&rt).await.unwrap()), ["A", "B", "C"]);
+
+    let opened = s
+        .set_poll_status(
+            &a.id,
+            PollStatus::Open,
+            30,
+            &accord_domain::audit::Actor::system(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let copy = s
+        .duplicate_poll(&a.id, &id(), &fac, 31)
+        .await
+        .unwrap()
+        .expect("duplicated");
+    assert_eq!(copy.status, PollStatus::Draft);
+    assert_eq!(copy.question, opened.question);
+    assert_eq!(copy.kind, opened.kind);
+    assert_eq!(
+        (copy.secret, copy.audience, copy.results),
+        (opened.secret, opened.audience, opened.results)
+    );
+    let labels = |p: &Poll| {
+        p.options
+            .iter()
+            .map(|o| o.label.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(labels(&copy), labels(&opened));
+    assert!(copy
+        .options
+        .iter()
+        .all(|o| opened.options.iter().all(|x| x.id != o.id)));
+    let listed = s.polls_of(&rt).await.unwrap();
+    let ids: Vec<&str> = listed.iter().map(|p| p.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            a.id.as_str(),
+            copy.id.as_str(),
+            b.id.as_str(),
+            c.id.as_str()
+        ]
+    );
+    assert!(s
+        .duplicate_poll(&id(), &id(), &fac, 32)
+        .await
+        .unwrap()
+        .is_none());
+
+    // A reorder names exactly the roundtable's polls; the list follows it.
+    let order = vec![c.id.clone(), a.id.clone(), b.id.clone(), copy.id.clone()];
+    s.set_poll_order(&rt, &order)
+        .await
+        .unwrap()
+        .expect("reordered");
+    let ids: Vec<String> = s
+        .polls_of(&rt)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(ids, order);
+    for wrong in [
+        vec![c.id.clone(), a.id.clone(), b.id.clone()],
+        vec![c.id.clone(), a.id.clone(), b.id.clone(), b.id.clone()],
+        vec![
+            c.id.clone(),
+            a.id.clone(),
+            b.id.clone(),
+            copy.id.clone(),
+            id(),
+        ],
+        vec![c.id.clone(), a.id.clone(), b.id.clone(), id()],
+    ] {
+        assert_eq!(
+            s.set_poll_order(&rt, &wrong).await.unwrap(),
+            Err(OrderRefusal::NotTheAgenda)
+        );
+    }
+    let ids: Vec<String> = s
+        .polls_of(&rt)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(ids, order, "a refused order changes nothing");
+    // Another roundtable's poll is not this agenda's.
+    let (other, ofac) = roundtable(&s).await;
+    let stranger = poll_with(&s, &other, &ofac, spec("X", &["1", "2"])).await;
+    let mut mixed = order.clone();
+    mixed[0] = stranger.id.clone();
+    assert_eq!(
+        s.set_poll_order(&rt, &mixed).await.unwrap(),
+        Err(OrderRefusal::NotTheAgenda)
+    );
+
+    // New polls go last; a deleted draft leaves the rest in order.
+    let d = poll_with(&s, &rt, &fac, spec("D", &["1", "2"])).await;
+    s.delete_draft_poll(&b.id).await.unwrap().unwrap();
+    let ids: Vec<String> = s
+        .polls_of(&rt)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    assert_eq!(ids, [c.id.clone(), a.id.clone(), copy.id.clone(), d.id]);
 }
