@@ -14,6 +14,8 @@ on_both_backends!(
     new_members_per_address_are_capped,
     a_guessing_device_does_not_lock_out_its_venue,
     wrong_codes_per_address_have_a_ceiling,
+    drafts_are_edited_and_deleted_and_opened_polls_are_not,
+    duplicates_and_the_agenda_order_reach_every_listing,
 );
 
 pub(crate) async fn poll(app: &TestApp, c: &Client, rt: &str, body_json: Value) -> Value {
@@ -1041,4 +1043,269 @@ async fn text_poll_csv_keeps_raw_answers_and_never_a_secret_voter() {
             );
         }
     }
+}
+
+fn question_spec(q: &str) -> Value {
+    json!({"question": q, "kind": "single", "options": ["Yes", "No"]})
+}
+
+fn ids(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+async fn drafts_are_edited_and_deleted_and_opened_polls_are_not(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    let (fac, fac_cookie) = app.user_and_cookie("freja").await;
+    let rt = app.roundtable(&fac, "T").await;
+    let erik = app.member(&fac, &rt, "erik", "employer", "member").await;
+    let obs = app.member(&fac, &rt, "olga", "neutral", "observer").await;
+    let mut socket = connect(&app.base, &fac_cookie).await.unwrap();
+    socket.subscribe(&format!("roundtable:{rt}")).await;
+
+    let draft = poll(&app, &fac, &rt, question_spec("Lunch?")).await;
+    let id = draft["id"].as_str().unwrap();
+    let patch = |c: &Client, id: &str, body: Value| {
+        let req = c.patch(app.url(&format!("/api/v1/polls/{id}"))).json(&body);
+        async move { req.send().await.unwrap() }
+    };
+    let delete = |c: &Client, id: &str| {
+        let req = c.delete(app.url(&format!("/api/v1/polls/{id}")));
+        async move { req.send().await.unwrap() }
+    };
+
+    let res = patch(
+        &fac,
+        id,
+        json!({"question": "Lunch at noon?", "kind": "multiple", "options": ["Soup", "Bread", "Both"],
+               "max_choices": 2, "secret": true, "results": "on_close"}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let edited = body(res).await;
+    assert_eq!(edited["question"], "Lunch at noon?");
+    assert_eq!(edited["kind"], "multiple");
+    assert_eq!(edited["secret"], true);
+    assert_eq!(edited["status"], "draft");
+    assert_eq!(edited["options"].as_array().unwrap().len(), 3);
+    let pushed = socket
+        .until(|v| v["type"] == "poll" && v["poll"]["question"] == "Lunch at noon?")
+        .await;
+    assert_eq!(pushed["poll"]["id"], id);
+    let again = body(app.get(&fac, &format!("/api/v1/polls/{id}")).await).await;
+    assert_eq!(again["question"], "Lunch at noon?");
+
+    // The same validation as create; observers and members may not edit.
+    problem(
+        patch(
+            &fac,
+            id,
+            json!({"question": " ", "kind": "single", "options": ["A", "B"]}),
+        )
+        .await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation",
+    )
+    .await;
+    problem(
+        patch(&obs, id, question_spec("Mine?")).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    problem(
+        patch(&erik, id, question_spec("Mine?")).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    problem(delete(&obs, id).await, StatusCode::FORBIDDEN, "forbidden").await;
+    let unknown = uuid::Uuid::new_v4().to_string();
+    problem(
+        patch(&fac, &unknown, question_spec("X?")).await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+    problem(
+        delete(&fac, &unknown).await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+
+    // Open and closed polls refuse both, and stay as they were.
+    let voted = poll(&app, &fac, &rt, question_spec("Vote?")).await;
+    let vid = voted["id"].as_str().unwrap();
+    open(&app, &fac, vid).await;
+    let ballot = json!({"choices": [option(&voted, 0)]});
+    assert_eq!(
+        app.post(&erik, &format!("/api/v1/polls/{vid}/ballots"), ballot)
+            .await
+            .status(),
+        StatusCode::CREATED
+    );
+    for closing in [false, true] {
+        if closing {
+            app.post(&fac, &format!("/api/v1/polls/{vid}/close"), json!({}))
+                .await;
+        }
+        let before = body(app.get(&fac, &format!("/api/v1/polls/{vid}")).await).await;
+        problem(
+            patch(&fac, vid, question_spec("Changed?")).await,
+            StatusCode::CONFLICT,
+            "poll-status",
+        )
+        .await;
+        problem(delete(&fac, vid).await, StatusCode::CONFLICT, "poll-status").await;
+        let after = body(app.get(&fac, &format!("/api/v1/polls/{vid}")).await).await;
+        assert_eq!(before, after);
+    }
+    let r = body(app.get(&fac, &format!("/api/v1/polls/{vid}/results")).await).await;
+    assert_eq!(r["total"], 1, "the ballot is still there");
+
+    let res = delete(&fac, id).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let removed = socket.of_type("poll_removed").await;
+    assert_eq!(removed["poll_id"], id);
+    problem(
+        app.get(&fac, &format!("/api/v1/polls/{id}")).await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+    let list = body(
+        app.get(&fac, &format!("/api/v1/roundtables/{rt}/polls"))
+            .await,
+    )
+    .await;
+    assert_eq!(ids(&list), [vid]);
+}
+
+async fn duplicates_and_the_agenda_order_reach_every_listing(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    let (fac, fac_cookie) = app.user_and_cookie("freja").await;
+    let rt = app.roundtable(&fac, "T").await;
+    let obs = app.member(&fac, &rt, "olga", "neutral", "observer").await;
+    let a = poll(&app, &fac, &rt, question_spec("A?")).await;
+    let b_ = poll(&app, &fac, &rt, question_spec("B?")).await;
+    let c = poll(&app, &fac, &rt, question_spec("C?")).await;
+    let (a, b_, c) = (
+        a["id"].as_str().unwrap().to_owned(),
+        b_["id"].as_str().unwrap().to_owned(),
+        c["id"].as_str().unwrap().to_owned(),
+    );
+    let list = |who: &Client| {
+        let req = who.get(app.url(&format!("/api/v1/roundtables/{rt}/polls")));
+        async move { ids(&body(req.send().await.unwrap()).await) }
+    };
+    assert_eq!(
+        list(&fac).await,
+        [a.clone(), b_.clone(), c.clone()],
+        "oldest first until reordered"
+    );
+
+    let mut socket = connect(&app.base, &fac_cookie).await.unwrap();
+    socket.subscribe(&format!("roundtable:{rt}")).await;
+
+    // A duplicate of an open poll: a draft right after it.
+    open(&app, &fac, &a).await;
+    let res = app
+        .post(&fac, &format!("/api/v1/polls/{a}/duplicate"), json!({}))
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let copy = body(res).await;
+    assert_eq!(copy["status"], "draft");
+    assert_eq!(copy["question"], "A?");
+    assert_eq!(copy["options"].as_array().unwrap().len(), 2);
+    let d = copy["id"].as_str().unwrap().to_owned();
+    assert_ne!(d, a);
+    assert_eq!(
+        list(&fac).await,
+        [a.clone(), d.clone(), b_.clone(), c.clone()]
+    );
+    let order = socket.of_type("poll_order").await;
+    assert_eq!(order["poll_ids"], json!([a, d, b_, c]));
+    problem(
+        app.post(&obs, &format!("/api/v1/polls/{a}/duplicate"), json!({}))
+            .await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    problem(
+        app.post(
+            &fac,
+            &format!("/api/v1/polls/{}/duplicate", uuid::Uuid::new_v4()),
+            json!({}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not-found",
+    )
+    .await;
+
+    // Reorder: the list, the socket and a fresh snapshot follow it.
+    let put = |who: &Client, body: Value| {
+        let req = who
+            .put(app.url(&format!("/api/v1/roundtables/{rt}/poll-order")))
+            .json(&body);
+        async move { req.send().await.unwrap() }
+    };
+    let wanted = vec![c.clone(), a.clone(), b_.clone(), d.clone()];
+    let res = put(&fac, json!({"poll_ids": wanted})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(ids(&body(res).await), wanted);
+    assert_eq!(list(&fac).await, wanted);
+    assert_eq!(list(&obs).await, wanted, "one order for everyone");
+    let order = socket
+        .until(|v| v["type"] == "poll_order" && v["poll_ids"][0] == c.as_str())
+        .await;
+    assert_eq!(order["poll_ids"], json!(wanted));
+    let mut fresh = connect(&app.base, &fac_cookie).await.unwrap();
+    let snap = fresh.subscribe(&format!("roundtable:{rt}")).await;
+    assert_eq!(ids(&snap["polls"]), wanted);
+
+    // Wrong lists change nothing.
+    for wrong in [
+        json!({"poll_ids": [c, a, b_]}),
+        json!({"poll_ids": [c, a, b_, d, d]}),
+        json!({"poll_ids": [c, a, b_, uuid::Uuid::new_v4()]}),
+        json!({"poll_ids": "nope"}),
+    ] {
+        problem(
+            put(&fac, wrong).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+        )
+        .await;
+    }
+    assert_eq!(list(&fac).await, wanted);
+    problem(
+        put(&obs, json!({"poll_ids": wanted})).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let nowhere = uuid::Uuid::new_v4();
+    let res = fac
+        .put(app.url(&format!("/api/v1/roundtables/{nowhere}/poll-order")))
+        .json(&json!({"poll_ids": []}))
+        .send()
+        .await
+        .unwrap();
+    problem(res, StatusCode::NOT_FOUND, "not-found").await;
+
+    // A new poll goes last.
+    let e = poll(&app, &fac, &rt, question_spec("E?")).await;
+    let mut with_e = wanted.clone();
+    with_e.push(e["id"].as_str().unwrap().to_owned());
+    assert_eq!(list(&fac).await, with_e);
 }

@@ -190,6 +190,13 @@ enum BusNote {
         rt: String,
         poll: String,
     },
+    PollRemoved {
+        rt: String,
+        poll: String,
+    },
+    PollOrder {
+        rt: String,
+    },
     Question {
         rt: String,
         id: String,
@@ -320,6 +327,28 @@ impl LiveHub {
         )
         .await;
         self.mark_dirty(&poll.roundtable_id, &poll.id);
+    }
+
+    /// A draft poll was deleted: tell the room's participants, here and
+    /// elsewhere (the audience never saw it).
+    pub async fn poll_removed(&self, rt: &str, poll_id: &str) {
+        push_poll_removed(&self.inner, rt, poll_id);
+        publish(
+            &self.inner,
+            rt,
+            &BusNote::PollRemoved {
+                rt: rt.to_owned(),
+                poll: poll_id.to_owned(),
+            },
+        )
+        .await;
+    }
+
+    /// The agenda order of a roundtable's polls changed: push it as now
+    /// stored, here and elsewhere.
+    pub async fn poll_order_changed(&self, rt: &str) {
+        push_poll_order(&self.inner, rt).await;
+        publish(&self.inner, rt, &BusNote::PollOrder { rt: rt.to_owned() }).await;
     }
 
     /// A question was asked, upvoted or moderated (`q` as now stored): push
@@ -505,6 +534,56 @@ async fn push_poll(inner: &Inner, poll: &Poll) {
         room.shown.polls.insert(poll.id.clone(), poll.status);
         fan_out(room, |v| {
             (!v.is_audience() || audience_ok).then(|| msg.clone())
+        });
+    }
+}
+
+fn push_poll_removed(inner: &Inner, rt: &str, poll_id: &str) {
+    if let Some(room) = lock(&inner.rooms).get_mut(rt) {
+        room.shown.polls.remove(poll_id);
+    }
+    push_to_participants(
+        inner,
+        rt,
+        &ServerMsg::PollRemoved {
+            room: room_name(rt),
+            poll_id: poll_id.to_owned(),
+        },
+    );
+}
+
+/// Pushes the agenda order as stored now, each viewer the polls they see
+/// (the audience: opened audience polls only).
+async fn push_poll_order(inner: &Inner, rt: &str) {
+    if !watched(inner, rt) {
+        return;
+    }
+    let polls = match inner.store.polls_of(rt).await {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::warn!(error = %e, "poll order not readable");
+            return;
+        }
+    };
+    let all = encoded(&ServerMsg::PollOrder {
+        room: room_name(rt),
+        poll_ids: polls.iter().map(|p| p.id.clone()).collect(),
+    });
+    let public = encoded(&ServerMsg::PollOrder {
+        room: room_name(rt),
+        poll_ids: polls
+            .iter()
+            .filter(|p| audience_sees(p))
+            .map(|p| p.id.clone())
+            .collect(),
+    });
+    if let Some(room) = lock(&inner.rooms).get_mut(rt) {
+        fan_out(room, |v| {
+            Some(if v.is_audience() {
+                public.clone()
+            } else {
+                all.clone()
+            })
         });
     }
 }
@@ -810,6 +889,12 @@ async fn listen(hub: Weak<Inner>) {
                 }
                 lock(&inner.dirty).polls.entry(poll).or_insert((rt, false));
             }
+            BusNote::PollRemoved { rt, poll } => {
+                if watched(&inner, &rt) {
+                    push_poll_removed(&inner, &rt, &poll);
+                }
+            }
+            BusNote::PollOrder { rt } => push_poll_order(&inner, &rt).await,
             BusNote::Question { rt, id } => {
                 if !watched(&inner, &rt) {
                     continue;
@@ -924,6 +1009,20 @@ async fn resync_room(inner: &Inner, rt: &str) {
     }
     match inner.store.polls_of(rt).await {
         Ok(polls) => {
+            let gone: Vec<String> = lock(&inner.rooms)
+                .get(rt)
+                .map(|r| {
+                    r.shown
+                        .polls
+                        .keys()
+                        .filter(|id| !polls.iter().any(|p| &p.id == *id))
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            for id in gone {
+                push_poll_removed(inner, rt, &id);
+            }
             for p in polls {
                 let shown = lock(&inner.rooms)
                     .get(rt)
@@ -939,6 +1038,8 @@ async fn resync_room(inner: &Inner, rt: &str) {
                         .or_insert((rt.to_owned(), false));
                 }
             }
+            // The order may have changed too; it is cheap to say again.
+            push_poll_order(inner, rt).await;
         }
         Err(e) => tracing::warn!(error = %e, "resync: polls not readable"),
     }

@@ -38,6 +38,19 @@ pub enum ServerMsg {
         room: String,
         poll: PollView,
     },
+    /// A draft poll was deleted. Participants only (the audience never
+    /// receives a draft).
+    PollRemoved {
+        room: String,
+        poll_id: String,
+    },
+    /// The agenda order of the room's polls changed (a reorder or a
+    /// duplicate): the ids of the polls this viewer sees, in order. Polls
+    /// created later go last.
+    PollOrder {
+        room: String,
+        poll_ids: Vec<String>,
+    },
     Tally {
         room: String,
         #[serde(flatten)]
@@ -100,6 +113,8 @@ impl ServerMsg {
         "subscribed",
         "presence",
         "poll",
+        "poll_removed",
+        "poll_order",
         "tally",
         "question",
         "vote_ack",

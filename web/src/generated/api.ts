@@ -379,10 +379,10 @@ export interface paths {
         get: operations["polls_get"];
         put?: never;
         post?: never;
-        delete?: never;
+        delete: operations["polls_delete"];
         options?: never;
         head?: never;
-        patch?: never;
+        patch: operations["polls_edit"];
         trace?: never;
     };
     "/api/v1/polls/{id}/ballots": {
@@ -411,6 +411,22 @@ export interface paths {
         get?: never;
         put?: never;
         post: operations["polls_close"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/polls/{id}/duplicate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["polls_duplicate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -655,6 +671,22 @@ export interface paths {
         options?: never;
         head?: never;
         patch: operations["roundtables_update_participant"];
+        trace?: never;
+    };
+    "/api/v1/roundtables/{id}/poll-order": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put: operations["polls_set_order"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/roundtables/{id}/polls": {
@@ -1327,6 +1359,10 @@ export interface components {
             roundtable_id: string;
             title: string;
         };
+        /** @description What `PATCH /polls/{id}` takes: the poll written out, as for create. */
+        EditPoll: components["schemas"]["PollSpecInput"] & {
+            subject?: null | components["schemas"]["PollSubject"];
+        };
         /** @description Who may endorse for each side, counted when the agreement opened. */
         Electorate: {
             /** Format: int32 */
@@ -1440,6 +1476,11 @@ export interface components {
         PollOptionView: {
             id: string;
             label: string;
+        };
+        /** @description What `PUT /roundtables/{id}/poll-order` takes. */
+        PollOrder: {
+            /** @description Exactly the roundtable's polls, each once, in agenda order. */
+            poll_ids: string[];
         };
         /**
          * @description A poll definition as submitted: `{question, kind, options, secret,
@@ -1674,6 +1715,16 @@ export interface components {
             room: string;
             /** @enum {string} */
             type: "poll";
+        } | {
+            poll_id: string;
+            room: string;
+            /** @enum {string} */
+            type: "poll_removed";
+        } | {
+            poll_ids: string[];
+            room: string;
+            /** @enum {string} */
+            type: "poll_order";
         } | (components["schemas"]["TallyView"] & {
             room: string;
         } & {
@@ -3307,6 +3358,135 @@ export interface operations {
             };
         };
     };
+    polls_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Poll id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The draft is gone */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Only facilitators delete polls */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown poll */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Opened or closed: ballots are never deleted */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, as RFC 9457 problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    polls_edit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Poll id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EditPoll"];
+            };
+        };
+        responses: {
+            /** @description The draft as now stored */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PollForViewer"];
+                };
+            };
+            /** @description Only facilitators edit polls */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown poll */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not a draft */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid poll */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, as RFC 9457 problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     polls_ballot: {
         parameters: {
             query?: never;
@@ -3412,6 +3592,56 @@ export interface operations {
             };
             /** @description Not open */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, as RFC 9457 problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    polls_duplicate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Poll id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A new draft with the same question, kind, options, settings and subject, right after the original in the agenda */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PollForViewer"];
+                };
+            };
+            /** @description Only facilitators duplicate polls */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown poll */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4421,6 +4651,69 @@ export interface operations {
             };
         };
     };
+    polls_set_order: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Roundtable id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PollOrder"];
+            };
+        };
+        responses: {
+            /** @description The polls in their new order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PollForViewer"][];
+                };
+            };
+            /** @description Only facilitators order polls */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown roundtable, or not taking part */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not exactly the roundtable's polls, each once */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Any other error, as RFC 9457 problem details */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     polls_list: {
         parameters: {
             query?: never;
@@ -4433,7 +4726,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Polls the caller may see (the audience: audience polls only) */
+            /** @description Polls the caller may see (the audience: audience polls only), in agenda order */
             200: {
                 headers: {
                     [name: string]: unknown;

@@ -1,4 +1,5 @@
-//! Polls: create (or from a template), open, close, vote, results (JSON and CSV).
+//! Polls: create (or from a template), edit and delete drafts, duplicate,
+//! the agenda order, open, close, vote, results (JSON and CSV).
 
 use super::roundtables::{membership, require};
 use crate::app::AppState;
@@ -19,7 +20,7 @@ use accord_realtime::live::{audience_sees, Viewer};
 use accord_realtime::results::published;
 use accord_realtime::wire::rfc3339;
 use accord_realtime::wire::PollView;
-use accord_store::{CastRefusal, NewPoll, StatusRefusal};
+use accord_store::{CastRefusal, DraftRefusal, NewPoll, OrderRefusal, StatusRefusal};
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -274,15 +275,9 @@ pub async fn create(
 ) -> ApiResult<(StatusCode, Json<PollOut>)> {
     let me = membership(&state, id, &user.id).await?;
     require(&me, Action::ManagePolls)?;
-    let subject: Option<PollSubject> = match body.as_object_mut().and_then(|b| b.remove("subject"))
-    {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(serde_json::from_value(v).map_err(|_| {
-            ApiError::invalid(
-                "subject",
-                "must be {version_id} or {document_id, comment_id}",
-            )
-        })?),
+    let subject = match body.as_object_mut().and_then(|b| b.remove("subject")) {
+        None => None,
+        Some(v) => parse_subject(v)?,
     };
     let spec = if let Some(key) = body.get("template").and_then(Value::as_str) {
         let t = template(key)
@@ -326,10 +321,201 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(out)))
 }
 
+/// A `subject` as sent: null clears it.
+fn parse_subject(v: Value) -> ApiResult<Option<PollSubject>> {
+    match v {
+        Value::Null => Ok(None),
+        v => serde_json::from_value(v).map(Some).map_err(|_| {
+            ApiError::invalid(
+                "subject",
+                "must be {version_id} or {document_id, comment_id}",
+            )
+        }),
+    }
+}
+
+/// The poll and the caller's participation in its roundtable, if they may
+/// manage its polls (404 for outsiders, 403 for the rest).
+async fn managed_poll(
+    state: &AppState,
+    user: &accord_store::User,
+    id: Uuid,
+) -> ApiResult<(Poll, accord_store::Participant)> {
+    let poll = state
+        .store
+        .poll(&id.to_string())
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let rt = Uuid::parse_str(&poll.roundtable_id).map_err(ApiError::internal)?;
+    let me = membership(state, rt, &user.id).await?;
+    require(&me, Action::ManagePolls)?;
+    Ok((poll, me))
+}
+
+fn not_a_draft(status: PollStatus, what: &str) -> ApiError {
+    ApiError::conflict(
+        ErrorKind::PollStatus,
+        &format!("The poll is {status}; only a draft can be {what}."),
+    )
+}
+
+/// What `PATCH /polls/{id}` takes: the poll written out, as for create.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)] // Documents the body; the handler reads it as JSON.
+pub struct EditPoll {
+    #[serde(flatten)]
+    pub spec: PollSpecInput,
+    /// What the poll decides (as for create); absent keeps it, null clears it.
+    pub subject: Option<PollSubject>,
+}
+
+#[utoipa::path(patch, path = "/api/v1/polls/{id}", tag = "polls",
+    params(("id" = Uuid, Path, description = "Poll id")),
+    request_body = EditPoll,
+    responses(
+        (status = 200, description = "The draft as now stored", body = PollOut),
+        (status = 403, description = "Only facilitators edit polls", body = Problem),
+        (status = 404, description = "Unknown poll", body = Problem),
+        (status = 409, description = "Not a draft", body = Problem),
+        (status = 422, description = "Invalid poll", body = Problem)
+    ))]
+pub async fn edit(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(mut body): ApiJson<Value>,
+) -> ApiResult<Json<PollOut>> {
+    let (poll, _) = managed_poll(&state, &user, id).await?;
+    if poll.status != PollStatus::Draft {
+        return Err(not_a_draft(poll.status, "edited"));
+    }
+    let subject = match body.as_object_mut().and_then(|b| b.remove("subject")) {
+        None => poll.subject.clone(),
+        Some(v) => parse_subject(v)?,
+    };
+    let input: PollSpecInput =
+        serde_json::from_value(body).map_err(|e| ApiError::invalid("body", e.to_string()))?;
+    let spec = validate_spec(&input).map_err(|e| named_invalid(&e.field(), &e))?;
+    subject_allowed(spec.audience, subject.as_ref())
+        .map_err(|m| ApiError::invalid("subject", m))?;
+    if let Some(s) = &subject {
+        subject_in(&state, &poll.roundtable_id, s).await?;
+    }
+    match state
+        .store
+        .edit_draft_poll(&poll.id, &spec, subject.as_ref())
+        .await?
+    {
+        Ok(p) => {
+            state.live.poll_changed(&p).await;
+            Ok(Json(poll_out(&state, &p, &Caller::User(user)).await?))
+        }
+        Err(DraftRefusal::UnknownPoll) => Err(ApiError::not_found()),
+        Err(DraftRefusal::NotDraft(status)) => Err(not_a_draft(status, "edited")),
+    }
+}
+
+#[utoipa::path(delete, path = "/api/v1/polls/{id}", tag = "polls",
+    params(("id" = Uuid, Path, description = "Poll id")),
+    responses(
+        (status = 204, description = "The draft is gone"),
+        (status = 403, description = "Only facilitators delete polls", body = Problem),
+        (status = 404, description = "Unknown poll", body = Problem),
+        (status = 409, description = "Opened or closed: ballots are never deleted", body = Problem)
+    ))]
+pub async fn delete(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<StatusCode> {
+    let (poll, _) = managed_poll(&state, &user, id).await?;
+    match state.store.delete_draft_poll(&poll.id).await? {
+        Ok(gone) => {
+            state.live.poll_removed(&gone.roundtable_id, &gone.id).await;
+            Ok(StatusCode::NO_CONTENT)
+        }
+        Err(DraftRefusal::UnknownPoll) => Err(ApiError::not_found()),
+        Err(DraftRefusal::NotDraft(status)) => Err(not_a_draft(status, "deleted")),
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/polls/{id}/duplicate", tag = "polls",
+    params(("id" = Uuid, Path, description = "Poll id")),
+    responses(
+        (status = 201, description = "A new draft with the same question, kind, options, settings and subject, right after the original in the agenda", body = PollOut),
+        (status = 403, description = "Only facilitators duplicate polls", body = Problem),
+        (status = 404, description = "Unknown poll", body = Problem)
+    ))]
+pub async fn duplicate(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<(StatusCode, Json<PollOut>)> {
+    let (poll, _) = managed_poll(&state, &user, id).await?;
+    let copy = state
+        .store
+        .duplicate_poll(
+            &poll.id,
+            &Uuid::new_v4().to_string(),
+            &user.id,
+            sessions::now(),
+        )
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    state.live.poll_changed(&copy).await;
+    state.live.poll_order_changed(&copy.roundtable_id).await;
+    let out = poll_out(&state, &copy, &Caller::User(user)).await?;
+    Ok((StatusCode::CREATED, Json(out)))
+}
+
+/// What `PUT /roundtables/{id}/poll-order` takes.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PollOrder {
+    /// Exactly the roundtable's polls, each once, in agenda order.
+    pub poll_ids: Vec<Uuid>,
+}
+
+#[utoipa::path(put, path = "/api/v1/roundtables/{id}/poll-order", tag = "polls",
+    params(("id" = Uuid, Path, description = "Roundtable id")),
+    request_body = PollOrder,
+    responses(
+        (status = 200, description = "The polls in their new order", body = [PollOut]),
+        (status = 403, description = "Only facilitators order polls", body = Problem),
+        (status = 404, description = "Unknown roundtable, or not taking part", body = Problem),
+        (status = 422, description = "Not exactly the roundtable's polls, each once", body = Problem)
+    ))]
+pub async fn set_order(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<PollOrder>,
+) -> ApiResult<Json<Vec<PollOut>>> {
+    let me = membership(&state, id, &user.id).await?;
+    require(&me, Action::ManagePolls)?;
+    let rt = id.to_string();
+    let ids: Vec<String> = body.poll_ids.iter().map(Uuid::to_string).collect();
+    match state.store.set_poll_order(&rt, &ids).await? {
+        Ok(()) => {}
+        Err(OrderRefusal::NotTheAgenda) => {
+            return Err(ApiError::invalid(
+                "poll_ids",
+                "must name every poll of this roundtable exactly once",
+            ))
+        }
+    }
+    state.live.poll_order_changed(&rt).await;
+    let caller = Caller::User(user);
+    let mut out = Vec::new();
+    for p in state.store.polls_of(&rt).await? {
+        out.push(poll_out(&state, &p, &caller).await?);
+    }
+    Ok(Json(out))
+}
+
 #[utoipa::path(get, path = "/api/v1/roundtables/{id}/polls", tag = "polls",
     params(("id" = Uuid, Path, description = "Roundtable id")),
     responses(
-        (status = 200, description = "Polls the caller may see (the audience: audience polls only)", body = [PollOut]),
+        (status = 200, description = "Polls the caller may see (the audience: audience polls only), in agenda order", body = [PollOut]),
         (status = 404, description = "Unknown roundtable, or not taking part", body = Problem)
     ))]
 pub async fn list(
