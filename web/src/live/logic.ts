@@ -239,6 +239,10 @@ export function parseServerMessage(data: unknown): ServerMessage | null {
       return { type: 'tally', room: String(m.room ?? ''), ...resultsFromTally(m) };
     case 'poll':
       return m.poll && typeof m.poll === 'object' ? (m as unknown as ServerMessage) : null;
+    case 'poll_removed':
+      return typeof m.poll_id === 'string' ? (m as unknown as ServerMessage) : null;
+    case 'poll_order':
+      return Array.isArray(m.poll_ids) && m.poll_ids.every((id) => typeof id === 'string') ? (m as unknown as ServerMessage) : null;
     case 'question':
       return m.question && typeof m.question === 'object' ? (m as unknown as ServerMessage) : null;
     case 'role_changed':

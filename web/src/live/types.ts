@@ -135,6 +135,8 @@ export type ServerMessage =
   | { type: 'subscribed'; room: string; polls: Poll[]; questions: Question[]; presence?: Presence; tallies: Results[] }
   | ({ type: 'presence'; room?: string } & Presence)
   | Wire<'poll'>
+  | Wire<'poll_removed'>
+  | Wire<'poll_order'>
   | ({ type: 'tally'; room: string } & Results)
   | { type: 'question'; room: string; question: Question }
   | Wire<'vote_ack'>

@@ -2,12 +2,15 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, ApiError } from '../api';
 import { mergePoll, mergeQuestion, mergeTally, resultsFromTally, roomOf } from './logic';
+import { applyOrder, removeById } from '../agenda/logic';
 import { LiveSocket, VoteError, type LiveState } from './socket';
 import type { Ballot, Poll, Presence, Question, Results, ServerMessage } from './types';
 import type { Action, Role } from '../types';
 
 export type RoomEvent =
   | { type: 'opened' | 'closed' | 'created'; poll: Poll }
+  /** A draft was deleted (by anyone managing the polls). */
+  | { type: 'removed'; pollId: string }
   /** The server changed the caller's role while the page was open. */
   | { type: 'role_changed'; role: Role; actions: Action[] };
 
@@ -93,6 +96,13 @@ export function useLiveRoom(
           if (msg.poll.status !== 'draft' && optsRef.current.wantResults(merged)) void loadResults(msg.poll.id);
           break;
         }
+        case 'poll_removed':
+          setPolls((list) => removeById(list, msg.poll_id));
+          optsRef.current.onEvent?.({ type: 'removed', pollId: msg.poll_id });
+          break;
+        case 'poll_order':
+          setPolls((list) => applyOrder(list, msg.poll_ids));
+          break;
         case 'tally': {
           const { type: _t, room: _r, ...r } = msg;
           setResults((known) => mergeTally(known, r));

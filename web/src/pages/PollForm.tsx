@@ -4,6 +4,8 @@
  * comes with its subject fixed (an indicative vote on a version, a poll on a passage). A poll that
  * names a subject is for participants only, so the audience box is then unticked and disabled,
  * with the reason beside it; the server's 422 on `subject` is said in the reader's language.
+ * After a create it starts over from the defaults (nothing ticked), so the next poll inherits
+ * nothing by accident. Given a draft (`editing`), it edits that draft instead (PATCH).
  */
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { api, ApiError } from '../api';
@@ -13,6 +15,7 @@ import { useI18n } from '../i18n';
 import { POLL_KINDS, RESULTS_VISIBILITY, type Poll, type PollKind, type ResultsVisibility } from '../live/types';
 import type { PollSubject } from '../types';
 import { audienceFor, subjectError } from '../subjects/logic';
+import { FORM_DEFAULTS, formValuesOf } from '../agenda/logic';
 import { SubjectPicker } from '../subjects/SubjectPicker';
 import '../subjects/subjects.css';
 
@@ -39,6 +42,8 @@ export interface PollFormProps {
   /** The heading takes focus when the form appears (opened by a button). */
   focusOnOpen?: boolean;
   testId?: string;
+  /** A draft to edit: the form starts from it and saves with PATCH, calling `onCreated` with the result. */
+  editing?: Poll;
 }
 
 export function PollForm({
@@ -54,6 +59,7 @@ export function PollForm({
   onCancel,
   focusOnOpen = false,
   testId,
+  editing,
 }: PollFormProps) {
   const { t } = useI18n();
   const uid = useId();
@@ -62,16 +68,19 @@ export function PollForm({
   const headingId = `${uid}-heading`;
   const nextKey = useRef(1);
   const fresh = (labels: string[]) => labels.map((label) => ({ key: nextKey.current++, label }));
-  const [question, setQuestion] = useState(initial?.question ?? '');
-  const [kind, setKind] = useState<PollKind>('single');
-  const [options, setOptions] = useState<{ key: number; label: string }[]>(() => fresh(initial?.options ?? ['', '']));
-  const [maxChoices, setMaxChoices] = useState('2');
-  const [scaleMin, setScaleMin] = useState('1');
-  const [scaleMax, setScaleMax] = useState('5');
-  const [secret, setSecret] = useState(false);
-  const [audience, setAudience] = useState(false);
-  const [picked, setPicked] = useState<PollSubject | null>(null);
-  const [results, setResults] = useState<ResultsVisibility>('live');
+  const start = editing ? formValuesOf(editing) : null;
+  const [question, setQuestion] = useState(start?.question ?? initial?.question ?? '');
+  const [kind, setKind] = useState<PollKind>(start?.kind ?? FORM_DEFAULTS.kind);
+  const [options, setOptions] = useState<{ key: number; label: string }[]>(() =>
+    fresh(start && start.options.length >= 2 ? start.options : initial?.options ?? ['', '']),
+  );
+  const [maxChoices, setMaxChoices] = useState<string>(start?.maxChoices ?? FORM_DEFAULTS.maxChoices);
+  const [scaleMin, setScaleMin] = useState<string>(start?.scaleMin ?? FORM_DEFAULTS.scaleMin);
+  const [scaleMax, setScaleMax] = useState<string>(start?.scaleMax ?? FORM_DEFAULTS.scaleMax);
+  const [secret, setSecret] = useState<boolean>(start?.secret ?? FORM_DEFAULTS.secret);
+  const [audience, setAudience] = useState<boolean>(start?.audience ?? FORM_DEFAULTS.audience);
+  const [picked, setPicked] = useState<PollSubject | null>(editing?.subject ?? null);
+  const [results, setResults] = useState<ResultsVisibility>(start?.results ?? FORM_DEFAULTS.results);
   const form = useFormState(t);
   const formRef = useRef<HTMLFormElement>(null);
   const headingRef = useRef<HTMLHeadingElement>(null);
@@ -138,6 +147,7 @@ export function PollForm({
       results,
     };
     if (subject) body.subject = subject;
+    else if (editing) body.subject = null;
     if (kind === 'multiple') body.max_choices = max;
     if (kind === 'rating') {
       body.scale_min = lo;
@@ -146,7 +156,9 @@ export function PollForm({
     let created: Poll | null = null;
     const ok = await form.run(async () => {
       try {
-        created = await api<Poll>('POST', `/roundtables/${encodeURIComponent(roundtableId)}/polls`, body);
+        created = editing
+          ? await api<Poll>('PATCH', `/polls/${encodeURIComponent(editing.id)}`, body)
+          : await api<Poll>('POST', `/roundtables/${encodeURIComponent(roundtableId)}/polls`, body);
       } catch (err) {
         // The subject names nothing of this roundtable (deleted since?), or an audience poll named one.
         const said = subjectError(err, sentAudience, t);
@@ -156,8 +168,18 @@ export function PollForm({
     });
     if (ok && created) {
       onCreated(created);
+      if (editing) return;
+      // Start over: the next poll inherits no setting from this one.
       setQuestion(initial?.question ?? '');
       setOptions(fresh(initial?.options ?? ['', '']));
+      setKind(FORM_DEFAULTS.kind);
+      setMaxChoices(FORM_DEFAULTS.maxChoices);
+      setScaleMin(FORM_DEFAULTS.scaleMin);
+      setScaleMax(FORM_DEFAULTS.scaleMax);
+      setSecret(FORM_DEFAULTS.secret);
+      setAudience(FORM_DEFAULTS.audience);
+      setResults(FORM_DEFAULTS.results);
+      setPicked(null);
     } else focusFirstInvalid(formRef.current);
   }
 
@@ -285,7 +307,7 @@ export function PollForm({
       </SelectField>
       <div className="actions">
         <button type="submit" className="primary" aria-disabled={form.busy || undefined}>
-          {t('polls.create')}
+          {editing ? t('polls.save') : t('polls.create')}
         </button>
         {onCancel && (
           <button type="button" onClick={onCancel}>

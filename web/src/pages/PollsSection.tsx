@@ -1,4 +1,8 @@
-/** Polls, live session, presence and Q&A moderation on the roundtable page. */
+/**
+ * Polls, live session, presence and Q&A moderation on the roundtable page. Polls list in agenda
+ * order (the facilitator's, the presenter's too): facilitators reorder them by drag or with the
+ * move up / move down buttons, edit and delete drafts, and duplicate open and closed polls.
+ */
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { api, ApiError, errorMessage } from '../api';
 import { Alert, SelectField, SideBadge } from '../components';
@@ -14,6 +18,7 @@ import { askedBy, type LiveSession, type Poll, type PollTemplate, type Presence,
 import { pollAnchor, pollIdFromHash } from '../subjects/logic';
 import { SubjectBlock } from '../subjects/SubjectBlock';
 import { PollForm } from './PollForm';
+import { applyOrder, dropIndex, moveBy, moveTo } from '../agenda/logic';
 
 export function presenterPath(roundtableId: string) {
   return `/roundtables/${encodeURIComponent(roundtableId)}/present`;
@@ -32,6 +37,7 @@ export function PollsSection({ rt }: { rt: Roundtable }) {
     onEvent: (e) => {
       if (e.type === 'opened') announce(t('polls.announceOpened', { question: e.poll.question }), true);
       if (e.type === 'closed') announce(t('polls.announceClosed', { question: e.poll.question }), true);
+      if (e.type === 'removed') setConfirming(null);
       if (e.type === 'role_changed') {
         setActions(e.actions);
         announce(t('rights.roleChanged', { role: t(`role.${e.role}`) }), true);
@@ -39,6 +45,28 @@ export function PollsSection({ rt }: { rt: Roundtable }) {
     },
   });
   const { setPolls, setQuestions } = room;
+  const [confirming, setConfirming] = useState<string | null>(null);
+  const [orderError, setOrderError] = useState<string | null>(null);
+  // After a move by keyboard, the moved poll's button of the same direction keeps focus.
+  const [moveFocus, setMoveFocus] = useState<{ id: string; dir: 'up' | 'down' } | null>(null);
+  const [dragging, setDragging] = useState<string | null>(null);
+
+  /** Sends a new agenda order; shows it at once, and goes back if the server refuses it. */
+  async function reorder(ids: string[], moved: string, dir: 'up' | 'down' | null) {
+    const before = room.polls.map((p) => p.id);
+    setOrderError(null);
+    setPolls((l) => applyOrder(l, ids));
+    if (dir) setMoveFocus({ id: moved, dir });
+    const p = room.polls.find((x) => x.id === moved);
+    if (p) announce(t('polls.moved', { question: p.question, n: ids.indexOf(moved) + 1, count: ids.length }), true);
+    try {
+      const list = await api<Poll[]>('PUT', `/roundtables/${encodeURIComponent(rt.id)}/poll-order`, { poll_ids: ids });
+      setPolls((l) => applyOrder(l, list.map((x) => x.id)));
+    } catch (e) {
+      setPolls((l) => applyOrder(l, before));
+      setOrderError(errorMessage(e, t));
+    }
+  }
 
   // The socket brings the state, but read it over REST too: the list shows even while the socket reconnects.
   useEffect(() => {
@@ -46,7 +74,12 @@ export function PollsSection({ rt }: { rt: Roundtable }) {
     api<Poll[]>('GET', `/roundtables/${encodeURIComponent(rt.id)}/polls`)
       .then((list) => {
         if (cancelled) return;
-        setPolls((known) => list.reduce((acc, p) => mergePoll(acc, p), known));
+        setPolls((known) =>
+          applyOrder(
+            list.reduce((acc, p) => mergePoll(acc, p), known),
+            list.map((p) => p.id),
+          ),
+        );
         for (const p of list) if (p.status !== 'draft' && (isFacilitator || p.voted || p.status === 'closed')) void room.loadResults(p.id);
       })
       .catch((e) => {
@@ -80,7 +113,7 @@ export function PollsSection({ rt }: { rt: Roundtable }) {
     return () => window.removeEventListener('hashchange', onHash);
   }, []);
 
-  const polls = room.polls.slice().reverse();
+  const polls = room.polls;
   const ended = !!room.refused && ['signed_out', 'removed'].includes(room.refused);
 
   return (
@@ -115,11 +148,13 @@ export function PollsSection({ rt }: { rt: Roundtable }) {
               />
             )}
             <h3 id="poll-list-heading">{t('polls.listHeading')}</h3>
+            {isFacilitator && polls.length > 1 && <p className="hint">{t('polls.reorderHint')}</p>}
+            <Alert message={orderError} />
             {polls.length === 0 ? (
               <p className="muted">{t('polls.empty')}</p>
             ) : (
               <ul className="poll-list" aria-labelledby="poll-list-heading">
-                {polls.map((p) => (
+                {polls.map((p, i) => (
                   <PollCard
                     key={p.id}
                     poll={p}
@@ -128,6 +163,52 @@ export function PollsSection({ rt }: { rt: Roundtable }) {
                     canVote={can(mine, 'vote')}
                     focus={focusPoll?.id === p.id ? focusPoll.block : null}
                     onFocused={() => setFocusPoll(null)}
+                    minGroup={knownMinGroup(Object.values(room.results))}
+                    confirming={confirming === p.id}
+                    setConfirming={(on) => setConfirming(on ? p.id : null)}
+                    onDeleted={() => {
+                      setPolls((l) => l.filter((x) => x.id !== p.id));
+                      announce(t('polls.deleted', { question: p.question }), true);
+                      // Focus goes to the list's heading: the card it was on is gone.
+                      document.getElementById('poll-list-heading')?.focus();
+                    }}
+                    onDuplicated={(copy) => {
+                      setPolls((l) => {
+                        const ids = l.map((x) => x.id).filter((id) => id !== copy.id);
+                        ids.splice(ids.indexOf(p.id) + 1, 0, copy.id);
+                        return applyOrder(upsertById(l, copy), ids);
+                      });
+                      announce(t('polls.duplicated', { question: copy.question }), true);
+                      setFocusPoll({ id: copy.id, block: 'nearest' });
+                    }}
+                    reorder={
+                      isFacilitator && polls.length > 1
+                        ? {
+                            index: i,
+                            count: polls.length,
+                            focusDir: moveFocus?.id === p.id ? moveFocus.dir : null,
+                            onFocusedMove: () => setMoveFocus(null),
+                            move: (dir) => {
+                              const ids = moveBy(
+                                polls.map((x) => x.id),
+                                p.id,
+                                dir === 'up' ? -1 : 1,
+                              );
+                              if (ids) void reorder(ids, p.id, dir);
+                            },
+                            dragging: dragging === p.id,
+                            onDragStart: () => setDragging(p.id),
+                            onDragEnd: () => setDragging(null),
+                            onDrop: () => {
+                              if (!dragging) return;
+                              const ids = polls.map((x) => x.id);
+                              const next = moveTo(ids, dragging, dropIndex(ids, dragging, p.id));
+                              setDragging(null);
+                              if (next) void reorder(next, dragging, null);
+                            },
+                          }
+                        : null
+                    }
                   />
                 ))}
               </ul>
@@ -391,6 +472,12 @@ function PollCard({
   canVote,
   focus,
   onFocused,
+  minGroup,
+  confirming,
+  setConfirming,
+  onDeleted,
+  onDuplicated,
+  reorder,
 }: {
   poll: Poll;
   room: LiveRoom;
@@ -399,6 +486,14 @@ function PollCard({
   /** Move focus to this poll (just created, or named by the URL), scrolled to that position. */
   focus: ScrollLogicalPosition | null;
   onFocused: () => void;
+  minGroup: number;
+  /** The delete is being confirmed in place. */
+  confirming: boolean;
+  setConfirming: (on: boolean) => void;
+  onDeleted: () => void;
+  onDuplicated: (copy: Poll) => void;
+  /** The agenda controls (facilitators, two polls or more). */
+  reorder: Reorder | null;
 }) {
   const { t } = useI18n();
   const headingRef = useRef<HTMLHeadingElement>(null);
@@ -415,6 +510,57 @@ function PollCard({
   const [changing, setChanging] = useState(false);
   const results = room.results[poll.id];
   const headingId = `poll-${poll.id}-q`;
+  const [editing, setEditing] = useState(false);
+  const editButton = useRef<HTMLButtonElement>(null);
+  const deleteButton = useRef<HTMLButtonElement>(null);
+  const keepButton = useRef<HTMLButtonElement>(null);
+  const upButton = useRef<HTMLButtonElement>(null);
+  const downButton = useRef<HTMLButtonElement>(null);
+  const wasConfirming = useRef(false);
+  useEffect(() => {
+    if (confirming) keepButton.current?.focus();
+    else if (wasConfirming.current && document.activeElement === document.body) deleteButton.current?.focus();
+    wasConfirming.current = confirming;
+  }, [confirming]);
+  useEffect(() => {
+    if (!reorder?.focusDir) return;
+    // At the top or bottom the other button is the one that still moves it.
+    const up = reorder.index > 0;
+    const down = reorder.index < reorder.count - 1;
+    const dir = reorder.focusDir === 'up' ? (up ? 'up' : 'down') : down ? 'down' : 'up';
+    (dir === 'up' ? upButton : downButton).current?.focus();
+    reorder.onFocusedMove();
+    // After the move has rendered.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [reorder?.focusDir, reorder?.index]);
+
+  async function remove() {
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      await api<void>('DELETE', `/polls/${encodeURIComponent(poll.id)}`);
+      onDeleted();
+    } catch (e) {
+      setError(errorMessage(e, t));
+      setConfirming(false);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  async function duplicate() {
+    if (busy) return;
+    setBusy(true);
+    setError(null);
+    try {
+      onDuplicated(await api<Poll>('POST', `/polls/${encodeURIComponent(poll.id)}/duplicate`));
+    } catch (e) {
+      setError(errorMessage(e, t));
+    } finally {
+      setBusy(false);
+    }
+  }
 
   async function setStatus(action: 'open' | 'close') {
     if (busy) return;
@@ -434,7 +580,62 @@ function PollCard({
   const showVote = poll.status === 'open' && canVote && (!poll.voted || changing);
   const showResults = results && (isFacilitator || poll.voted || poll.status === 'closed');
   return (
-    <li id={pollAnchor(poll.id)} className={`poll-card poll-card--${poll.status}`} data-testid="poll" data-poll-id={poll.id} data-status={poll.status}>
+    <li
+      id={pollAnchor(poll.id)}
+      className={`poll-card poll-card--${poll.status}${reorder?.dragging ? ' poll-card--dragging' : ''}`}
+      data-testid="poll"
+      data-poll-id={poll.id}
+      data-status={poll.status}
+      onDragOver={reorder ? (e) => e.preventDefault() : undefined}
+      onDrop={
+        reorder
+          ? (e) => {
+              e.preventDefault();
+              reorder.onDrop();
+            }
+          : undefined
+      }
+    >
+      {reorder && (
+        <div className="agenda-controls">
+          <span
+            className="drag-handle"
+            draggable
+            data-testid="drag-handle"
+            title={t('polls.dragHint')}
+            aria-hidden="true"
+            onDragStart={(e) => {
+              e.dataTransfer.effectAllowed = 'move';
+              e.dataTransfer.setData('text/plain', poll.id);
+              reorder.onDragStart();
+            }}
+            onDragEnd={reorder.onDragEnd}
+          >
+            ⠿
+          </span>
+          <span className="agenda-position">{t('polls.position', { n: reorder.index + 1, count: reorder.count })}</span>
+          <button
+            type="button"
+            ref={upButton}
+            className="icon-button"
+            aria-label={t('polls.moveUp', { question: poll.question })}
+            aria-disabled={reorder.index === 0 || undefined}
+            onClick={() => reorder.index > 0 && reorder.move('up')}
+          >
+            ↑
+          </button>
+          <button
+            type="button"
+            ref={downButton}
+            className="icon-button"
+            aria-label={t('polls.moveDown', { question: poll.question })}
+            aria-disabled={reorder.index === reorder.count - 1 || undefined}
+            onClick={() => reorder.index < reorder.count - 1 && reorder.move('down')}
+          >
+            ↓
+          </button>
+        </div>
+      )}
       <h4 id={headingId} ref={headingRef} tabIndex={-1}>
         {poll.question}
       </h4>
@@ -462,12 +663,60 @@ function PollCard({
               {t('polls.close')}
             </button>
           )}
+          {poll.status === 'draft' && !editing && (
+            <button type="button" ref={editButton} onClick={() => setEditing(true)} aria-describedby={headingId}>
+              {t('polls.edit')}
+            </button>
+          )}
+          {poll.status === 'draft' && !confirming && (
+            <button type="button" ref={deleteButton} className="danger" onClick={() => setConfirming(true)} aria-describedby={headingId}>
+              {t('polls.delete')}
+            </button>
+          )}
+          {poll.status !== 'draft' && (
+            <button type="button" onClick={duplicate} aria-disabled={busy || undefined} aria-describedby={headingId}>
+              {t('polls.duplicate')}
+            </button>
+          )}
           {poll.status !== 'draft' && (
             <a href={`/api/v1/polls/${encodeURIComponent(poll.id)}/results.csv`} download>
               {t('polls.csv')}
             </a>
           )}
         </div>
+      )}
+      {isFacilitator && poll.status === 'draft' && confirming && (
+        <div className="confirm-delete" role="group" aria-labelledby={`${headingId}-confirm`} data-testid="confirm-delete">
+          <p id={`${headingId}-confirm`}>{t('polls.confirmDelete', { question: poll.question })}</p>
+          <div className="actions">
+            <button type="button" className="danger" onClick={remove} aria-disabled={busy || undefined}>
+              {t('polls.deleteConfirmed')}
+            </button>
+            <button type="button" ref={keepButton} onClick={() => setConfirming(false)}>
+              {t('polls.keep')}
+            </button>
+          </div>
+        </div>
+      )}
+      {isFacilitator && poll.status === 'draft' && editing && (
+        <PollForm
+          roundtableId={poll.roundtable_id}
+          minGroup={minGroup}
+          heading={t('polls.editHeading')}
+          picker
+          editing={poll}
+          focusOnOpen
+          testId="edit-poll-form"
+          onCancel={() => {
+            setEditing(false);
+            window.setTimeout(() => editButton.current?.focus(), 0);
+          }}
+          onCreated={(p) => {
+            room.setPolls((l) => mergePoll(l, p));
+            setEditing(false);
+            window.setTimeout(() => headingRef.current?.focus(), 0);
+          }}
+        />
       )}
       {showVote && (
         <BallotForm
@@ -507,6 +756,20 @@ function PollCard({
       ) : null}
     </li>
   );
+}
+
+/** A poll card's agenda controls. */
+interface Reorder {
+  index: number;
+  count: number;
+  /** Focus this direction's button once the move has rendered. */
+  focusDir: 'up' | 'down' | null;
+  onFocusedMove: () => void;
+  move: (dir: 'up' | 'down') => void;
+  dragging: boolean;
+  onDragStart: () => void;
+  onDragEnd: () => void;
+  onDrop: () => void;
 }
 
 function QuestionsPanel({
