@@ -197,14 +197,16 @@ export function PollsSection({ rt }: { rt: Roundtable }) {
                               if (ids) void reorder(ids, p.id, dir);
                             },
                             dragging: dragging === p.id,
-                            onDragStart: () => setDragging(p.id),
+                            // After the drag has begun: a re-render inside dragstart cancels it in Chromium.
+                            onDragStart: () => window.setTimeout(() => setDragging(p.id), 0),
                             onDragEnd: () => setDragging(null),
-                            onDrop: () => {
-                              if (!dragging) return;
-                              const ids = polls.map((x) => x.id);
-                              const next = moveTo(ids, dragging, dropIndex(ids, dragging, p.id));
+                            onDrop: (draggedId) => {
+                              const from = draggedId || dragging;
                               setDragging(null);
-                              if (next) void reorder(next, dragging, null);
+                              if (!from) return;
+                              const ids = polls.map((x) => x.id);
+                              const next = moveTo(ids, from, dropIndex(ids, from, p.id));
+                              if (next) void reorder(next, from, null);
                             },
                           }
                         : null
@@ -586,12 +588,19 @@ function PollCard({
       data-testid="poll"
       data-poll-id={poll.id}
       data-status={poll.status}
-      onDragOver={reorder ? (e) => e.preventDefault() : undefined}
+      onDragOver={
+        reorder
+          ? (e) => {
+              e.preventDefault();
+              e.dataTransfer.dropEffect = 'move';
+            }
+          : undefined
+      }
       onDrop={
         reorder
           ? (e) => {
               e.preventDefault();
-              reorder.onDrop();
+              reorder.onDrop(e.dataTransfer.getData('text/plain'));
             }
           : undefined
       }
@@ -769,7 +778,8 @@ interface Reorder {
   dragging: boolean;
   onDragStart: () => void;
   onDragEnd: () => void;
-  onDrop: () => void;
+  /** A poll was dropped here: its id, as the drag carried it. */
+  onDrop: (draggedId: string) => void;
 }
 
 function QuestionsPanel({
