@@ -127,11 +127,23 @@ struct Room {
 /// they subscribed), so that a resync pushes only what differs.
 #[derive(Default)]
 struct Shown {
-    polls: HashMap<String, PollStatus>,
+    /// poll id → (status, a fingerprint of the whole view): a draft's edit
+    /// changes only the second.
+    polls: HashMap<String, (PollStatus, u64)>,
     /// question id → (status, votes): the only things about a question that change.
     questions: HashMap<String, (QuestionStatus, i64)>,
     /// agreement id → a fingerprint of the whole view last shown.
     agreements: HashMap<String, u64>,
+}
+
+/// A fingerprint of a poll as every client sees it: an edit changes it.
+fn poll_fingerprint(p: &Poll) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    serde_json::to_string(&PollView::from(p))
+        .unwrap_or_default()
+        .hash(&mut h);
+    h.finish()
 }
 
 /// A fingerprint of an agreement as participants see it: any position,
@@ -531,7 +543,9 @@ async fn push_poll(inner: &Inner, poll: &Poll) {
     let audience_ok = audience_sees(poll);
     let mut rooms = lock(&inner.rooms);
     if let Some(room) = rooms.get_mut(&poll.roundtable_id) {
-        room.shown.polls.insert(poll.id.clone(), poll.status);
+        room.shown
+            .polls
+            .insert(poll.id.clone(), (poll.status, poll_fingerprint(poll)));
         fan_out(room, |v| {
             (!v.is_audience() || audience_ok).then(|| msg.clone())
         });
@@ -989,7 +1003,8 @@ fn apply_seed(room: &mut Room, (polls, questions, agreements): Seed) {
         room.shown.agreements.entry(a.id).or_insert(f);
     }
     for p in polls {
-        room.shown.polls.entry(p.id).or_insert(p.status);
+        let f = poll_fingerprint(&p);
+        room.shown.polls.entry(p.id).or_insert((p.status, f));
     }
     for q in questions {
         room.shown
@@ -1027,8 +1042,8 @@ async fn resync_room(inner: &Inner, rt: &str) {
                 let shown = lock(&inner.rooms)
                     .get(rt)
                     .and_then(|r| r.shown.polls.get(&p.id).copied());
-                let missed = shown != Some(p.status);
-                if missed {
+                let missed = shown.map(|(status, _)| status) != Some(p.status);
+                if missed || shown.map(|(_, f)| f) != Some(poll_fingerprint(&p)) {
                     push_poll(inner, &p).await;
                 }
                 if p.status == PollStatus::Open || (missed && p.status == PollStatus::Closed) {
