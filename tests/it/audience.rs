@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 on_both_backends!(
     the_audience_never_receives_participants_names_or_sides,
     drafts_never_reach_the_audience,
+    a_deleted_draft_and_the_agenda_tell_the_audience_nothing_of_drafts,
 );
 
 /// A participant's name and side, as they must never appear in audience traffic.
@@ -182,4 +183,66 @@ async fn drafts_never_reach_the_audience(b: Backend) {
             .status(),
         StatusCode::OK
     );
+}
+
+/// A draft that is made, reordered and deleted leaves no trace on the
+/// audience's socket: no `poll_removed`, and an agenda naming only polls it sees.
+async fn a_deleted_draft_and_the_agenda_tell_the_audience_nothing_of_drafts(b: Backend) {
+    let Some(app) = TestApp::spawn(b).await else {
+        return;
+    };
+    let fac = app.user("freja").await;
+    let rt = app.roundtable(&fac, "T").await;
+    let live = app.start_live(&fac, &rt).await;
+    let (_, aud_cookie) = join(&app, live["join_code"].as_str().unwrap()).await;
+    let (mut aud_ws, _) = subscribed(&app, &aud_cookie, &rt).await;
+    let shown = poll(
+        &app,
+        &fac,
+        &rt,
+        json!({"template": "maturity", "lang": "en"}),
+    )
+    .await;
+    let shown_id = shown["id"].as_str().unwrap().to_owned();
+    open(&app, &fac, &shown_id).await;
+    let draft = poll(
+        &app,
+        &fac,
+        &rt,
+        json!({"template": "maturity", "lang": "en"}),
+    )
+    .await;
+    let draft_id = draft["id"].as_str().unwrap().to_owned();
+    let res = fac
+        .put(app.url(&format!("/api/v1/roundtables/{rt}/poll-order")))
+        .json(&json!({"poll_ids": [draft_id, shown_id]}))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    let res = fac
+        .delete(app.url(&format!("/api/v1/polls/{draft_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    // A question the audience does see marks the end of what it was sent.
+    app.post(
+        &fac,
+        &format!("/api/v1/roundtables/{rt}/questions"),
+        json!({"text": "Any questions?"}),
+    )
+    .await;
+    let draft_id = draft_id.clone();
+    aud_ws
+        .until(move |m| {
+            let raw = m.to_string();
+            assert!(
+                !raw.contains(&draft_id),
+                "a draft reached the audience: {raw}"
+            );
+            assert_ne!(m["type"], "poll_removed", "{raw}");
+            m["type"] == "question"
+        })
+        .await;
 }
