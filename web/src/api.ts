@@ -72,9 +72,23 @@ export function errorMessage(err: unknown, t: TFunction): string {
       const secs = err.retryAfter && /^\d+$/.test(err.retryAfter) ? err.retryAfter : null;
       return secs ? t('common.rateLimited', { seconds: secs }) : t('common.rateLimitedNoTime');
     }
+    // The problem's stable `type` chooses the words, in the reader's
+    // language; the server's English detail is only the fallback.
+    const key = problemKey(err.problem?.type);
+    const translated = key ? t(key) : null;
+    if (key && translated && translated !== key) return translated;
     return err.problem?.detail || err.problem?.title || t('common.error');
   }
   return t('common.error');
+}
+
+const PROBLEM_PREFIX = 'urn:accord:problem:';
+
+/** The i18n key of a problem `type` (`urn:accord:problem:<slug>` → `problem.<slug>`). */
+export function problemKey(type: string | null | undefined): string | null {
+  if (!type || !type.startsWith(PROBLEM_PREFIX)) return null;
+  const slug = type.slice(PROBLEM_PREFIX.length);
+  return /^[a-z-]+$/.test(slug) ? `problem.${slug}` : null;
 }
 
 /** Only allow same-site relative paths as redirect targets. */

@@ -50,7 +50,8 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    #[cfg(test)]
+    /// Every kind, so the OpenAPI document can list every problem `type`
+    /// (the web translates each from it; a web test fails on a missing one).
     pub const ALL: &'static [ErrorKind] = &[
         ErrorKind::MalformedJson,
         ErrorKind::UnreadableBody,
@@ -233,6 +234,11 @@ impl ErrorKind {
         }
     }
 
+    /// The problem's `type`: `urn:accord:problem:<slug>`.
+    pub fn type_urn(self) -> String {
+        format!("urn:accord:problem:{}", self.slug())
+    }
+
     pub fn slug(self) -> &'static str {
         self.parts().0
     }
@@ -370,7 +376,7 @@ impl ApiError {
     pub fn problem(&self) -> Problem {
         let e = &self.0;
         Problem {
-            kind: format!("urn:accord:problem:{}", e.kind.slug()),
+            kind: e.kind.type_urn(),
             title: e.kind.title().to_owned(),
             status: e.kind.status().as_u16(),
             detail: e.detail.clone(),

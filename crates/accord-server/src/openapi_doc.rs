@@ -37,7 +37,26 @@ pub fn document() -> Value {
         Some(c) => c.schemas.extend(socket.schemas),
         None => openapi.components = Some(socket),
     }
-    served(serde_json::to_value(&openapi).unwrap_or_default())
+    let mut doc = serde_json::to_value(&openapi).unwrap_or_default();
+    // Every problem `type` the server sends, so clients can translate each.
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        let types: Vec<String> = crate::error::ErrorKind::ALL
+            .iter()
+            .map(|k| k.type_urn())
+            .collect();
+        schemas.insert(
+            "ProblemType".into(),
+            json!({
+                "type": "string",
+                "description": "Every `type` a Problem carries (urn:accord:problem:<slug>).",
+                "enum": types,
+            }),
+        );
+    }
+    served(doc)
 }
 
 /// `doc` (utoipa's, as JSON) with problem responses as they are sent.

@@ -197,12 +197,13 @@ describe('problems in the reader’s language', () => {
     expect(agreementError(problem('forbidden'), tDa)).toMatch(/^Din rolle tillader det ikke/);
   });
 
-  it('names the field of a validation problem, else falls back to the server’s detail', () => {
+  it('names the field of a validation problem, else says it by its type; the detail only for an unknown type', () => {
     expect(agreementError(problem('validation', 'x', [{ field: 'closes_at', message: 'must be in the future' }]), tEn)).toBe(
       'The closing time must be in the future and within a year.',
     );
     expect(agreementError(problem('validation', 'x', [{ field: 'reason', message: 'too long' }]), tDa)).toMatch(/^En indsigelse skal have/);
-    expect(agreementError(problem('validation', 'The body is odd.'), tEn)).toBe('The body is odd.');
+    expect(agreementError(problem('validation', 'The body is odd.'), tEn)).toBe(translate('en', 'problem.validation'));
+    expect(agreementError(problem('validation', 'The body is odd.'), tDa)).toBe(translate('da', 'problem.validation'));
     expect(agreementError(problem('something-new', 'Said by the server.'), tEn)).toBe('Said by the server.');
     expect(agreementError(new ApiError(0, null), tEn)).toBe(translate('en', 'common.network'));
   });

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import en from './en.json';
 import da from './da.json';
 import { translate } from './index';
+import { problemKey } from '../api';
 import { DOC_KINDS, ROLES, SIDES, THEMES } from '../types';
 import { POLL_KINDS, POLL_STATUSES, QUESTION_STATUSES, RESULTS_VISIBILITY, VOTER_GROUPS } from '../live/types';
 import { THREAD_FILTERS } from '../comments/threads';
@@ -20,6 +21,20 @@ function sourceFiles(dir: string): string[] {
   }
   return out;
 }
+
+describe('problem types', () => {
+  it('every problem type the server sends has words in English and Danish', () => {
+    const doc = JSON.parse(readFileSync(join(SRC, 'generated/openapi.json'), 'utf8'));
+    const types: string[] = doc.components.schemas.ProblemType.enum;
+    expect(types.length).toBeGreaterThan(20);
+    const missing = types
+      .map((ty) => problemKey(ty))
+      .filter((k): k is string => k !== null)
+      .filter((k) => !(k in en) || !(k in da));
+    expect(missing).toEqual([]);
+    expect(types.every((ty) => problemKey(ty) !== null)).toBe(true);
+  });
+});
 
 describe('translations', () => {
   const enKeys = Object.keys(en).sort();
