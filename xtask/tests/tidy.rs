@@ -274,6 +274,22 @@ fn socket_messages_are_built_by_the_wire_enum() {
     );
 }
 
+/// Which of `phrases` (lower case, single-spaced) each file holds, read
+/// lower-cased with its whitespace collapsed: `path: phrase` per hit.
+fn mentions(paths: &[PathBuf], phrases: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    for path in paths {
+        let text = fs::read_to_string(path).unwrap_or_default().to_lowercase();
+        let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        for phrase in phrases {
+            if flat.contains(phrase) {
+                found.push(format!("{}: {phrase}", path.display()));
+            }
+        }
+    }
+    found
+}
+
 /// "A version is never changed or deleted": no SQL in the store (or its
 /// migrations after the one that made the table) updates or deletes a
 /// row of `document_versions`.
@@ -293,20 +309,14 @@ fn no_sql_changes_or_deletes_a_version() {
             &mut sources,
         );
     }
-    let mut found = Vec::new();
-    for path in &sources {
-        let text = fs::read_to_string(path).unwrap_or_default().to_lowercase();
-        let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        for verb in [
+    let found = mentions(
+        &sources,
+        &[
             "update document_versions",
             "delete from document_versions",
             "drop table document_versions",
-        ] {
-            if flat.contains(verb) {
-                found.push(format!("{}: {verb}", path.display()));
-            }
-        }
-    }
+        ],
+    );
     assert!(
         found.is_empty(),
         "versions are immutable (ARCHITECTURE.md):\n{}",
@@ -327,22 +337,17 @@ fn the_audit_log_is_append_only() {
         &[".rs"],
         &mut sources,
     );
-    let mut found = Vec::new();
-    for path in sources.iter().filter(|p| !p.ends_with("testing.rs")) {
-        let text = fs::read_to_string(path).unwrap_or_default().to_lowercase();
-        let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        for verb in [
+    sources.retain(|p| !p.ends_with("testing.rs"));
+    let found = mentions(
+        &sources,
+        &[
             "update audit_log",
             "delete from audit_log",
             "truncate audit_log",
             "drop trigger",
             "disable trigger",
-        ] {
-            if flat.contains(verb) {
-                found.push(format!("{}: {verb}", path.display()));
-            }
-        }
-    }
+        ],
+    );
     assert!(
         found.is_empty(),
         "the audit trail is append-only (ARCHITECTURE.md):\n{}",
@@ -358,14 +363,8 @@ fn the_audit_log_is_append_only() {
             &[".sql"],
             &mut migrations,
         );
-        let all: String = migrations
-            .iter()
-            .map(|p| fs::read_to_string(p).unwrap_or_default().to_lowercase())
-            .collect::<Vec<_>>()
-            .join(" ");
-        let flat: String = all.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(
-            flat.contains(needle),
+            !mentions(&migrations, &[needle]).is_empty(),
             "{backend} migrations lack the append-only trigger"
         );
     }

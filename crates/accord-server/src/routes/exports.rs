@@ -204,6 +204,20 @@ fn file(e: &Exported, content_type: &'static str, ext: &str, body: Vec<u8>) -> R
         .into_response()
 }
 
+/// The version `id` as the caller may read it, rendered by `f` in the
+/// language the query or the browser asks for.
+async fn rendered<T: Send + 'static>(
+    state: &AppState,
+    id: Uuid,
+    user_id: &str,
+    q: &ExportQuery,
+    headers: &HeaderMap,
+    f: fn(&Export) -> Result<T, accord_export::ExportError>,
+) -> ApiResult<(Exported, T)> {
+    let e = exported(state, id, user_id).await?;
+    render(e, language(q.lang.as_deref(), headers), f).await
+}
+
 /// The export of `e` in `lang`, on a blocking thread (a 30,000-word PDF
 /// takes a while and must not hold an async worker).
 async fn render<T: Send + 'static>(
@@ -239,9 +253,10 @@ pub async fn markdown(
     ApiQuery(q): ApiQuery<ExportQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let e = exported(&state, id, &user.id).await?;
-    let lang = language(q.lang.as_deref(), &headers);
-    let (e, text) = render(e, lang, |x| Ok(accord_export::markdown(x))).await?;
+    let (e, text) = rendered(&state, id, &user.id, &q, &headers, |x| {
+        Ok(accord_export::markdown(x))
+    })
+    .await?;
     Ok(file(
         &e,
         "text/markdown; charset=utf-8",
@@ -263,9 +278,10 @@ pub async fn html(
     ApiQuery(q): ApiQuery<ExportQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let e = exported(&state, id, &user.id).await?;
-    let lang = language(q.lang.as_deref(), &headers);
-    let (e, page) = render(e, lang, |x| Ok(accord_export::html_page(x))).await?;
+    let (e, page) = rendered(&state, id, &user.id, &q, &headers, |x| {
+        Ok(accord_export::html_page(x))
+    })
+    .await?;
     Ok(html_response(
         page,
         Some(version_disposition("inline", &e.info, "html")),
@@ -309,9 +325,7 @@ pub async fn docx(
     ApiQuery(q): ApiQuery<ExportQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let e = exported(&state, id, &user.id).await?;
-    let lang = language(q.lang.as_deref(), &headers);
-    let (e, bytes) = render(e, lang, accord_export::docx).await?;
+    let (e, bytes) = rendered(&state, id, &user.id, &q, &headers, accord_export::docx).await?;
     Ok(file(
         &e,
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -333,8 +347,6 @@ pub async fn pdf(
     ApiQuery(q): ApiQuery<ExportQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let e = exported(&state, id, &user.id).await?;
-    let lang = language(q.lang.as_deref(), &headers);
-    let (e, bytes) = render(e, lang, accord_export::pdf).await?;
+    let (e, bytes) = rendered(&state, id, &user.id, &q, &headers, accord_export::pdf).await?;
     Ok(file(&e, "application/pdf", "pdf", bytes))
 }
