@@ -21,6 +21,8 @@ export class ApiError extends Error {
     public status: number,
     public problem: Problem | null,
     public retryAfter: string | null = null,
+    /** What to say, already in the reader's language (a form that knows better than the type). */
+    public said: string | null = null,
   ) {
     super(problem?.detail ?? problem?.title ?? `HTTP ${status}`);
   }
@@ -72,6 +74,7 @@ export function errorMessage(err: unknown, t: TFunction): string {
       const secs = err.retryAfter && /^\d+$/.test(err.retryAfter) ? err.retryAfter : null;
       return secs ? t('common.rateLimited', { seconds: secs }) : t('common.rateLimitedNoTime');
     }
+    if (err.said) return err.said;
     // The problem's stable `type` chooses the words, in the reader's
     // language; the server's English detail is only the fallback.
     const key = problemKey(err.problem?.type);

@@ -162,7 +162,8 @@ export function PollForm({
       } catch (err) {
         // The subject names nothing of this roundtable (deleted since?), or an audience poll named one.
         const said = subjectError(err, sentAudience, t);
-        if (said && err instanceof ApiError) throw new ApiError(422, { ...err.problem, detail: said, errors: [{ field: 'subject', message: said }] });
+        if (said && err instanceof ApiError)
+          throw new ApiError(422, { ...err.problem, detail: said, errors: [{ field: 'subject', message: said }] }, null, said);
         throw err;
       }
     });
