@@ -1309,3 +1309,38 @@ async fn duplicates_and_the_agenda_order_reach_every_listing(b: Backend) {
     with_e.push(e["id"].as_str().unwrap().to_owned());
     assert_eq!(list(&fac).await, with_e);
 }
+
+/// A phone that rejoins with the code of a session that has ended is told
+/// so (410 `session-ended`), not that the code is wrong; its open socket was
+/// closed with the same reason.
+#[tokio::test]
+async fn a_rejoin_after_the_end_says_the_session_has_ended() {
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
+    let fac = app.user("freja").await;
+    let rt = app.roundtable(&fac, "T").await;
+    let live = app.start_live(&fac, &rt).await;
+    let code = live["join_code"].as_str().unwrap().to_owned();
+    let (_, cookie) = join(&app, &code).await;
+    let mut ws = crate::events::connect(&app.base, &cookie).await.unwrap();
+    ws.subscribe(&format!("roundtable:{rt}")).await;
+    let res = fac
+        .delete(app.url(&format!("/api/v1/roundtables/{rt}/live")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let (close, reason) = ws.closed_within(10).await;
+    assert_eq!(close, 1008);
+    assert!(reason.starts_with("session_ended"), "{reason}");
+    let again = app
+        .post(&app.client(), "/api/v1/join", json!({"code": code}))
+        .await;
+    problem(again, StatusCode::GONE, "session-ended").await;
+    // A code that never existed is still just wrong.
+    let wrong = app
+        .post(&app.client(), "/api/v1/join", json!({"code": "ZZZZ-9999"}))
+        .await;
+    problem(wrong, StatusCode::NOT_FOUND, "not-found").await;
+}

@@ -40,6 +40,7 @@ pub enum ErrorKind {
     PollStatus,
     AlreadyVoted,
     InvitationUnusable,
+    SessionEnded,
     HashMismatch,
     AgreementClosed,
     NotInElectorate,
@@ -76,6 +77,7 @@ impl ErrorKind {
         ErrorKind::PollStatus,
         ErrorKind::AlreadyVoted,
         ErrorKind::InvitationUnusable,
+        ErrorKind::SessionEnded,
         ErrorKind::HashMismatch,
         ErrorKind::AgreementClosed,
         ErrorKind::NotInElectorate,
@@ -189,6 +191,7 @@ impl ErrorKind {
                 "Invitation no longer valid",
                 C::Unavailable,
             ),
+            K::SessionEnded => ("session-ended", S::GONE, "Session ended", C::Unavailable),
             K::HashMismatch => (
                 "version-hash-mismatch",
                 S::CONFLICT,

@@ -198,6 +198,19 @@ impl Store {
         Ok(row.map(live_session))
     }
 
+    /// Whether a live session that has ended had this join code (codes are
+    /// never reused, so a phone that rejoins after the end can be told so).
+    #[tracing::instrument(skip_all)]
+    pub async fn join_code_ended(&self, join_code: &str) -> Result<bool, StoreError> {
+        let row: Option<(String,)> = on_pool!(self, pool => sqlx::query_as(
+            "SELECT id FROM live_sessions WHERE join_code = $1 AND ended_at IS NOT NULL",
+        )
+        .bind(join_code)
+        .fetch_optional(pool)
+        .await)?;
+        Ok(row.is_some())
+    }
+
     /// The roundtable's running live session, if any.
     #[tracing::instrument(skip_all)]
     pub async fn active_live_session(

@@ -75,6 +75,10 @@ function JoinForm({ onJoined }: { onJoined: (j: JoinResult) => void }) {
         if (name.trim()) body.display_name = name.trim();
         joined = await api<JoinResult>('POST', '/join', body);
       } catch (err) {
+        if (err instanceof ApiError && err.problem?.type === 'urn:accord:problem:session-ended') {
+          const said = t('audience.sessionEnded');
+          throw new ApiError(err.status, { ...err.problem, errors: [{ field: 'code', message: said }] }, null, said);
+        }
         if (err instanceof ApiError && (err.status === 404 || err.status === 410)) {
           throw new ApiError(err.status, { detail: t('audience.badCode'), errors: [{ field: 'code', message: t('audience.badCode') }] });
         }

@@ -1574,7 +1574,7 @@ export interface components {
          * @description Every `type` a Problem carries (urn:accord:problem:<slug>).
          * @enum {string}
          */
-        ProblemType: "urn:accord:problem:malformed-json" | "urn:accord:problem:unreadable-body" | "urn:accord:problem:unsupported-media-type" | "urn:accord:problem:payload-too-large" | "urn:accord:problem:request-timeout" | "urn:accord:problem:method-not-allowed" | "urn:accord:problem:upgrade-required" | "urn:accord:problem:unauthenticated" | "urn:accord:problem:invalid-credentials" | "urn:accord:problem:forbidden" | "urn:accord:problem:not-found" | "urn:accord:problem:validation" | "urn:accord:problem:unknown-option" | "urn:accord:problem:too-many-choices" | "urn:accord:problem:invalid-ballot" | "urn:accord:problem:conflict" | "urn:accord:problem:email-taken" | "urn:accord:problem:already-participant" | "urn:accord:problem:last-facilitator" | "urn:accord:problem:poll-not-open" | "urn:accord:problem:poll-status" | "urn:accord:problem:already-voted" | "urn:accord:problem:invitation-unusable" | "urn:accord:problem:version-hash-mismatch" | "urn:accord:problem:agreement-closed" | "urn:accord:problem:not-in-electorate" | "urn:accord:problem:empty-side" | "urn:accord:problem:rate-limited" | "urn:accord:problem:not-ready" | "urn:accord:problem:internal";
+        ProblemType: "urn:accord:problem:malformed-json" | "urn:accord:problem:unreadable-body" | "urn:accord:problem:unsupported-media-type" | "urn:accord:problem:payload-too-large" | "urn:accord:problem:request-timeout" | "urn:accord:problem:method-not-allowed" | "urn:accord:problem:upgrade-required" | "urn:accord:problem:unauthenticated" | "urn:accord:problem:invalid-credentials" | "urn:accord:problem:forbidden" | "urn:accord:problem:not-found" | "urn:accord:problem:validation" | "urn:accord:problem:unknown-option" | "urn:accord:problem:too-many-choices" | "urn:accord:problem:invalid-ballot" | "urn:accord:problem:conflict" | "urn:accord:problem:email-taken" | "urn:accord:problem:already-participant" | "urn:accord:problem:last-facilitator" | "urn:accord:problem:poll-not-open" | "urn:accord:problem:poll-status" | "urn:accord:problem:already-voted" | "urn:accord:problem:invitation-unusable" | "urn:accord:problem:session-ended" | "urn:accord:problem:version-hash-mismatch" | "urn:accord:problem:agreement-closed" | "urn:accord:problem:not-in-electorate" | "urn:accord:problem:empty-side" | "urn:accord:problem:rate-limited" | "urn:accord:problem:not-ready" | "urn:accord:problem:internal";
         Progress: {
             employer: components["schemas"]["SideProgress"];
             union: components["schemas"]["SideProgress"];
@@ -3216,6 +3216,15 @@ export interface operations {
             };
             /** @description No running session has this code */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The session with this code has ended (`session-ended`; not counted as a wrong code) */
+            410: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -4,7 +4,7 @@
 use super::roundtables::{membership, require};
 use crate::app::AppState;
 use crate::audience::{self, new_join_code, normalise_code};
-use crate::error::{ApiError, ApiResult, Problem};
+use crate::error::{ApiError, ApiResult, ErrorKind, Problem};
 use crate::extract::{ApiJson, ApiPath, ClientIp, CurrentUser};
 use crate::rate_limit::{address_key, check};
 use crate::sessions;
@@ -156,6 +156,7 @@ pub async fn end(
     responses(
         (status = 200, description = "Joined; sets the anonymous `accord_audience` cookie (and, on any answer, the `accord_device` cookie that wrong codes are counted by, if the request had none). A browser whose cookie names a member of this same session stays that member (a given display name renames it)", body = Joined),
         (status = 404, description = "No running session has this code", body = Problem),
+        (status = 410, description = "The session with this code has ended (`session-ended`; not counted as a wrong code)", body = Problem),
         (status = 422, description = "Invalid display name", body = Problem),
         (status = 429, description = "Too many wrong codes from this device (or, far more, from its address), or too many new members from this address", body = Problem)
     ))]
@@ -192,6 +193,14 @@ async fn join_as(
         None => None,
     };
     let Some(session) = session else {
+        // A right code of a session that has ended is no guess: say so.
+        if let Some(code) = normalise_code(&body.code) {
+            if state.store.join_code_ended(&code).await? {
+                return Err(
+                    ApiError::new(ErrorKind::SessionEnded).detail("This live session has ended.")
+                );
+            }
+        }
         state.join_guard.failed(ip, device);
         return Err(
             ApiError::not_found().detail("No live session has this code. Check it on the screen.")
