@@ -378,10 +378,10 @@ async fn audience_joins_with_a_code_and_votes(b: Backend) {
         "unauthenticated",
     )
     .await;
-    // The old code admits nobody any more.
+    // The old code admits nobody any more, and says why.
     let late = app.client();
     let res = app.post(&late, "/api/v1/join", json!({"code": code})).await;
-    problem(res, StatusCode::NOT_FOUND, "not-found").await;
+    problem(res, StatusCode::GONE, "session-ended").await;
 
     // Wrong codes: a clear 404, then a 429 for a guessing address.
     let c = app.client();
