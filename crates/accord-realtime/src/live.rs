@@ -160,13 +160,12 @@ async fn agreements_now(
     store: &Store,
     rt: &str,
 ) -> Result<Vec<crate::agreements::AgreementView>, accord_store::StoreError> {
-    let mut out = Vec::new();
-    for a in store.agreements_of(rt).await? {
-        if let Some(r) = store.agreement(&a.id).await? {
-            out.push(crate::agreements::AgreementView::of(&r));
-        }
-    }
-    Ok(out)
+    Ok(store
+        .agreement_records_of(rt)
+        .await?
+        .iter()
+        .map(crate::agreements::AgreementView::of)
+        .collect())
 }
 
 #[derive(Default)]

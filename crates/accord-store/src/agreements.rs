@@ -204,6 +204,46 @@ fn rule_detail(rule: Rule) -> serde_json::Value {
     json!({"quorum": rule.quorum.as_str(), "objections_block": rule.objections_block})
 }
 
+type VoterRow = (
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<i64>,
+);
+
+/// An agreement's electorate with names, organisations (empty once they
+/// left the roundtable) and standing positions.
+const VOTER_COLUMNS: &str = "e.agreement_id, e.user_id, u.display_name, p.organisation, e.side, \
+     x.position, x.reason, x.at \
+     FROM agreement_electorate e JOIN users u ON u.id = e.user_id \
+     JOIN agreements a ON a.id = e.agreement_id \
+     LEFT JOIN participants p ON p.roundtable_id = a.roundtable_id AND p.user_id = e.user_id \
+     LEFT JOIN agreement_positions x ON x.agreement_id = e.agreement_id AND x.user_id = e.user_id";
+
+/// By side, then name.
+const VOTER_ORDER: &str = "ORDER BY e.side, u.display_name, e.user_id";
+
+/// (agreement id, voter).
+fn voter(row: VoterRow) -> Result<(String, Voter), StoreError> {
+    let (agreement_id, user_id, display_name, organisation, side, position, reason, at) = row;
+    Ok((
+        agreement_id,
+        Voter {
+            user_id,
+            display_name,
+            organisation: organisation.unwrap_or_default(),
+            side: side.parse()?,
+            position: position.map(|p| p.parse()).transpose()?,
+            reason,
+            at,
+        },
+    ))
+}
+
 impl Store {
     /// Proposes a version for agreement: supersedes the document's open
     /// agreement, if any, and opens this one with its electorate, in one
@@ -591,39 +631,44 @@ impl Store {
         let Some(agreement) = self.stored_agreement(id).await? else {
             return Ok(None);
         };
-        type VoterRow = (
-            String,
-            String,
-            Option<String>,
-            String,
-            Option<String>,
-            Option<String>,
-            Option<i64>,
-        );
-        let rows: Vec<VoterRow> = on_pool!(self, pool => sqlx::query_as(
-            "SELECT e.user_id, u.display_name, p.organisation, e.side, x.position, x.reason, x.at \
-             FROM agreement_electorate e JOIN users u ON u.id = e.user_id \
-             JOIN agreements a ON a.id = e.agreement_id \
-             LEFT JOIN participants p ON p.roundtable_id = a.roundtable_id AND p.user_id = e.user_id \
-             LEFT JOIN agreement_positions x ON x.agreement_id = e.agreement_id AND x.user_id = e.user_id \
-             WHERE e.agreement_id = $1 ORDER BY e.side, u.display_name, e.user_id",
-        )
-        .bind(id)
-        .fetch_all(pool)
-        .await)?;
-        let mut voters = Vec::with_capacity(rows.len());
-        for (user_id, display_name, organisation, side, position, reason, at) in rows {
-            voters.push(Voter {
-                user_id,
-                display_name,
-                organisation: organisation.unwrap_or_default(),
-                side: side.parse()?,
-                position: position.map(|p| p.parse()).transpose()?,
-                reason,
-                at,
-            });
-        }
+        let sql = format!("SELECT {VOTER_COLUMNS} WHERE e.agreement_id = $1 {VOTER_ORDER}");
+        let rows: Vec<VoterRow> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_all(pool)
+            .await)?;
+        let voters = rows
+            .into_iter()
+            .map(|r| voter(r).map(|(_, v)| v))
+            .collect::<Result<_, _>>()?;
         Ok(Some(AgreementRecord { agreement, voters }))
+    }
+
+    /// A roundtable's agreements with their voters, newest first: two
+    /// queries however many agreements (what the list and a room's seed read).
+    #[tracing::instrument(skip_all)]
+    pub async fn agreement_records_of(
+        &self,
+        roundtable_id: &str,
+    ) -> Result<Vec<AgreementRecord>, StoreError> {
+        let agreements = self.agreements_of(roundtable_id).await?;
+        let sql = format!("SELECT {VOTER_COLUMNS} WHERE a.roundtable_id = $1 {VOTER_ORDER}");
+        let rows: Vec<VoterRow> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(roundtable_id)
+            .fetch_all(pool)
+            .await)?;
+        let mut by_agreement: std::collections::HashMap<String, Vec<Voter>> =
+            std::collections::HashMap::new();
+        for r in rows {
+            let (agreement_id, v) = voter(r)?;
+            by_agreement.entry(agreement_id).or_default().push(v);
+        }
+        Ok(agreements
+            .into_iter()
+            .map(|agreement| AgreementRecord {
+                voters: by_agreement.remove(&agreement.id).unwrap_or_default(),
+                agreement,
+            })
+            .collect())
     }
 
     /// A roundtable's agreements, newest first.

@@ -262,6 +262,17 @@ impl Store {
         rows.into_iter().map(summary).collect()
     }
 
+    /// A version without its content, by id (nothing inflated).
+    #[tracing::instrument(skip_all)]
+    pub async fn version_summary(&self, id: &str) -> Result<Option<VersionSummary>, StoreError> {
+        let sql = format!("SELECT {SUMMARY_COLUMNS} {FROM_VERSIONS} WHERE v.id = $1");
+        let row: Option<SummaryRow> = on_pool!(self, pool => sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(pool)
+            .await)?;
+        row.map(summary).transpose()
+    }
+
     /// A version with its content, by id.
     #[tracing::instrument(skip_all)]
     pub async fn version(&self, id: &str) -> Result<Option<StoredVersion>, StoreError> {

@@ -102,12 +102,12 @@ pub async fn propose(
 ) -> ApiResult<(StatusCode, Json<AgreementView>)> {
     let version = state
         .store
-        .version(&id.to_string())
+        .version_summary(&id.to_string())
         .await?
         .ok_or_else(ApiError::not_found)?;
     let doc = state
         .store
-        .document(&version.summary.document_id)
+        .document(&version.document_id)
         .await?
         .ok_or_else(ApiError::not_found)?;
     let rt = Uuid::parse_str(&doc.roundtable_id).map_err(ApiError::internal)?;
@@ -141,7 +141,7 @@ pub async fn propose(
         .collect();
     let new = NewAgreement {
         id: Uuid::new_v4().to_string(),
-        version_id: version.summary.id.clone(),
+        version_id: version.id.clone(),
         rule: body.rule,
         electorate,
         proposed_by: Actor::user(&user.id, me.side),
@@ -280,13 +280,8 @@ pub async fn list(
 ) -> ApiResult<Json<Vec<AgreementView>>> {
     let me = membership(&state, id, &user.id).await?;
     require(&me, Action::View)?;
-    let mut out = Vec::new();
-    for a in state.store.agreements_of(&id.to_string()).await? {
-        if let Some(r) = state.store.agreement(&a.id).await? {
-            out.push(AgreementView::of(&r));
-        }
-    }
-    Ok(Json(out))
+    let records = state.store.agreement_records_of(&id.to_string()).await?;
+    Ok(Json(records.iter().map(AgreementView::of).collect()))
 }
 
 #[utoipa::path(get, path = "/api/v1/roundtables/{id}/agreed", tag = "agreements",
@@ -302,26 +297,31 @@ pub async fn agreed(
 ) -> ApiResult<Json<Vec<AgreedOut>>> {
     let me = membership(&state, id, &user.id).await?;
     require(&me, Action::View)?;
-    let mut agreed: Vec<StoredAgreement> = state
+    let mut agreed: Vec<_> = state
         .store
-        .agreements_of(&id.to_string())
+        .agreement_records_of(&id.to_string())
         .await?
         .into_iter()
-        .filter(|a| a.state == AgreementState::Agreed)
+        .filter(|r| r.agreement.state == AgreementState::Agreed)
         .collect();
-    agreed.sort_by(|a, b| b.decided_at.cmp(&a.decided_at).then(a.id.cmp(&b.id)));
+    agreed.sort_by(|a, b| {
+        b.agreement
+            .decided_at
+            .cmp(&a.agreement.decided_at)
+            .then(a.agreement.id.cmp(&b.agreement.id))
+    });
     let mut out = Vec::with_capacity(agreed.len());
-    for a in agreed {
-        let (Some(record), Some(version), Some(doc)) = (
-            state.store.agreement(&a.id).await?,
-            state.store.version(&a.version_id).await?,
+    for record in agreed {
+        let a = &record.agreement;
+        let (Some(version), Some(doc)) = (
+            state.store.version_summary(&a.version_id).await?,
             state.store.document(&a.document_id).await?,
         ) else {
             continue;
         };
         out.push(AgreedOut {
             agreement: AgreementView::of(&record),
-            version: summary_out(&version.summary),
+            version: summary_out(&version),
             document_title: doc.title,
         });
     }

@@ -210,10 +210,9 @@ async fn subject_in(state: &AppState, rt: &str, subject: &PollSubject) -> ApiRes
             };
             state
                 .store
-                .version(&v.to_string())
+                .version_summary(&v.to_string())
                 .await?
                 .ok_or_else(unknown)?
-                .summary
                 .document_id
         }
         PollSubject::Passage {
